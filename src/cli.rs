@@ -1,0 +1,415 @@
+//! The command line, defined once: `--help`, the man page and the shell completions all come
+//! from these definitions.
+
+use crate::finding::{Lang, Phase};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing failed (warnings allowed)
+  1  at least one finding failed (with --strict, a warning too)
+  2  usage or input error: bad flag, unreadable file, wrong password, bad profile
+  3  internal error
+  With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.";
+
+/// Tells you why a client-certificate log-in to a web service fails, and what to do about it.
+///
+/// certprobe checks the client certificate and its key, the chain up to the expected root, the
+/// trust store, the proxy settings and the clock, then every endpoint of the service (DNS, TCP,
+/// TLS with the client certificate, TLS versions, HTTP and what the page says). Every failure
+/// names the section of the service's support guide to read and a concrete fix.
+///
+/// Without a command, `check` runs. The built-in profile describes SECOM's
+/// "あんしんエコ文書" (ds.e-kakushin.com); `--profile FILE` describes any other service.
+#[derive(Debug, Parser)]
+#[command(name = "certprobe", version, propagate_version = true, after_long_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Language of all output [default: from LC_ALL, LC_MESSAGES or LANG; ja* means Japanese]
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
+
+    /// When to use colour. `auto` colours only a terminal and honours NO_COLOR.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Bound on the whole run (e.g. 10s, 500ms, 1m).
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Service profile (TOML) [default: the built-in `ebunsho` profile]
+    #[arg(long, global = true, value_name = "FILE", env = "CERTPROBE_PROFILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Treat warnings as failures for the exit code.
+    #[arg(long, global = true)]
+    pub strict: bool,
+
+    /// Log what certprobe does to stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print only the verdict and failures (table format), no progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people, with the verdict above and fixes below.
+    Table,
+    /// Versioned JSON (schema in `schema/report.schema.json`).
+    Json,
+    /// One Nagios/Icinga plugin status line with perfdata.
+    Nagios,
+    /// Prometheus text exposition (node_exporter textfile collector).
+    Prometheus,
+    /// JUnit XML, one testcase per finding.
+    Junit,
+    /// Markdown (the support report's format).
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Where the client certificate, its key and the trust anchors come from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IdentityArgs {
+    /// Client certificate: PEM, DER, or PKCS#12 (.p12/.pfx, which also carries the key).
+    #[arg(long, value_name = "FILE", env = "CERTPROBE_CERT")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8) when not in --cert.
+    #[arg(long, value_name = "FILE", env = "CERTPROBE_KEY")]
+    pub key: Option<PathBuf>,
+
+    /// Read the PKCS#12 or key password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+
+    /// Read the PKCS#12 or key password from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Extra intermediate CA certificates (PEM or DER); repeatable.
+    #[arg(long = "ca", value_name = "FILE", action = clap::ArgAction::Append)]
+    pub ca: Vec<PathBuf>,
+
+    /// Extra trust anchors (root CA certificates, PEM or DER); repeatable.
+    #[arg(long = "trust", value_name = "FILE", action = clap::ArgAction::Append)]
+    pub trust: Vec<PathBuf>,
+
+    /// Trust only the --trust anchors, not the platform's root store.
+    #[arg(long)]
+    pub no_system_trust: bool,
+
+    /// Check validity at this time instead of now (RFC 3339, e.g. 2026-01-31T00:00:00Z, or a date).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<time::OffsetDateTime>,
+}
+
+/// How the network is reached.
+#[derive(Debug, Args, Clone, Default)]
+pub struct NetArgs {
+    /// Ask this DNS server instead of the system resolver (IP or IP:PORT).
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Option<String>,
+
+    /// Use this HTTP proxy (http://[user:pass@]host:port) instead of the environment's settings.
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+
+    /// Ignore every proxy setting and connect directly.
+    #[arg(long)]
+    pub no_proxy: bool,
+
+    /// Per-user token of the issuance URL (from the registration e-mail).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CERTPROBE_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// Per-user code of the sign-up URL (from the registration e-mail).
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "CERTPROBE_SIGNUP_CODE",
+        hide_env_values = true
+    )]
+    pub signup_code: Option<String>,
+
+    /// Probe only these endpoints of the profile (by id); repeatable.
+    #[arg(long = "endpoint", value_name = "ID", action = clap::ArgAction::Append)]
+    pub endpoints: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// Run only these groups of probes; repeatable.
+    #[arg(long, value_enum, value_name = "GROUP", action = clap::ArgAction::Append)]
+    pub only: Vec<PhaseArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhaseArg {
+    Local,
+    Environment,
+    Network,
+}
+
+impl From<PhaseArg> for Phase {
+    fn from(p: PhaseArg) -> Phase {
+        match p {
+            PhaseArg::Local => Phase::Local,
+            PhaseArg::Environment => Phase::Environment,
+            PhaseArg::Network => Phase::Network,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Purpose {
+    #[default]
+    Client,
+    Server,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every probe: local certificate, environment, then each endpoint (the default).
+    Check(CheckArgs),
+
+    /// Show every certificate in PEM, DER or PKCS#12 files, and whether a key matches.
+    Inspect {
+        /// Files to read.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+
+        /// A private key to match against the certificates.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+
+        /// Read the password from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+
+        /// Read the password from the first line of this file.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+
+    /// Validate a certificate's path to a trust anchor, offline; exit 0 if valid, 1 if not.
+    Verify {
+        #[command(flatten)]
+        identity: IdentityArgs,
+
+        /// What the certificate is to be used for.
+        #[arg(long, value_enum, default_value_t = Purpose::Client)]
+        purpose: Purpose,
+    },
+
+    /// Show TLS handshake details of one server: version, cipher, chain, acceptable client CAs.
+    Tls {
+        /// Server as HOST, HOST:PORT or an https:// URL.
+        #[arg(value_name = "HOST[:PORT]")]
+        target: String,
+
+        #[command(flatten)]
+        identity: IdentityArgs,
+
+        #[command(flatten)]
+        net: NetArgs,
+    },
+
+    /// Explain a guide section or error code (e.g. `2-1`, `2-1 (7)`, `46`).
+    Explain {
+        /// Section id or error code.
+        #[arg(value_name = "SECTION", required_unless_present = "list")]
+        section: Option<String>,
+
+        /// List every section.
+        #[arg(long)]
+        list: bool,
+    },
+
+    /// Run the full check and write a support report to attach to an e-mail.
+    Report {
+        #[command(flatten)]
+        check: CheckArgs,
+
+        /// [1] The error message you saw.
+        #[arg(long, value_name = "TEXT")]
+        message: Option<String>,
+
+        /// [3] What you did before the error.
+        #[arg(long, value_name = "TEXT")]
+        what_i_did: Option<String>,
+
+        /// [4] Your user ID.
+        #[arg(long, value_name = "ID")]
+        user_id: Option<String>,
+
+        /// Mask user ID, certificate serials and subjects.
+        #[arg(long)]
+        redact: bool,
+
+        /// Where to write the report [default: certprobe-report-DATE.md in the current folder]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+
+    /// Run the real check against a simulated service on 127.0.0.1 (no certificate or internet needed).
+    Demo {
+        /// Scenario to simulate.
+        #[arg(long, value_name = "NAME", default_value = "healthy")]
+        scenario: String,
+
+        /// List the scenarios.
+        #[arg(long)]
+        list: bool,
+    },
+
+    /// Download the profile's CA certificates, checked against their pinned fingerprints.
+    FetchCa {
+        /// Folder to save the certificates in.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+
+        #[command(flatten)]
+        net: NetArgs,
+    },
+
+    /// Show or check a profile.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
+
+    /// Print a shell completion script.
+    Completions {
+        /// Shell to generate for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Print the effective profile as TOML.
+    Show {
+        /// Profile file [default: --profile, else the built-in profile]
+        file: Option<PathBuf>,
+    },
+    /// Report every error in a profile file, with file, line and key.
+    Check {
+        /// Profile file.
+        file: PathBuf,
+    },
+}
+
+/// `10s`, `500ms`, `1m`, `2.5s`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 10s, 500ms or 1m)"))?;
+    let secs = match unit.trim() {
+        "ms" => value / 1000.0,
+        "s" | "sec" => value,
+        "m" | "min" => value * 60.0,
+        _ => return Err(format!("`{s}`: unknown unit (use ms, s or m)")),
+    };
+    if !(secs > 0.0 && secs <= 3600.0) {
+        return Err(format!("`{s}`: must be more than 0 and at most one hour"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// RFC 3339 date-time, or a bare date (midnight UTC).
+pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| format!("`{s}` is not a time (use 2026-01-31 or 2026-01-31T09:00:00Z)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("10h").is_err());
+    }
+
+    #[test]
+    fn times() {
+        assert!(parse_time("2023-09-30T04:20:49Z").is_ok());
+        assert_eq!(
+            parse_time("2024-01-02").unwrap().date().to_string(),
+            "2024-01-02"
+        );
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn no_command_means_check() {
+        let cli = Cli::try_parse_from(["certprobe", "--format", "json"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.global.format, Format::Json);
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["certprobe", "explain", "46", "--lang", "ja"]).unwrap();
+        assert_eq!(cli.global.lang, Some(Lang::Ja));
+    }
+}

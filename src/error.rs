@@ -1,0 +1,49 @@
+//! Errors that end a run, each with its exit code. Every one is one clear sentence:
+//! no panic, no backtrace reaches a person.
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// Bad flags or arguments (exit 2).
+    Usage(String),
+    /// Unreadable or malformed input: files, passwords, profiles (exit 2).
+    Input(String),
+    /// A command whose issue has not landed yet (exit 2).
+    NotYetAvailable(&'static str),
+    /// A bug or an environment failure certprobe cannot attribute to input (exit 3).
+    Internal(String),
+}
+
+impl AppError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Usage(_) | AppError::Input(_) | AppError::NotYetAvailable(_) => 2,
+            AppError::Internal(_) => 3,
+        }
+    }
+
+    pub fn input(msg: impl Into<String>) -> AppError {
+        AppError::Input(msg.into())
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Usage(m) | AppError::Input(m) => f.write_str(m),
+            AppError::NotYetAvailable(what) => {
+                write!(f, "`certprobe {what}` is not available yet in this version")
+            }
+            AppError::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<crate::profile::ProfileError> for AppError {
+    fn from(e: crate::profile::ProfileError) -> Self {
+        AppError::Input(e.to_string())
+    }
+}

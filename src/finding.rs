@@ -1,0 +1,286 @@
+//! The vocabulary every part of certprobe shares: a probe step yields a [`Finding`].
+//!
+//! Probes build findings and never print; renderers read them and never probe.
+//! User-facing text is carried as [`Text`] (English and Japanese side by side) so that
+//! the language is chosen once, at render time.
+
+use serde::Serialize;
+use std::fmt;
+use std::time::Duration;
+
+/// The language of everything a person reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Ja,
+}
+
+impl Lang {
+    /// `--lang` wins; else `LC_ALL`, `LC_MESSAGES`, `LANG` in that order (the first one set
+    /// decides, as POSIX has it); `ja*` means Japanese; anything else English.
+    pub fn detect(explicit: Option<Lang>) -> Lang {
+        if let Some(l) = explicit {
+            return l;
+        }
+        Self::from_env(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Lang {
+        for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Some(v) = get(key).filter(|v| !v.is_empty()) {
+                return if v.to_ascii_lowercase().starts_with("ja") {
+                    Lang::Ja
+                } else {
+                    Lang::En
+                };
+            }
+        }
+        Lang::En
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+/// A piece of user-facing text in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Text {
+    pub en: String,
+    pub ja: String,
+}
+
+impl Text {
+    pub fn new(en: impl Into<String>, ja: impl Into<String>) -> Text {
+        Text {
+            en: en.into(),
+            ja: ja.into(),
+        }
+    }
+
+    /// Text that reads the same in both languages (names, numbers, file paths).
+    pub fn same(s: impl Into<String>) -> Text {
+        let s = s.into();
+        Text {
+            en: s.clone(),
+            ja: s,
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Ja if self.ja.is_empty() => &self.en,
+            Lang::Ja => &self.ja,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.en.is_empty() && self.ja.is_empty()
+    }
+}
+
+/// Build a [`Text`] from two `format!` argument lists: `text!(("x {}", a), ("x {}", a))`.
+#[macro_export]
+macro_rules! text {
+    (($($en:tt)*), ($($ja:tt)*)) => {
+        $crate::finding::Text::new(format!($($en)*), format!($($ja)*))
+    };
+}
+
+/// The outcome of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Info,
+    Skip,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Info => "info",
+            Status::Skip => "skip",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+
+    pub const ALL: [Status; 5] = [
+        Status::Pass,
+        Status::Info,
+        Status::Skip,
+        Status::Warn,
+        Status::Fail,
+    ];
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which group of probes a finding belongs to; the check runs them in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Local,
+    Environment,
+    Network,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Local => "local",
+            Phase::Environment => "environment",
+            Phase::Network => "network",
+        }
+    }
+}
+
+/// One step's result.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Stable identifier, e.g. `cert.chain`, `net.login.tls`. Scripts match on it.
+    pub id: String,
+    pub phase: Phase,
+    /// Short name of the step ("Client certificate chain").
+    pub title: Text,
+    /// File, host:port or other object the step looked at.
+    pub target: String,
+    pub status: Status,
+    /// One line: what was seen.
+    pub detail: Text,
+    /// The guide section a person should read, e.g. `2-1 (7)`; an id of the guide catalogue.
+    pub section: Option<String>,
+    /// What to do about it, for today's systems.
+    pub fix: Option<Text>,
+    pub elapsed: Option<Duration>,
+    /// Structured facts for JSON (addresses, versions, fingerprints…).
+    pub data: serde_json::Value,
+    /// When this failure is explained by an earlier one, that finding's id.
+    pub consequence_of: Option<String>,
+}
+
+impl Finding {
+    pub fn new(
+        id: impl Into<String>,
+        phase: Phase,
+        title: Text,
+        target: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            id: id.into(),
+            phase,
+            title,
+            target: target.into(),
+            status: Status::Info,
+            detail: Text::default(),
+            section: None,
+            fix: None,
+            elapsed: None,
+            data: serde_json::Value::Null,
+            consequence_of: None,
+        }
+    }
+
+    pub fn status(mut self, status: Status, detail: Text) -> Finding {
+        self.status = status;
+        self.detail = detail;
+        self
+    }
+    pub fn pass(self, detail: Text) -> Finding {
+        self.status(Status::Pass, detail)
+    }
+    pub fn warn(self, detail: Text) -> Finding {
+        self.status(Status::Warn, detail)
+    }
+    pub fn fail(self, detail: Text) -> Finding {
+        self.status(Status::Fail, detail)
+    }
+    pub fn info(self, detail: Text) -> Finding {
+        self.status(Status::Info, detail)
+    }
+    pub fn skip(self, detail: Text) -> Finding {
+        self.status(Status::Skip, detail)
+    }
+    pub fn section(mut self, section: impl Into<String>) -> Finding {
+        self.section = Some(section.into());
+        self
+    }
+    pub fn fix(mut self, fix: Text) -> Finding {
+        self.fix = Some(fix);
+        self
+    }
+    pub fn elapsed(mut self, d: Duration) -> Finding {
+        self.elapsed = Some(d);
+        self
+    }
+    pub fn data(mut self, data: serde_json::Value) -> Finding {
+        self.data = data;
+        self
+    }
+    pub fn consequence_of(mut self, id: impl Into<String>) -> Finding {
+        self.consequence_of = Some(id.into());
+        self
+    }
+
+    pub fn is_failure(&self, strict: bool) -> bool {
+        self.status == Status::Fail || (strict && self.status == Status::Warn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lang_from_env_follows_posix_precedence() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(Lang::from_env(env(&[("LANG", "ja_JP.UTF-8")])), Lang::Ja);
+        assert_eq!(
+            Lang::from_env(env(&[("LC_ALL", "C"), ("LANG", "ja_JP.UTF-8")])),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_env(env(&[("LC_MESSAGES", "ja"), ("LANG", "C")])),
+            Lang::Ja
+        );
+        assert_eq!(
+            Lang::from_env(env(&[("LC_ALL", ""), ("LANG", "ja_JP")])),
+            Lang::Ja
+        );
+        assert_eq!(Lang::from_env(env(&[])), Lang::En);
+    }
+
+    #[test]
+    fn japanese_falls_back_to_english_when_missing() {
+        let t = Text::new("hello", "");
+        assert_eq!(t.get(Lang::Ja), "hello");
+        assert_eq!(Text::new("a", "b").get(Lang::Ja), "b");
+    }
+
+    #[test]
+    fn status_orders_by_severity() {
+        assert!(Status::Fail > Status::Warn);
+        assert!(Status::Warn > Status::Pass);
+    }
+}

@@ -1,0 +1,303 @@
+//! The guide catalogue: every section of the service's support guide, and every fix
+//! certprobe prints, in English and Japanese. All user-facing advice lives in the TOML files
+//! beside this one (`sections.toml`, `labels.toml`, `fixes/*.toml`); code refers to it by id.
+
+use crate::finding::{Lang, Text};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The catalogue's files, parsed separately and merged (a key may be defined only once).
+const FILES: &[(&str, &str)] = &[
+    ("sections.toml", include_str!("sections.toml")),
+    ("labels.toml", include_str!("labels.toml")),
+    ("fixes/cert.toml", include_str!("fixes/cert.toml")),
+    ("fixes/env.toml", include_str!("fixes/env.toml")),
+    ("fixes/net.toml", include_str!("fixes/net.toml")),
+    ("fixes/proxy.toml", include_str!("fixes/proxy.toml")),
+    ("fixes/demo.toml", include_str!("fixes/demo.toml")),
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalogue {
+    #[serde(default)]
+    section: Vec<RawSection>,
+    #[serde(default)]
+    fix: BTreeMap<String, RawText>,
+    #[serde(default)]
+    label: BTreeMap<String, RawText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawText {
+    en: String,
+    ja: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    title: RawText,
+    #[serde(default)]
+    symptom: Option<RawText>,
+    cause: RawText,
+    fix: RawText,
+}
+
+/// One section (or step, or error code) of the guide.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// As printed in findings: `2-1 (7)`, `2-2 46`.
+    pub id: String,
+    /// Other names `explain` accepts (`46`, `code-46`).
+    pub aliases: Vec<String>,
+    pub title: Text,
+    pub symptom: Option<Text>,
+    pub cause: Text,
+    pub fix: Text,
+}
+
+impl Section {
+    /// The section this one is a step or code of (`2-1 (7)` → `2-1`, `2-2 46` → `2-2`).
+    pub fn parent_id(&self) -> Option<&str> {
+        self.id.split_once(' ').map(|(p, _)| p)
+    }
+}
+
+/// The parsed catalogue.
+#[derive(Debug)]
+pub struct Catalogue {
+    sections: Vec<Section>,
+    fixes: BTreeMap<String, Text>,
+    labels: BTreeMap<String, Text>,
+}
+
+fn text(r: RawText) -> Text {
+    Text::new(r.en.trim_end(), r.ja.trim_end())
+}
+
+impl Catalogue {
+    fn parse(files: &[(&str, &str)]) -> Result<Catalogue, String> {
+        let mut cat = Catalogue {
+            sections: Vec::new(),
+            fixes: BTreeMap::new(),
+            labels: BTreeMap::new(),
+        };
+        for (name, src) in files {
+            let raw: RawCatalogue = toml::from_str(src).map_err(|e| format!("{name}: {e}"))?;
+            for s in raw.section {
+                if cat.sections.iter().any(|have| have.id == s.id) {
+                    return Err(format!("{name}: section `{}` defined twice", s.id));
+                }
+                cat.sections.push(Section {
+                    id: s.id,
+                    aliases: s.aliases,
+                    title: text(s.title),
+                    symptom: s.symptom.map(text),
+                    cause: text(s.cause),
+                    fix: text(s.fix),
+                });
+            }
+            for (k, v) in raw.fix {
+                if cat.fixes.insert(k.clone(), text(v)).is_some() {
+                    return Err(format!("{name}: fix `{k}` defined twice"));
+                }
+            }
+            for (k, v) in raw.label {
+                if cat.labels.insert(k.clone(), text(v)).is_some() {
+                    return Err(format!("{name}: label `{k}` defined twice"));
+                }
+            }
+        }
+        Ok(cat)
+    }
+
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+
+    /// Look a section up by id or alias, ignoring case and surrounding space:
+    /// `2-1`, `2-1 (7)`, `2-1(7)`, `46`, `code 46`.
+    pub fn find(&self, query: &str) -> Option<&Section> {
+        let q = normalise(query);
+        self.sections
+            .iter()
+            .find(|s| normalise(&s.id) == q || s.aliases.iter().any(|a| normalise(a) == q))
+    }
+
+    /// The steps or codes under a section, in guide order.
+    pub fn children<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Section> + 'a {
+        self.sections
+            .iter()
+            .filter(move |s| s.parent_id() == Some(id))
+    }
+
+    pub fn fix_text(&self, key: &str) -> Option<&Text> {
+        self.fixes.get(key)
+    }
+
+    pub fn fix_keys(&self) -> impl Iterator<Item = &str> {
+        self.fixes.keys().map(String::as_str)
+    }
+
+    pub fn label_text(&self, key: &str) -> Option<&Text> {
+        self.labels.get(key)
+    }
+
+    pub fn label_keys(&self) -> impl Iterator<Item = &str> {
+        self.labels.keys().map(String::as_str)
+    }
+}
+
+fn normalise(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .trim_start_matches("code")
+        .trim_start_matches(['-', ':'])
+        .to_string()
+}
+
+/// The catalogue compiled into the binary. Parsed once; a unit test proves it parses.
+pub fn catalogue() -> &'static Catalogue {
+    static CAT: OnceLock<Catalogue> = OnceLock::new();
+    CAT.get_or_init(|| match Catalogue::parse(FILES) {
+        Ok(c) => c,
+        // The catalogue is compiled in and checked by `tests::catalogue_parses`;
+        // an empty catalogue here would only hide that test's failure.
+        Err(e) => panic!("built-in guide catalogue is malformed: {e}"),
+    })
+}
+
+/// A fix from the catalogue with `{name}` placeholders filled in.
+/// An unknown key yields the key itself (a test checks every key used in the code exists).
+pub fn fix(key: &str, args: &[(&str, &str)]) -> Text {
+    let Some(t) = catalogue().fix_text(key) else {
+        return Text::same(key);
+    };
+    Text::new(fill(&t.en, args), fill(&t.ja, args))
+}
+
+/// A short label (table headers, words of the summary) in the given language.
+pub fn label(key: &str, lang: Lang) -> String {
+    catalogue()
+        .label_text(key)
+        .map(|t| t.get(lang).to_string())
+        .unwrap_or_else(|| key.to_string())
+}
+
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in args {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_parses() {
+        Catalogue::parse(FILES).expect("catalogue parses");
+    }
+
+    #[test]
+    fn every_guide_section_is_present_in_both_languages() {
+        let cat = catalogue();
+        let required = [
+            "1-1",
+            "1-2",
+            "1-3",
+            "1-3 (5)-(8)",
+            "1-4",
+            "1-5",
+            "1-6",
+            "2-1",
+            "2-1 (1)",
+            "2-1 (2)",
+            "2-1 (3)",
+            "2-1 (4)",
+            "2-1 (5)",
+            "2-1 (6)",
+            "2-1 (7)",
+            "2-2",
+            "2-2 42",
+            "2-2 44",
+            "2-2 46",
+            "2-2 53",
+            "2-2 other",
+            "2-3",
+            "2-4",
+        ];
+        for id in required {
+            let s = cat
+                .find(id)
+                .unwrap_or_else(|| panic!("section {id} missing"));
+            for t in [&s.title, &s.cause, &s.fix] {
+                assert!(!t.en.trim().is_empty(), "{id}: empty English text");
+                assert!(!t.ja.trim().is_empty(), "{id}: empty Japanese text");
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_accepts_aliases_and_loose_spacing() {
+        let cat = catalogue();
+        assert_eq!(cat.find("46").map(|s| s.id.as_str()), Some("2-2 46"));
+        assert_eq!(cat.find("2-1(7)").map(|s| s.id.as_str()), Some("2-1 (7)"));
+        assert_eq!(
+            cat.find(" 2-1 (7) ").map(|s| s.id.as_str()),
+            Some("2-1 (7)")
+        );
+        assert!(cat.find("9-9").is_none());
+        assert_eq!(cat.children("2-1").count(), 7);
+    }
+
+    #[test]
+    fn fix_fills_placeholders() {
+        assert_eq!(
+            fill("add {p} to {q}", &[("p", "x"), ("q", "y")]),
+            "add x to y"
+        );
+    }
+
+    /// Every fix and label key written as a string literal in the source names an entry of the catalogue.
+    #[test]
+    fn every_key_used_in_code_exists() {
+        let cat = catalogue();
+        let re = regex::Regex::new(r#"(?:^|[^.\w])(fix|label)\(\s*"([a-z0-9_.]+)""#).unwrap();
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        let mut checked = 0;
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    for c in re.captures_iter(&src) {
+                        let key = &c[2];
+                        let ok = match &c[1] {
+                            "fix" => cat.fix_text(key).is_some(),
+                            _ => cat.label_text(key).is_some(),
+                        };
+                        assert!(ok, "{}: catalogue has no {} `{key}`", path.display(), &c[1]);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 0);
+    }
+}

@@ -1,0 +1,26 @@
+//! certprobe: tells a person why their client-certificate log-in to a web service fails,
+//! and what to do about it.
+//!
+//! Data flows one way: load → probe → classify → render.
+//! - [`finding`] is the vocabulary every part shares; [`guide`] holds all user-facing advice.
+//! - [`cert`], [`trust`] and [`net`] look at things and return findings; [`probe`] plans them.
+//! - [`report`] renders findings and never probes.
+//! - [`commands`] ties each subcommand to the library; `main.rs` only maps the outcome to an exit code.
+
+pub mod cert;
+pub mod cli;
+pub mod commands;
+pub mod demo;
+pub mod error;
+pub mod finding;
+pub mod guide;
+pub mod net;
+pub mod platform;
+pub mod probe;
+pub mod profile;
+pub mod report;
+pub mod trust;
+
+pub use error::AppError;
+pub use finding::{Finding, Lang, Phase, Status, Text};
+pub use report::Report;

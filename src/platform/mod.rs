@@ -1,0 +1,1 @@
+//! Operating-system specifics (Windows certificate store and registry) behind `cfg`.

@@ -1,0 +1,580 @@
+//! Profiles: what a client-certificate service looks like — its endpoints, the certificate
+//! it expects, the hosts that may see that certificate, and what its pages say.
+//!
+//! The built-in profile `ebunsho` is embedded; `--profile FILE` loads any other service
+//! described the same way.
+
+use crate::finding::{Status, Text};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const EBUNSHO: &str = include_str!("ebunsho.toml");
+
+/// A bilingual string in a profile: either one string for both languages or `{ en, ja }`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum ProfileText {
+    Same(String),
+    Both { en: String, ja: String },
+}
+
+impl ProfileText {
+    pub fn text(&self) -> Text {
+        match self {
+            ProfileText::Same(s) => Text::same(s.clone()),
+            ProfileText::Both { en, ja } => Text::new(en.clone(), ja.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub client_cert: ClientCertSpec,
+    #[serde(default)]
+    pub proxy: ProxySpec,
+    pub certificate_hosts: CertificateHosts,
+    #[serde(rename = "endpoint")]
+    pub endpoints: Vec<Endpoint>,
+    #[serde(default, rename = "ca")]
+    pub cas: Vec<CaSpec>,
+    #[serde(default, rename = "page")]
+    pub pages: Vec<PagePattern>,
+    #[serde(default)]
+    pub login: Option<LoginForm>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCertSpec {
+    /// Wildcard pattern (`*`, `?`) the subject's common name must match, e.g. `S47*`.
+    #[serde(default)]
+    pub subject_pattern: Option<String>,
+    /// Exact issuer common names that are expected.
+    #[serde(default)]
+    pub issuers: Vec<String>,
+    /// Wildcard patterns of issuer common names of the same family (accepted, named as such).
+    #[serde(default)]
+    pub issuer_patterns: Vec<String>,
+    /// Root CA common names the chain must end in.
+    #[serde(default)]
+    pub roots: Vec<String>,
+    /// Newer roots of the same operator, recognised and named when found.
+    #[serde(default)]
+    pub successor_roots: Vec<String>,
+    /// Whether a leaf without an extendedKeyUsage extension is acceptable (`false`: it must say clientAuth).
+    #[serde(default)]
+    pub require_client_auth_eku: bool,
+    #[serde(default = "default_expiry_days")]
+    pub expiry_warning_days: u32,
+}
+
+fn default_expiry_days() -> u32 {
+    30
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySpec {
+    /// Proxy exceptions the service needs, in Windows `ProxyOverride` syntax (`*.secomtrust.net`).
+    #[serde(default)]
+    pub exceptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateHosts {
+    /// Host names (exact) to which the client certificate may be presented.
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Short stable id, used in finding ids (`net.login.tls`).
+    pub id: String,
+    pub title: ProfileText,
+    /// `https://host[:port]/path?query`, with `{param}` placeholders for per-user parts.
+    pub url: String,
+    /// Whether this endpoint asks for the client certificate.
+    #[serde(default)]
+    pub client_cert: bool,
+    /// The guide section a failure here points to.
+    pub section: String,
+    /// A placeholder whose absence skips this endpoint (instead of failing the check).
+    #[serde(default)]
+    pub optional_param: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CaSpec {
+    /// `root` or `intermediate`.
+    pub role: CaRole,
+    /// Common name of the CA certificate.
+    pub name: String,
+    /// Where the CA publishes its certificate.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// SHA-256 fingerprint of the DER certificate (hex), pinned for downloads.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CaRole {
+    Root,
+    Intermediate,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PagePattern {
+    /// A regular expression matched against the decoded page text.
+    pub pattern: String,
+    /// The guide section the match points to.
+    pub section: String,
+    #[serde(default = "default_page_status")]
+    pub status: PageStatus,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PageStatus {
+    Fail,
+    Warn,
+    Info,
+}
+
+impl PageStatus {
+    pub fn status(self) -> Status {
+        match self {
+            PageStatus::Fail => Status::Fail,
+            PageStatus::Warn => Status::Warn,
+            PageStatus::Info => Status::Info,
+        }
+    }
+}
+
+fn default_page_status() -> PageStatus {
+    PageStatus::Fail
+}
+
+/// The log-in form, for `check --login`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    pub url: String,
+    pub user_field: String,
+    pub password_field: String,
+    #[serde(default)]
+    pub extra_fields: BTreeMap<String, String>,
+    /// A regular expression that appears on the page after a successful log-in.
+    pub success_pattern: String,
+}
+
+/// A profile that could not be loaded: one message naming file, line and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Profile {
+    pub fn builtin() -> Profile {
+        match Profile::parse(EBUNSHO, "<built-in ebunsho>") {
+            Ok(p) => p,
+            // Compiled in and checked by a unit test.
+            Err(e) => panic!("built-in profile is malformed: {e}"),
+        }
+    }
+
+    pub fn builtin_source() -> &'static str {
+        EBUNSHO
+    }
+
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let src = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Profile::parse(&src, &path.display().to_string())
+    }
+
+    /// Parse and check a profile. Every problem is reported, each with `file:line:column` and key.
+    pub fn parse(src: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let profile: Profile = toml::from_str(src).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(src, s.start)).unwrap_or((1, 1));
+            ProfileError::Invalid(format!("{origin}:{line}:{col}: {}", e.message().trim_end()))
+        })?;
+        let problems = profile.problems(src);
+        if problems.is_empty() {
+            Ok(profile)
+        } else {
+            let lines: Vec<String> = problems
+                .into_iter()
+                .map(|(key, msg)| {
+                    let (line, col) = find_key(src, &key);
+                    format!("{origin}:{line}:{col}: {key}: {msg}")
+                })
+                .collect();
+            Err(ProfileError::Invalid(lines.join("\n")))
+        }
+    }
+
+    /// Semantic checks serde cannot make: URLs, patterns, sections, duplicate ids.
+    fn problems(&self, _src: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if self.endpoints.is_empty() {
+            out.push((
+                "endpoint".into(),
+                "a profile needs at least one endpoint".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for ep in &self.endpoints {
+            if !seen.insert(ep.id.as_str()) {
+                out.push((
+                    "id".into(),
+                    format!("endpoint id `{}` is used twice", ep.id),
+                ));
+            }
+            if ep.id.is_empty()
+                || !ep
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                out.push((
+                    "id".into(),
+                    format!("endpoint id `{}` must be letters, digits, - or _", ep.id),
+                ));
+            }
+            match parse_url(&ep.url) {
+                Ok(u) => {
+                    if ep.client_cert
+                        && !self
+                            .certificate_hosts
+                            .allow
+                            .iter()
+                            .any(|h| h.eq_ignore_ascii_case(&u.host))
+                    {
+                        out.push((
+                            "url".into(),
+                            format!(
+                                "endpoint `{}` asks for the client certificate but its host `{}` is not in certificate_hosts.allow",
+                                ep.id, u.host
+                            ),
+                        ));
+                    }
+                }
+                Err(e) => out.push(("url".into(), format!("endpoint `{}`: {e}", ep.id))),
+            }
+            if crate::guide::catalogue().find(&ep.section).is_none() {
+                out.push((
+                    "section".into(),
+                    format!("unknown guide section `{}`", ep.section),
+                ));
+            }
+        }
+        for p in &self.pages {
+            if let Err(e) = regex::Regex::new(&p.pattern) {
+                out.push((
+                    "pattern".into(),
+                    format!("not a valid regular expression: {e}"),
+                ));
+            }
+            if crate::guide::catalogue().find(&p.section).is_none() {
+                out.push((
+                    "section".into(),
+                    format!("unknown guide section `{}`", p.section),
+                ));
+            }
+        }
+        for ca in &self.cas {
+            if let Some(fp) = &ca.sha256 {
+                if fp.len() != 64 || !fp.chars().all(|c| c.is_ascii_hexdigit()) {
+                    out.push((
+                        "sha256".into(),
+                        format!("CA `{}`: sha256 must be 64 hex digits", ca.name),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.id == id)
+    }
+
+    /// May the client certificate be presented to this host?
+    pub fn may_present_certificate(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.');
+        self.certificate_hosts
+            .allow
+            .iter()
+            .any(|h| h.trim_end_matches('.').eq_ignore_ascii_case(host))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render profile: {e}\n"))
+    }
+}
+
+/// The parts of an endpoint URL certprobe needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointUrl {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+    /// Path and query, starting with `/`.
+    pub path: String,
+}
+
+impl EndpointUrl {
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Parse `scheme://host[:port]/path?query` (http or https; IPv6 in brackets).
+pub fn parse_url(url: &str) -> Result<EndpointUrl, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("`{url}` is not a URL (no scheme)"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
+        other => return Err(format!("unsupported scheme `{other}` (use https or http)")),
+    };
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(split);
+    if authority.contains('@') {
+        return Err("credentials in endpoint URLs are not allowed".into());
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("`{url}`: unclosed `[` in host"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return Err(format!("`{url}`: junk after IPv6 address")),
+        };
+        (h.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("`{url}` has no host"));
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("`{url}`: port `{p}` is not a number from 1 to 65535"))?,
+        None => default_port,
+    };
+    if port == 0 {
+        return Err(format!("`{url}`: port 0 is not allowed"));
+    }
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    Ok(EndpointUrl {
+        scheme,
+        host: host.to_ascii_lowercase(),
+        port,
+        path,
+    })
+}
+
+/// Fill `{name}` placeholders; returns the names that had no value.
+pub fn expand_url(url: &str, params: &BTreeMap<String, String>) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut missing = Vec::new();
+    let mut rest = url;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                let name = &rest[start + 1..start + end];
+                match params.get(name) {
+                    Some(v) => out.push_str(v),
+                    None => missing.push(name.to_string()),
+                }
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, missing)
+}
+
+/// `*` and `?` wildcards, case-insensitive (certificate names are compared that way by people).
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+/// The first line on which `key =` is written (for semantic errors serde cannot place).
+fn find_key(src: &str, key: &str) -> (usize, usize) {
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+            return (i + 1, line.len() - t.len() + 1);
+        }
+    }
+    (1, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profile_parses_and_lists_the_service() {
+        let p = Profile::parse(EBUNSHO, "ebunsho").expect("built-in parses");
+        assert_eq!(p.name, "ebunsho");
+        let ids: Vec<_> = p.endpoints.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["check", "issuance", "signup", "login"]);
+        assert!(p.may_present_certificate("ds.e-kakushin.com"));
+        assert!(p.may_present_certificate("DS.E-KAKUSHIN.COM."));
+        assert!(!p.may_present_certificate("evil.example"));
+        assert_eq!(p.client_cert.subject_pattern.as_deref(), Some("S47*"));
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_line_and_key() {
+        let src = EBUNSHO.replace(
+            "expiry_warning_days = 30",
+            "expiry_warning_days = 30\ncolour = \"red\"",
+        );
+        let err = Profile::parse(&src, "p.toml").unwrap_err().to_string();
+        let line = src.lines().position(|l| l.starts_with("colour")).unwrap() + 1;
+        assert!(err.starts_with(&format!("p.toml:{line}:")), "{err}");
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_name_line_and_key() {
+        let src = EBUNSHO.replace("section = \"2-1 (5)\"", "section = \"9-9\"");
+        let err = Profile::parse(&src, "p.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("section: unknown guide section `9-9`"),
+            "{err}"
+        );
+        let bad_host = EBUNSHO.replace(
+            "url = \"https://ds.e-kakushin.com/ebunsho/UrlExclusive.do\"",
+            "url = \"https://elsewhere.example/\"",
+        );
+        let err = Profile::parse(&bad_host, "p.toml").unwrap_err().to_string();
+        assert!(err.contains("not in certificate_hosts.allow"), "{err}");
+    }
+
+    #[test]
+    fn urls_parse() {
+        let u = parse_url("https://ds.e-kakushin.com/ebunsho/UrlExclusive.do").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("ds.e-kakushin.com", 443, "/ebunsho/UrlExclusive.do")
+        );
+        let u = parse_url("https://[::1]:8443?x=1").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("::1", 8443, "/?x=1")
+        );
+        assert_eq!(u.authority(), "[::1]:8443");
+        assert!(parse_url("ftp://x/").is_err());
+        assert!(parse_url("https://u:p@x/").is_err());
+        assert!(parse_url("https://x:99999/").is_err());
+        assert!(parse_url("nothing").is_err());
+    }
+
+    #[test]
+    fn url_placeholders_expand_and_report_missing() {
+        let mut m = BTreeMap::new();
+        m.insert("token".to_string(), "abc".to_string());
+        assert_eq!(
+            expand_url("https://h/e?{token}", &m),
+            ("https://h/e?abc".into(), vec![])
+        );
+        assert_eq!(
+            expand_url("https://h/s?cd={signup_code}", &m).1,
+            vec!["signup_code".to_string()]
+        );
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("S47*", "S47012345"));
+        assert!(wildcard_match("s47*", "S47"));
+        assert!(!wildcard_match("S47*", "X47012345"));
+        assert!(wildcard_match(
+            "SECOM Passport for Member PUB CA*",
+            "SECOM Passport for Member PUB CA8"
+        ));
+        assert!(wildcard_match("a?c", "abc"));
+        assert!(!wildcard_match("a?c", "ac"));
+    }
+}

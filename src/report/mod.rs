@@ -1,0 +1,276 @@
+//! Renderers: they read a [`Report`] and write text. They never probe, open sockets, or read
+//! files they were not handed.
+
+use crate::finding::{Finding, Lang, Status, Text};
+use serde::Serialize;
+use std::time::Duration;
+
+pub mod escape;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod nagios;
+pub mod prometheus;
+pub mod table;
+
+/// Version of the JSON document's shape; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub tool_version: String,
+    pub profile: String,
+    pub started: time::OffsetDateTime,
+    pub duration: Duration,
+    /// In dependency order: local, environment, then network per endpoint, steps in order.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub info: usize,
+    pub skip: usize,
+    pub warn: usize,
+    pub fail: usize,
+}
+
+impl Summary {
+    pub fn count(&self, s: Status) -> usize {
+        match s {
+            Status::Pass => self.pass,
+            Status::Info => self.info,
+            Status::Skip => self.skip,
+            Status::Warn => self.warn,
+            Status::Fail => self.fail,
+        }
+    }
+}
+
+/// The most likely root cause and the one thing to do first.
+#[derive(Debug, Clone)]
+pub struct Verdict<'a> {
+    /// The earliest failing (or, with no failure, warning) step that is not a consequence of another.
+    pub cause: Option<&'a Finding>,
+    /// Failures explained by the cause.
+    pub consequences: Vec<&'a Finding>,
+}
+
+impl Report {
+    pub fn new(profile: impl Into<String>) -> Report {
+        Report {
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            profile: profile.into(),
+            started: time::OffsetDateTime::now_utc(),
+            duration: Duration::ZERO,
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for f in &self.findings {
+            match f.status {
+                Status::Pass => s.pass += 1,
+                Status::Info => s.info += 1,
+                Status::Skip => s.skip += 1,
+                Status::Warn => s.warn += 1,
+                Status::Fail => s.fail += 1,
+            }
+        }
+        s
+    }
+
+    pub fn verdict(&self) -> Verdict<'_> {
+        let pick = |status: Status| {
+            self.findings
+                .iter()
+                .find(|f| f.status == status && f.consequence_of.is_none())
+                .or_else(|| self.findings.iter().find(|f| f.status == status))
+        };
+        let cause = pick(Status::Fail).or_else(|| pick(Status::Warn));
+        let consequences = match cause {
+            Some(c) => self
+                .findings
+                .iter()
+                .filter(|f| f.consequence_of.as_deref() == Some(c.id.as_str()))
+                .collect(),
+            None => Vec::new(),
+        };
+        Verdict {
+            cause,
+            consequences,
+        }
+    }
+
+    /// 0 nothing failed, 1 something failed (warnings too with `strict`).
+    pub fn exit_code(&self, strict: bool) -> u8 {
+        if self.findings.iter().any(|f| f.is_failure(strict)) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// The one-line verdict in the given language.
+    pub fn verdict_line(&self, lang: Lang) -> String {
+        let v = self.verdict();
+        match v.cause {
+            None => crate::guide::label("verdict.ok", lang),
+            Some(f) => format!(
+                "{}: {}",
+                escape::clean(f.title.get(lang)),
+                escape::clean(f.detail.get(lang))
+            ),
+        }
+    }
+}
+
+/// Options every renderer shares.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    pub lang: Lang,
+    pub color: bool,
+    pub strict: bool,
+    pub quiet: bool,
+    /// Table width; `None` for no limit.
+    pub width: Option<u16>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            lang: Lang::En,
+            color: false,
+            strict: false,
+            quiet: false,
+            width: None,
+        }
+    }
+}
+
+pub(crate) fn text(t: &Text, lang: Lang) -> String {
+    escape::clean(t.get(lang))
+}
+
+pub(crate) fn ms(d: Option<Duration>) -> Option<f64> {
+    d.map(|d| (d.as_secs_f64() * 1e6).round() / 1e3)
+}
+
+#[cfg(test)]
+pub(crate) mod sample {
+    use super::*;
+    use crate::finding::{Finding, Phase, Text};
+
+    /// A report with one of each status and a consequence, for renderer tests.
+    pub fn report() -> Report {
+        let mut r = Report::new("ebunsho");
+        r.started = time::macros::datetime!(2026-11-25 12:00:00 UTC);
+        r.duration = Duration::from_millis(842);
+        r.findings = vec![
+            Finding::new(
+                "cert.load",
+                Phase::Local,
+                Text::new("Client certificate", "クライアント証明書"),
+                "me.p12",
+            )
+            .pass(Text::new(
+                "S47000001, issued by SECOM Passport for Member PUB CA1",
+                "S47000001（発行者 SECOM Passport for Member PUB CA1）",
+            ))
+            .elapsed(Duration::from_micros(1200)),
+            Finding::new(
+                "cert.chain",
+                Phase::Local,
+                Text::new("Chain to root", "ルートまでのチェーン"),
+                "me.p12",
+            )
+            .fail(Text::new(
+                "intermediate `SECOM Passport for Member PUB CA1` not found",
+                "中間証明書 `SECOM Passport for Member PUB CA1` が見つかりません",
+            ))
+            .section("2-1 (7)")
+            .fix(Text::new(
+                "Import the intermediate certificate.",
+                "中間証明書をインポートしてください。",
+            )),
+            Finding::new(
+                "env.clock",
+                Phase::Environment,
+                Text::new("Clock", "時計"),
+                "local",
+            )
+            .warn(Text::new(
+                "clock is 4 min ahead\u{1b}]0;pwned\u{7}",
+                "時計が4分進んでいます",
+            )),
+            Finding::new(
+                "net.login.tls",
+                Phase::Network,
+                Text::new("TLS handshake", "TLS ハンドシェイク"),
+                "ds.e-kakushin.com:443",
+            )
+            .fail(Text::new(
+                "server rejected the certificate: unknown_ca",
+                "サーバーが証明書を拒否: unknown_ca",
+            ))
+            .section("2-1 (6)")
+            .consequence_of("cert.chain")
+            .elapsed(Duration::from_millis(31)),
+            Finding::new(
+                "net.login.http",
+                Phase::Network,
+                Text::new("HTTP", "HTTP"),
+                "ds.e-kakushin.com:443",
+            )
+            .skip(Text::new("not run: TLS failed", "未実行: TLS が失敗")),
+            Finding::new(
+                "trust.roots",
+                Phase::Local,
+                Text::new("Trust store", "信頼ストア"),
+                "system",
+            )
+            .info(Text::new("145 roots", "ルート 145 件")),
+        ];
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_picks_the_earliest_root_cause_and_its_consequences() {
+        let r = sample::report();
+        let v = r.verdict();
+        assert_eq!(v.cause.map(|f| f.id.as_str()), Some("cert.chain"));
+        assert_eq!(v.consequences.len(), 1);
+        assert_eq!(v.consequences[0].id, "net.login.tls");
+    }
+
+    #[test]
+    fn verdict_falls_back_to_warnings_then_to_ok() {
+        let mut r = sample::report();
+        r.findings.retain(|f| f.status != Status::Fail);
+        assert_eq!(r.verdict().cause.map(|f| f.id.as_str()), Some("env.clock"));
+        r.findings.retain(|f| f.status != Status::Warn);
+        assert!(r.verdict().cause.is_none());
+    }
+
+    #[test]
+    fn exit_codes() {
+        let mut r = sample::report();
+        assert_eq!(r.exit_code(false), 1);
+        r.findings.retain(|f| f.status != Status::Fail);
+        assert_eq!(r.exit_code(false), 0);
+        assert_eq!(r.exit_code(true), 1);
+    }
+
+    #[test]
+    fn summary_counts() {
+        let s = sample::report().summary();
+        assert_eq!((s.pass, s.fail, s.warn, s.skip, s.info), (1, 2, 1, 1, 1));
+    }
+}

@@ -1,0 +1,1 @@
+//! Trust anchors: the platform's roots plus `--trust` files; anchor expiry.
