@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light openssl tinyproxy dnsmasq-base testssl.sh python3-venv)
+packages=(nginx-light openssl tinyproxy dnsmasq-base testssl.sh python3-venv man-db)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
