@@ -132,7 +132,7 @@ impl Catalogue {
         };
         self.sections
             .iter()
-            .find(|s| matches(s, |x| normalise(x)))
+            .find(|s| matches(s, normalise))
             .or_else(|| {
                 self.sections
                     .iter()
