@@ -39,6 +39,13 @@ fn perf_label(id: &str) -> String {
     format!("'{safe}'")
 }
 
+/// The output for a run that could not check anything (bad input, internal error):
+/// state UNKNOWN, exit 3, as the plugin guidelines have it for invalid arguments.
+pub fn unknown(message: &str) -> String {
+    let one_line = clean(message.lines().next().unwrap_or_default()).replace('|', "/");
+    format!("CERTPROBE UNKNOWN - {one_line}\n")
+}
+
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let code = exit_code(report);
     let s = report.summary();
@@ -106,5 +113,13 @@ mod tests {
         let (_, perf) = first.split_once(" | ").unwrap();
         assert!(perf.contains("'net.login.tls'=0.031s;;;0;"), "{perf}");
         assert_eq!(exit_code(&sample::report()), 2);
+    }
+
+    #[test]
+    fn unknown_is_one_status_line() {
+        assert_eq!(
+            unknown("cannot read profile x|y\nsecond line"),
+            "CERTPROBE UNKNOWN - cannot read profile x/y\n"
+        );
     }
 }
