@@ -40,6 +40,8 @@ struct Scenario {
     name: &'static str,
     args: Vec<String>,
     exit: i32,
+    /// Exit code with --format nagios (0 OK, 1 WARNING, 2 CRITICAL).
+    nagios: i32,
     /// (finding id, status, guide section) that must be in the report.
     expect: Option<(&'static str, &'static str, &'static str)>,
 }
@@ -75,25 +77,36 @@ fn scenarios() -> Vec<Scenario> {
             name: "healthy certificate",
             args: local(&["--cert", &p12, "--password-file", &pw]),
             exit: 0,
+            nagios: 0,
             expect: Some(("cert.load", "pass", "")),
         },
         Scenario {
             name: "no client certificate",
             args: local(&[]),
             exit: 1,
+            nagios: 2,
             expect: Some(("cert.load", "fail", "2-1 (6)")),
         },
         Scenario {
             name: "intermediate missing",
             args: local(&["--cert", &leaf, "--key", &key]),
             exit: 1,
+            nagios: 2,
             expect: Some(("cert.chain", "fail", "2-1 (7)")),
         },
         Scenario {
             name: "expired leaf",
             args: local(&["--cert", &expired, "--key", &key, "--ca", &inter]),
             exit: 1,
+            nagios: 2,
             expect: Some(("cert.validity", "fail", "2-1 (6)")),
+        },
+        Scenario {
+            name: "certificate expiring soon",
+            args: local(&["--cert", &p12, "--password-file", &pw, "--at", "2044-12-20"]),
+            exit: 0,
+            nagios: 1,
+            expect: Some(("cert.validity", "warn", "2-1 (6)")),
         },
         Scenario {
             name: "verify command",
@@ -108,6 +121,7 @@ fn scenarios() -> Vec<Scenario> {
                 chain,
             ],
             exit: 0,
+            nagios: 0,
             expect: None,
         },
     ]
@@ -673,15 +687,14 @@ fn the_nagios_checker_is_strict() {
 #[test]
 fn nagios_output_follows_the_plugin_grammar_and_exit_codes() {
     for s in scenarios() {
-        let want = if s.exit == 0 { 0 } else { 2 };
         for lang in ["en", "ja"] {
-            let out = run(&s, "nagios", lang, want);
-            let (word, labels) = check_nagios(&out, want);
+            let out = run(&s, "nagios", lang, s.nagios);
+            let (word, labels) = check_nagios(&out, s.nagios);
             assert_eq!(word == "CRITICAL", s.exit == 1, "{}", s.name);
             for l in ["duration", "fail", "warn", "pass"] {
                 assert!(labels.iter().any(|x| x == l), "{}: no perfdata {l}", s.name);
             }
-            if let Some((id, "fail", section)) = s.expect {
+            if let Some((id, "fail" | "warn", section)) = s.expect {
                 assert!(
                     out.lines().any(|l| l.contains(id) && l.contains(section)),
                     "{}: long text lacks {id} ({section}):\n{out}",
@@ -703,6 +716,42 @@ fn nagios_strict_turns_warnings_critical() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     check_nagios(&String::from_utf8(out.stdout).unwrap(), 2);
+}
+
+#[test]
+fn strict_makes_a_warning_fail() {
+    let s = scenarios()
+        .into_iter()
+        .find(|s| s.nagios == 1)
+        .expect("a warning-only scenario");
+    for (format, plain, strict) in [
+        ("json", 0, 1),
+        ("table", 0, 1),
+        ("nagios", 1, 2),
+        ("junit", 0, 1),
+    ] {
+        run(&s, format, "en", plain);
+        let out = certprobe()
+            .args(&s.args)
+            .args(["--format", format, "--strict"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(strict),
+            "--strict --format {format}"
+        );
+        if format == "junit" {
+            let xml = String::from_utf8(out.stdout).unwrap();
+            let doc = roxmltree::Document::parse(&xml).unwrap();
+            assert_eq!(
+                doc.descendants()
+                    .filter(|n| n.has_tag_name("failure"))
+                    .count(),
+                1
+            );
+        }
+    }
 }
 
 #[test]
