@@ -147,8 +147,11 @@ fn bad_command_lines_exit_2_with_a_message() {
 
 // ─── profiles ─────────────────────────────────────────────────────────────────────────────
 
-/// (fixture, [(line, key words the message must name)])
-const BAD_PROFILES: &[(&str, &[(u32, &[&str])])] = &[
+/// A problem a message must report: its line, and words (the key first) it must name.
+type Problem = (u32, &'static [&'static str]);
+
+/// Each bad fixture and its problems.
+const BAD_PROFILES: &[(&str, &[Problem])] = &[
     ("bad-syntax.toml", &[(3, &["title", "string"])]),
     ("bad-type.toml", &[(4, &["expiry_warning_days", "thirty"])]),
     ("bad-unknown-key.toml", &[(5, &["colour"])]),
