@@ -3,6 +3,7 @@
 
 use super::{escape::clean, text, RenderOptions, Report};
 use crate::finding::Status;
+use crate::guide::label;
 
 pub fn exit_code(report: &Report) -> u8 {
     let s = report.summary();
@@ -51,13 +52,17 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let s = report.summary();
     // The status line must not contain `|` (perfdata separator) or a newline.
     let verdict = report.verdict_line(opts.lang).replace('|', "/");
+    let lang = opts.lang;
     let mut out = format!(
-        "CERTPROBE {} - {} ({} failed, {} warning(s), {} passed)",
+        "CERTPROBE {} - {} ({} {}, {} {}, {} {})",
         state_word(code),
         verdict,
         s.fail,
+        label("summary.fail", lang),
         s.warn,
-        s.pass
+        label("summary.warn", lang),
+        s.pass,
+        label("summary.pass", lang)
     );
     let mut perf = vec![format!(
         "'duration'={:.3}s;;;0;",
@@ -91,7 +96,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             text(&f.detail, opts.lang),
             f.section
                 .as_ref()
-                .map(|s| format!(" (guide {s})"))
+                .map(|s| format!(" ({} {s})", label("guide", opts.lang)))
                 .unwrap_or_default()
         );
         out.push_str(&line.replace('|', "/"));
