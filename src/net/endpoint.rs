@@ -203,7 +203,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
 
     // 3. TLS (its verdict waits for the first read: TLS 1.3 rejects a certificate only then)
     let client = ClientFacts::from_key(ctx.client.as_ref());
-    let allowed = ctx.profile.may_present_certificate(host);
+    let allowed = ctx.may_present(host);
     let withheld = ctx.client.is_some() && !allowed;
     let cs = ClientSide {
         client: &client,
@@ -540,7 +540,7 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl) -> Result<Conn, Text> {
             .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"));
     }
     let params = TlsParams {
-        client: if ctx.profile.may_present_certificate(&u.host) {
+        client: if ctx.may_present(&u.host) {
             ctx.client.clone()
         } else {
             None

@@ -42,6 +42,9 @@ pub struct NetContext {
     pub client: Option<Arc<rustls::sign::CertifiedKey>>,
     pub roots: Arc<rustls::RootCertStore>,
     pub deadline: Instant,
+    /// A host the person named together with `--cert` (`certprobe tls HOST --cert …`): it may
+    /// see the certificate although the profile does not list it.
+    pub named_host: Option<String>,
 }
 
 impl NetContext {
@@ -64,7 +67,17 @@ impl NetContext {
             client,
             roots,
             deadline,
+            named_host: None,
         })
+    }
+
+    /// May the client certificate be presented to `host`?
+    pub fn may_present(&self, host: &str) -> bool {
+        self.profile.may_present_certificate(host)
+            || self
+                .named_host
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(host.trim_end_matches('.')))
     }
 
     /// The end of a step that may take at most `cap`.
