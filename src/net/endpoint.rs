@@ -274,6 +274,28 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             outcome.findings = s.out;
             return outcome;
         }
+        Err(e @ (HttpFailure::Closed(_) | HttpFailure::Protocol(_)))
+            if tls_facts.as_ref().is_some_and(|f| {
+                f.client_cert_requested && f.version.as_deref() == Some("TLS 1.3")
+            }) =>
+        {
+            // Over TLS 1.3 the server judges the certificate after the handshake; one that
+            // hangs up (or resets, losing its alert) before answering has rejected it.
+            let facts = tls_facts.take().unwrap_or_default();
+            let msg = match &e {
+                HttpFailure::Closed(m) | HttpFailure::Protocol(m) => m.clone(),
+                _ => String::new(),
+            };
+            let failure = TlsFailure::Io(format!(
+                "the server hung up right after the handshake without answering ({msg})"
+            ));
+            let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
+            s.push(tls_fail(&s, d, &facts));
+            s.skip_after_failure("tls");
+            outcome.tls = Some(facts);
+            outcome.findings = s.out;
+            return outcome;
+        }
         Err(e) => {
             if let Some(facts) = tls_facts.take() {
                 s.push(tls_unconfirmed(&s, &facts));
