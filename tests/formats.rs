@@ -1,7 +1,11 @@
 //! Every output format, produced by the real binary on real (local) findings, parsed back by the
 //! rules of its own specification: JSON against the committed JSON Schema, JUnit by an XML
 //! parser, Prometheus by the text exposition format's grammar, Nagios by the plugin grammar.
-//! Only the local probes run (`--only local`) against a loopback-only profile and the test PKI.
+//! The local probes run against a loopback-only profile and the test PKI; the network scenarios
+//! run the whole check against nginx on 127.0.0.1 (Debian `nginx-light`; the test fails when it
+//! is missing).
+
+mod support;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -169,6 +173,101 @@ fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
         "{what}: not valid against schema/report.schema.json:\n{}\n{doc:#}",
         errors.join("\n")
     );
+}
+
+/// Full checks (local, environment, network) against nginx on 127.0.0.1: a healthy log-in and
+/// an error page with code 46. The returned guards keep nginx and the profile alive.
+fn network_scenarios() -> (support::nginx::Nginx, tempfile::TempDir, Vec<Scenario>) {
+    let ng = support::nginx::Nginx::start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(root().join("fixtures/profiles/loopback.toml.in")).unwrap();
+    let mut scenarios = Vec::new();
+    for (name, page, exit, expect) in [
+        (
+            "network: healthy",
+            "/utf8/login.html",
+            0,
+            ("net.login.page", "pass", ""),
+        ),
+        (
+            "network: error code 46",
+            "/sjis/error-46.html",
+            1,
+            ("net.login.page", "fail", "2-2 46"),
+        ),
+    ] {
+        let text = src
+            .replace("@HOST@", "localhost")
+            .replace("@PORT_VERIFY@", &ng.verify_port.to_string())
+            .replace("@PORT_OPEN@", &ng.open_port.to_string())
+            .replace("@PATH_LOGIN@", page)
+            .replace("@PATH_CHECK@", "/utf8/login.html");
+        let file = dir.path().join(format!("{exit}.toml"));
+        std::fs::write(&file, text).unwrap();
+        scenarios.push(Scenario {
+            name,
+            args: vec![
+                "check".into(),
+                "--profile".into(),
+                file.display().to_string(),
+                "--no-system-trust".into(),
+                "--trust".into(),
+                path("fixtures/pki/root.pem"),
+                "--trust".into(),
+                path("fixtures/pki/server-root.pem"),
+                "--cert".into(),
+                path("fixtures/pki/client.p12"),
+                "--password-file".into(),
+                path("fixtures/pki/password.txt"),
+                "--no-proxy".into(),
+                "--timeout".into(),
+                "10s".into(),
+            ],
+            exit,
+            nagios: if exit == 0 { 0 } else { 2 },
+            expect: Some(expect),
+        });
+    }
+    (ng, dir, scenarios)
+}
+
+#[test]
+fn every_format_of_a_full_network_check_parses_back() {
+    let (_nginx, _dir, scenarios) = network_scenarios();
+    let v = validator();
+    for s in &scenarios {
+        for lang in ["en", "ja"] {
+            let out = run(s, "json", lang, s.exit);
+            let doc: Value = serde_json::from_str(&out).unwrap();
+            assert_valid(&v, &doc, s.name);
+            let phases: BTreeSet<&str> = doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["phase"].as_str().unwrap())
+                .collect();
+            assert_eq!(phases.len(), 3, "{}: {phases:?}", s.name);
+            let (id, status, section) = s.expect.unwrap();
+            let f = doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["id"] == id)
+                .unwrap_or_else(|| panic!("{}: no {id}:\n{out}", s.name));
+            assert_eq!(f["status"], status, "{}: {f}", s.name);
+            if !section.is_empty() {
+                assert_eq!(f["section"], section);
+            }
+        }
+        let xml = run(s, "junit", "en", s.exit);
+        roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        let prom = run(s, "prometheus", "en", s.exit);
+        parse_prometheus(&prom).unwrap_or_else(|e| panic!("{}: {e}\n{prom}", s.name));
+        for lang in ["en", "ja"] {
+            let out = run(s, "nagios", lang, s.nagios);
+            check_nagios(&out, s.nagios);
+        }
+    }
 }
 
 // ─── JSON ─────────────────────────────────────────────────────────────────────────────────
