@@ -315,12 +315,50 @@ fn a_missing_certificate_file_is_an_input_error() {
 
 // ─── explain ──────────────────────────────────────────────────────────────────────────────
 
+/// `schema/explain.schema.json`, compiled once per use.
+fn explain_schema() -> jsonschema::Validator {
+    let src = std::fs::read_to_string(path("schema/explain.schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(&src).unwrap();
+    jsonschema::meta::validate(&schema).expect("explain schema is valid draft 2020-12");
+    jsonschema::validator_for(&schema).expect("explain schema compiles")
+}
+
+fn assert_explain_valid(v: &jsonschema::Validator, doc: &Value) {
+    let errors: Vec<String> = v.iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}\n{doc:#}");
+}
+
 fn list(lang: &str) -> Vec<Value> {
     let r = run(certprobe().args(["explain", "--list", "--format", "json", "--lang", lang]));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_explain_valid(&explain_schema(), &v);
     assert_eq!(v["lang"], lang);
     v["sections"].as_array().unwrap().clone()
+}
+
+#[test]
+fn the_explain_schema_rejects_broken_documents() {
+    let v = explain_schema();
+    let r = run(certprobe().args(["explain", "46", "--format", "json"]));
+    let good: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v.is_valid(&good));
+    let mut extra = good.clone();
+    extra["surprise"] = 1.into();
+    let mut both = good.clone();
+    both["sections"] = serde_json::json!([]);
+    let mut no_fix = good.clone();
+    no_fix["section"].as_object_mut().unwrap().remove("fix");
+    let mut bad_id = good.clone();
+    bad_id["section"]["id"] = "46".into();
+    for (what, doc) in [
+        ("extra", extra),
+        ("both", both),
+        ("no fix", no_fix),
+        ("bad id", bad_id),
+    ] {
+        assert!(!v.is_valid(&doc), "accepted: {what}");
+    }
 }
 
 #[test]
@@ -375,6 +413,7 @@ fn explain_every_section_in_both_languages() {
     let en = list("en");
     let ja = list("ja");
     assert_eq!(en.len(), ja.len());
+    let schema = explain_schema();
     for (e, j) in en.iter().zip(&ja) {
         let id = e["id"].as_str().unwrap();
         let title_en = e["title"].as_str().unwrap();
@@ -414,6 +453,7 @@ fn explain_every_section_in_both_languages() {
             let r = run(certprobe().args(["explain", id, "--format", "json", "--lang", lang]));
             assert_eq!(r.code, Some(0), "{id}: {}", r.stderr);
             let v: Value = serde_json::from_str(&r.stdout).unwrap();
+            assert_explain_valid(&schema, &v);
             let s = &v["section"];
             assert_eq!(s["id"], id);
             assert_eq!(s["title"], title);
