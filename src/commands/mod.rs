@@ -142,28 +142,42 @@ fn init_logging(verbose: u8) {
 pub fn run(cli: Cli) -> Result<u8, AppError> {
     init_logging(cli.global.verbose);
     let ctx = Context::new(cli.global);
-    match cli.command {
-        None => check::run(&ctx, &Default::default()),
-        Some(Command::Check(args)) => check::run(&ctx, &args),
+    let result = dispatch(&ctx, cli.command);
+    match result {
+        // A monitoring system reads stdout and the exit code: an input or internal error is
+        // UNKNOWN (3) there, with the reason in the status line.
+        Err(e) if ctx.global.format == Format::Nagios => {
+            eprintln!("certprobe: {e}");
+            print(&crate::report::nagios::unknown(&e.to_string()))?;
+            Ok(3)
+        }
+        other => other,
+    }
+}
+
+fn dispatch(ctx: &Context, command: Option<Command>) -> Result<u8, AppError> {
+    match command {
+        None => check::run(ctx, &Default::default()),
+        Some(Command::Check(args)) => check::run(ctx, &args),
         Some(Command::Inspect {
             files,
             key,
             password_env,
             password_file,
         }) => inspect::run(
-            &ctx,
+            ctx,
             &files,
             key.as_deref(),
             password_env.as_deref(),
             password_file.as_deref(),
         ),
-        Some(Command::Verify { identity, purpose }) => verify::run(&ctx, &identity, purpose),
+        Some(Command::Verify { identity, purpose }) => verify::run(ctx, &identity, purpose),
         Some(Command::Tls {
             target,
             identity,
             net,
-        }) => tls::run(&ctx, &target, &identity, &net),
-        Some(Command::Explain { section, list }) => explain::run(&ctx, section.as_deref(), list),
+        }) => tls::run(ctx, &target, &identity, &net),
+        Some(Command::Explain { section, list }) => explain::run(ctx, section.as_deref(), list),
         Some(Command::Report {
             check,
             message,
@@ -172,7 +186,7 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             redact,
             out,
         }) => report::run(
-            &ctx,
+            ctx,
             &check,
             &report::Person {
                 message,
@@ -182,9 +196,9 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             redact,
             out.as_deref(),
         ),
-        Some(Command::Demo { scenario, list }) => demo::run(&ctx, &scenario, list),
-        Some(Command::FetchCa { out, net }) => fetch_ca::run(&ctx, &out, &net),
-        Some(Command::Profile { action }) => profile::run(&ctx, action),
+        Some(Command::Demo { scenario, list }) => demo::run(ctx, &scenario, list),
+        Some(Command::FetchCa { out, net }) => fetch_ca::run(ctx, &out, &net),
+        Some(Command::Profile { action }) => profile::run(ctx, action),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

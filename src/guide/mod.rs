@@ -7,6 +7,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+pub mod explain;
+
 /// The catalogue's files, parsed separately and merged (a key may be defined only once).
 const FILES: &[(&str, &str)] = &[
     ("sections.toml", include_str!("sections.toml")),
@@ -121,13 +123,21 @@ impl Catalogue {
         &self.sections
     }
 
-    /// Look a section up by id or alias, ignoring case and surrounding space:
-    /// `2-1`, `2-1 (7)`, `2-1(7)`, `46`, `code 46`.
+    /// Look a section up by id or alias, ignoring case, spaces, full-width forms and a leading
+    /// "code" / "エラーコード": `2-1`, `2-1 (7)`, `2-1(7)`, `2-1 7`, `46`, `code 46`, `エラーコード４６`.
     pub fn find(&self, query: &str) -> Option<&Section> {
         let q = normalise(query);
+        let matches = |s: &Section, key: fn(&str) -> String| {
+            key(&s.id) == key(&q) || s.aliases.iter().any(|a| key(&normalise(a)) == key(&q))
+        };
         self.sections
             .iter()
-            .find(|s| normalise(&s.id) == q || s.aliases.iter().any(|a| normalise(a) == q))
+            .find(|s| matches(s, normalise))
+            .or_else(|| {
+                self.sections
+                    .iter()
+                    .find(|s| matches(s, |x| normalise(x).replace(['(', ')'], "")))
+            })
     }
 
     /// The steps or codes under a section, in guide order.
@@ -155,12 +165,20 @@ impl Catalogue {
 }
 
 fn normalise(s: &str) -> String {
-    s.chars()
+    let lower: String = s
+        .chars()
+        .map(|c| match c {
+            // Full-width ASCII forms (４６, （７）) as typed with a Japanese input method.
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            c => c,
+        })
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_lowercase)
-        .collect::<String>()
+        .collect();
+    lower
+        .trim_start_matches("エラーコード")
         .trim_start_matches("code")
-        .trim_start_matches(['-', ':'])
+        .trim_start_matches(['-', ':', '：'])
         .to_string()
 }
 
@@ -258,6 +276,20 @@ mod tests {
             Some("2-1 (7)")
         );
         assert!(cat.find("9-9").is_none());
+        assert_eq!(cat.find("code 46").map(|s| s.id.as_str()), Some("2-2 46"));
+        assert_eq!(
+            cat.find("エラーコード４６").map(|s| s.id.as_str()),
+            Some("2-2 46")
+        );
+        assert_eq!(cat.find("2-1 7").map(|s| s.id.as_str()), Some("2-1 (7)"));
+        assert_eq!(
+            cat.find("２－１（７）").map(|s| s.id.as_str()),
+            Some("2-1 (7)")
+        );
+        assert_eq!(
+            cat.find("1-3(5)-(8)").map(|s| s.id.as_str()),
+            Some("1-3 (5)-(8)")
+        );
         assert_eq!(cat.children("2-1").count(), 7);
     }
 

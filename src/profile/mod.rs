@@ -215,7 +215,11 @@ impl Profile {
     pub fn parse(src: &str, origin: &str) -> Result<Profile, ProfileError> {
         let profile: Profile = toml::from_str(src).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(src, s.start)).unwrap_or((1, 1));
-            ProfileError::Invalid(format!("{origin}:{line}:{col}: {}", e.message().trim_end()))
+            let key = key_at_line(src, line)
+                .map(|k| format!("{k}: "))
+                .unwrap_or_default();
+            let msg = e.message().trim_end().replace('\n', " ");
+            ProfileError::Invalid(format!("{origin}:{line}:{col}: {key}{msg}"))
         })?;
         let problems = profile.problems(src);
         if problems.is_empty() {
@@ -242,10 +246,10 @@ impl Profile {
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
-        for ep in &self.endpoints {
+        for (i, ep) in self.endpoints.iter().enumerate() {
             if !seen.insert(ep.id.as_str()) {
                 out.push((
-                    "id".into(),
+                    format!("endpoint[{i}].id"),
                     format!("endpoint id `{}` is used twice", ep.id),
                 ));
             }
@@ -256,7 +260,7 @@ impl Profile {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
                 out.push((
-                    "id".into(),
+                    format!("endpoint[{i}].id"),
                     format!("endpoint id `{}` must be letters, digits, - or _", ep.id),
                 ));
             }
@@ -270,7 +274,7 @@ impl Profile {
                             .any(|h| h.eq_ignore_ascii_case(&u.host))
                     {
                         out.push((
-                            "url".into(),
+                            format!("endpoint[{i}].url"),
                             format!(
                                 "endpoint `{}` asks for the client certificate but its host `{}` is not in certificate_hosts.allow",
                                 ep.id, u.host
@@ -278,34 +282,40 @@ impl Profile {
                         ));
                     }
                 }
-                Err(e) => out.push(("url".into(), format!("endpoint `{}`: {e}", ep.id))),
+                Err(e) => out.push((
+                    format!("endpoint[{i}].url"),
+                    format!("endpoint `{}`: {e}", ep.id),
+                )),
             }
             if crate::guide::catalogue().find(&ep.section).is_none() {
                 out.push((
-                    "section".into(),
+                    format!("endpoint[{i}].section"),
                     format!("unknown guide section `{}`", ep.section),
                 ));
             }
         }
-        for p in &self.pages {
+        for (i, p) in self.pages.iter().enumerate() {
             if let Err(e) = regex::Regex::new(&p.pattern) {
                 out.push((
-                    "pattern".into(),
-                    format!("not a valid regular expression: {e}"),
+                    format!("page[{i}].pattern"),
+                    format!(
+                        "not a valid regular expression ({})",
+                        e.to_string().lines().last().unwrap_or_default().trim()
+                    ),
                 ));
             }
             if crate::guide::catalogue().find(&p.section).is_none() {
                 out.push((
-                    "section".into(),
+                    format!("page[{i}].section"),
                     format!("unknown guide section `{}`", p.section),
                 ));
             }
         }
-        for ca in &self.cas {
+        for (i, ca) in self.cas.iter().enumerate() {
             if let Some(fp) = &ca.sha256 {
                 if fp.len() != 64 || !fp.chars().all(|c| c.is_ascii_hexdigit()) {
                     out.push((
-                        "sha256".into(),
+                        format!("ca[{i}].sha256"),
                         format!("CA `{}`: sha256 must be 64 hex digits", ca.name),
                     ));
                 }
@@ -478,14 +488,82 @@ fn line_col(src: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The first line on which `key =` is written (for semantic errors serde cannot place).
+/// Where a problem's key is: `name`, or `endpoint[2].url` (the key inside the third
+/// `[[endpoint]]` table). Falls back to the table, then to the top of the file.
 fn find_key(src: &str, key: &str) -> (usize, usize) {
-    for (i, line) in src.lines().enumerate() {
-        let t = line.trim_start();
-        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
-            return (i + 1, line.len() - t.len() + 1);
+    let lines: Vec<&str> = src.lines().collect();
+    let (start, end, key) = match key.split_once('[').and_then(|(table, rest)| {
+        let (idx, k) = rest.split_once("].")?;
+        Some((table, idx.parse::<usize>().ok()?, k))
+    }) {
+        Some((table, idx, k)) => {
+            let header = format!("[[{table}]]");
+            match lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.trim() == header)
+                .nth(idx)
+            {
+                Some((h, _)) => {
+                    let end = lines[h + 1..]
+                        .iter()
+                        .position(|l| l.trim_start().starts_with('['))
+                        .map_or(lines.len(), |p| h + 1 + p);
+                    let found = (h + 1..end).find(|&i| assigns(lines[i], k));
+                    return match found {
+                        Some(i) => (i + 1, indent(lines[i]) + 1),
+                        None => (h + 1, 1),
+                    };
+                }
+                None => (0, lines.len(), k),
+            }
+        }
+        None => (0, lines.len(), key),
+    };
+    (start..end)
+        .find(|&i| assigns(lines[i], key))
+        .map_or((1, 1), |i| (i + 1, indent(lines[i]) + 1))
+}
+
+fn assigns(line: &str, key: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with(key) && t[key.len()..].trim_start().starts_with('=')
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// The dotted key assigned on a (1-based) line, qualified by the table it is in:
+/// `client_cert.expiry_warning_days`, `endpoint[1].url`.
+fn key_at_line(src: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let text = lines.get(line.checked_sub(1)?)?.trim_start();
+    let (key, _) = text.split_once('=')?;
+    let key = key.trim();
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+    {
+        return None;
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut table = None;
+    for l in &lines[..line - 1] {
+        let t = l.trim();
+        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.strip_suffix("]]")) {
+            let n = counts.entry(name.trim().to_string()).or_insert(0);
+            table = Some(format!("{}[{}]", name.trim(), *n));
+            *n += 1;
+        } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            table = Some(name.trim().to_string());
         }
     }
-    (1, 1)
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
 }
 
 #[cfg(test)]

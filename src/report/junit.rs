@@ -23,6 +23,15 @@ fn xml(s: &str) -> String {
     out
 }
 
+/// JUnit's `timestamp` is an ISO 8601 date-time without a zone or fractions
+/// (`xs:dateTime` restricted in the Ant/Jenkins JUnit schema); certprobe writes UTC.
+fn timestamp(t: time::OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_default()
+}
+
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let lang = opts.lang;
     let s = report.summary();
@@ -43,10 +52,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         report.findings.len(),
         s.skip,
         report.duration.as_secs_f64(),
-        report
-            .started
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
+        timestamp(report.started)
     ));
     for f in &report.findings {
         let time = ms(f.elapsed).unwrap_or(0.0) / 1000.0;
@@ -104,6 +110,11 @@ mod tests {
             .filter(|n| n.has_tag_name("failure"))
             .count();
         assert_eq!(failures, 2);
+        let suite = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testsuite"))
+            .unwrap();
+        assert_eq!(suite.attribute("timestamp"), Some("2026-11-25T12:00:00"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::{escape::clean, text, RenderOptions, Report};
 use crate::finding::Status;
+use crate::guide::label;
 
 pub fn exit_code(report: &Report) -> u8 {
     let s = report.summary();
@@ -39,18 +40,29 @@ fn perf_label(id: &str) -> String {
     format!("'{safe}'")
 }
 
+/// The output for a run that could not check anything (bad input, internal error):
+/// state UNKNOWN, exit 3, as the plugin guidelines have it for invalid arguments.
+pub fn unknown(message: &str) -> String {
+    let one_line = clean(message.lines().next().unwrap_or_default()).replace('|', "/");
+    format!("CERTPROBE UNKNOWN - {one_line}\n")
+}
+
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let code = exit_code(report);
     let s = report.summary();
     // The status line must not contain `|` (perfdata separator) or a newline.
     let verdict = report.verdict_line(opts.lang).replace('|', "/");
+    let lang = opts.lang;
     let mut out = format!(
-        "CERTPROBE {} - {} ({} failed, {} warning(s), {} passed)",
+        "CERTPROBE {} - {} ({} {}, {} {}, {} {})",
         state_word(code),
         verdict,
         s.fail,
+        label("summary.fail", lang),
         s.warn,
-        s.pass
+        label("summary.warn", lang),
+        s.pass,
+        label("summary.pass", lang)
     );
     let mut perf = vec![format!(
         "'duration'={:.3}s;;;0;",
@@ -84,7 +96,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             text(&f.detail, opts.lang),
             f.section
                 .as_ref()
-                .map(|s| format!(" (guide {s})"))
+                .map(|s| format!(" ({} {s})", label("guide", opts.lang)))
                 .unwrap_or_default()
         );
         out.push_str(&line.replace('|', "/"));
@@ -106,5 +118,13 @@ mod tests {
         let (_, perf) = first.split_once(" | ").unwrap();
         assert!(perf.contains("'net.login.tls'=0.031s;;;0;"), "{perf}");
         assert_eq!(exit_code(&sample::report()), 2);
+    }
+
+    #[test]
+    fn unknown_is_one_status_line() {
+        assert_eq!(
+            unknown("cannot read profile x|y\nsecond line"),
+            "CERTPROBE UNKNOWN - cannot read profile x/y\n"
+        );
     }
 }
