@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs certprobe's whole test suite on a fresh Debian machine: installs the real servers the
 # end-to-end tests talk to on 127.0.0.1 (nginx, openssl, tinyproxy, dnsmasq, testssl.sh) and
-# mitmproxy, then runs `cargo test`. Tests that need a server fail, never skip, when it is absent.
+# mitmproxy and prometheus-client (PyPI), then runs `cargo test`. Tests that need a server fail, never skip, when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +21,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# mitmproxy (a real TLS-intercepting proxy) lives in its own virtual environment.
-MITM_VENV="${CERTPROBE_MITM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/certprobe-mitmproxy}"
-if [ ! -x "$MITM_VENV/bin/mitmdump" ]; then
-  echo "installing mitmproxy into $MITM_VENV"
-  python3 -m venv "$MITM_VENV"
-  "$MITM_VENV/bin/pip" install -q 'mitmproxy>=11,<13'
+# Python tools the tests use as independent peers: mitmproxy (a real TLS-intercepting proxy) and
+# prometheus-client (the reference parser of the Prometheus text format), in their own venv.
+PY_VENV="${CERTPROBE_PY_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/certprobe-py}"
+if [ ! -x "$PY_VENV/bin/mitmdump" ] || ! "$PY_VENV/bin/python" -c 'import prometheus_client' 2>/dev/null; then
+  echo "installing mitmproxy and prometheus-client into $PY_VENV"
+  python3 -m venv "$PY_VENV"
+  "$PY_VENV/bin/pip" install -q 'mitmproxy>=11,<13' prometheus-client
 fi
-export CERTPROBE_MITMDUMP="$MITM_VENV/bin/mitmdump"
+export CERTPROBE_MITMDUMP="$PY_VENV/bin/mitmdump"
+export CERTPROBE_PROMETHEUS_PYTHON="$PY_VENV/bin/python"
 
 cargo test --all-targets "$@"
