@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod clock;
+pub mod crl;
 pub mod diagnose;
 pub mod dns;
 pub mod endpoint;
@@ -151,7 +152,10 @@ pub async fn probe_endpoints(
             o
         }
     });
+    let crl_ctx = ctx.clone();
+    let revocation = tokio::spawn(async move { crl::revocation_finding(&crl_ctx).await });
     let outcomes = tcp::join_all(tasks).await;
+    let revocation = revocation.await.ok().flatten();
     progress.finish_and_clear();
 
     let mut findings = Vec::new();
@@ -159,6 +163,7 @@ pub async fn probe_endpoints(
     for o in outcomes {
         findings.extend(o.findings);
     }
+    findings.extend(revocation);
     Ok(findings)
 }
 
@@ -169,9 +174,9 @@ fn progress_bar(n: usize) -> indicatif::ProgressBar {
         Some(n as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} checking endpoints {pos}/{len} {elapsed}")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} checking endpoints {pos}/{len} {elapsed}",
+    ) {
         pb.set_style(style);
     }
     pb.enable_steady_tick(Duration::from_millis(100));
