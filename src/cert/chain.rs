@@ -191,7 +191,7 @@ pub struct ChainInput<'a> {
 
 fn unix(at: OffsetDateTime) -> UnixTime {
     UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-        at.unix_timestamp().max(0) as u64,
+        at.unix_timestamp().max(0) as u64
     ))
 }
 
@@ -409,9 +409,15 @@ fn date_problem(
     not_yet: impl Fn(String, String) -> Problem,
 ) -> Option<Problem> {
     if at > info.not_after {
-        Some(expired(info.subject_name.clone(), show_date(info.not_after)))
+        Some(expired(
+            info.subject_name.clone(),
+            show_date(info.not_after),
+        ))
     } else if at < info.not_before {
-        Some(not_yet(info.subject_name.clone(), show_date(info.not_before)))
+        Some(not_yet(
+            info.subject_name.clone(),
+            show_date(info.not_before),
+        ))
     } else {
         None
     }
@@ -430,10 +436,8 @@ fn diagnose(leaf: &CertInfo, input: &ChainInput<'_>, err: &webpki::Error) -> Wal
     ) {
         problems.push(p);
     }
-    if matches!(
-        err,
-        webpki::Error::RequiredEkuNotFoundContext(_)
-    ) || (input.purpose == Purpose::Client && !leaf.client_auth)
+    if matches!(err, webpki::Error::RequiredEkuNotFoundContext(_))
+        || (input.purpose == Purpose::Client && !leaf.client_auth)
         || (input.purpose == Purpose::Server && !leaf.server_auth)
     {
         problems.push(Problem::WrongUsage {
@@ -442,6 +446,15 @@ fn diagnose(leaf: &CertInfo, input: &ChainInput<'_>, err: &webpki::Error) -> Wal
                 Purpose::Client => "client authentication (clientAuth)".into(),
                 Purpose::Server => "server authentication (serverAuth)".into(),
             },
+        });
+    }
+
+    if matches!(err, webpki::Error::CaUsedAsEndEntity) {
+        problems.push(Problem::Other {
+            reason: format!(
+                "`{}` is a CA certificate, not a client or server certificate",
+                leaf.subject_name
+            ),
         });
     }
 

@@ -6,7 +6,9 @@
 //! store (it only has to sign).
 
 use crate::error::AppError;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
 use rustls::sign::SigningKey;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -315,7 +317,10 @@ fn key_from_pem_block(
 ) -> Result<Option<LoadedKey>, AppError> {
     let der = b.der.clone();
     let (der, format) = match b.label.as_str() {
-        "PRIVATE KEY" => (PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)), "PKCS#8"),
+        "PRIVATE KEY" => (
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+            "PKCS#8",
+        ),
         "RSA PRIVATE KEY" => (
             PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
             "PKCS#1 (RSA)",
@@ -325,9 +330,10 @@ fn key_from_pem_block(
             "SEC1 (EC)",
         ),
         "ENCRYPTED PRIVATE KEY" => {
-            let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
-                AppError::input(format!("{shown}: the encrypted private key is damaged"))
-            })?;
+            let info =
+                pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
+                    AppError::input(format!("{shown}: the encrypted private key is damaged"))
+                })?;
             let pw = passwords.needed(shown)?;
             let doc = info.decrypt(pw.as_bytes()).map_err(|_| {
                 AppError::input(format!(

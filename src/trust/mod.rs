@@ -132,11 +132,7 @@ fn finding(id: &str, title: Text, target: &str) -> Finding {
 
 /// `trust.store`: how many roots were loaded, and what could not be read.
 pub fn store_finding(store: &TrustStore) -> Finding {
-    let target = if store.system {
-        "platform"
-    } else {
-        "--trust"
-    };
+    let target = if store.system { "platform" } else { "--trust" };
     let f = finding(
         "trust.store",
         Text::new("Trust store", "信頼されたルート証明書ストア"),
@@ -154,8 +150,14 @@ pub fn store_finding(store: &TrustStore) -> Finding {
     if store.system && store.platform_loaded == 0 {
         return f
             .warn(text!(
-                ("no root certificates could be loaded from the platform store ({} errors)", store.platform_errors.len()),
-                ("OS のルート証明書ストアから証明書を読み込めませんでした (エラー {} 件)", store.platform_errors.len())
+                (
+                    "no root certificates could be loaded from the platform store ({} errors)",
+                    store.platform_errors.len()
+                ),
+                (
+                    "OS のルート証明書ストアから証明書を読み込めませんでした (エラー {} 件)",
+                    store.platform_errors.len()
+                )
             ))
             .section("2-1 (7)")
             .fix(crate::guide::fix("cert.trust_store_empty", &[]))
@@ -170,8 +172,18 @@ pub fn store_finding(store: &TrustStore) -> Finding {
         )
     };
     f.info(text!(
-        ("{} platform roots and {} from --trust loaded{}", store.platform_loaded, extra, errors.en),
-        ("OS のルート証明書 {} 件、--trust から {} 件を読み込みました{}", store.platform_loaded, extra, errors.ja)
+        (
+            "{} platform roots and {} from --trust loaded{}",
+            store.platform_loaded,
+            extra,
+            errors.en
+        ),
+        (
+            "OS のルート証明書 {} 件、--trust から {} 件を読み込みました{}",
+            store.platform_loaded,
+            extra,
+            errors.ja
+        )
     ))
     .data(data)
 }
@@ -224,8 +236,18 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
     if let Some(a) = current.first() {
         return vec![f
             .pass(text!(
-                ("root `{}` is trusted ({}), valid until {}", a.info.subject_name, a.origin.describe(), show_date(a.info.not_after)),
-                ("ルート証明書「{}」は信頼されています ({})。有効期限 {}", a.info.subject_name, a.origin.describe(), show_date(a.info.not_after))
+                (
+                    "root `{}` is trusted ({}), valid until {}",
+                    a.info.subject_name,
+                    a.origin.describe(),
+                    show_date(a.info.not_after)
+                ),
+                (
+                    "ルート証明書「{}」は信頼されています ({})。有効期限 {}",
+                    a.info.subject_name,
+                    a.origin.describe(),
+                    show_date(a.info.not_after)
+                )
             ))
             .data(data)];
     }
