@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod aia;
 pub mod clock;
 pub mod crl;
 pub mod diagnose;
