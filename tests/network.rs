@@ -496,8 +496,14 @@ fn openssl_s_server_without_client_certificate_fails_in_the_handshake_or_at_the_
             tls.detail.en
         );
         if v == "-tls1_3" {
-            assert!(tls.detail.en.contains("first read"), "{}", tls.detail.en);
-            assert_eq!(tls.data["error"], "alert_certificate_required");
+            // The verdict comes after the handshake: as an alert at the first read, or — when
+            // the server's reset overtakes its alert — as a hang-up right after the handshake.
+            let d = &tls.detail.en;
+            assert!(
+                (d.contains("first read") && tls.data["error"] == "alert_certificate_required")
+                    || d.contains("hung up right after the handshake"),
+                "{d}"
+            );
         }
     }
 }
