@@ -187,27 +187,6 @@ pub async fn fetch_one(ctx: &NetContext, ca: &CaSpec, index: usize, out: &Path) 
     f.fix(fix("net.ca_import", &[("file", &shown)]))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_and_fingerprints() {
-        let ca = CaSpec {
-            role: CaRole::Intermediate,
-            name: "SECOM Passport for Member PUB CA1".into(),
-            url: None,
-            sha256: None,
-        };
-        assert_eq!(file_name(&ca), "SECOM_Passport_for_Member_PUB_CA1.cer");
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert!(to_der(b"junk").is_none());
-    }
-}
-
 /// The `caIssuers` URLs (http/https) of a certificate's Authority Information Access.
 pub fn ca_issuers_urls(der: &[u8]) -> Vec<String> {
     use x509_cert::ext::pkix::name::GeneralName;
@@ -364,4 +343,25 @@ pub async fn missing_intermediate_finding(
         .section("2-1 (7)")
         .fix(fix("net.ca_import", &[("file", &format!("{name}.cer"))])),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_and_fingerprints() {
+        let ca = CaSpec {
+            role: CaRole::Intermediate,
+            name: "SECOM Passport for Member PUB CA1".into(),
+            url: None,
+            sha256: None,
+        };
+        assert_eq!(file_name(&ca), "SECOM_Passport_for_Member_PUB_CA1.cer");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(to_der(b"junk").is_none());
+    }
 }
