@@ -377,3 +377,21 @@ pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("S47*", "S47000001"));
+        assert!(glob_match("s47*", "S47000001"));
+        assert!(!glob_match("S47*", "T47000001"));
+        assert!(glob_match(
+            "SECOM Passport for Member PUB CA*",
+            "SECOM Passport for Member PUB CA8"
+        ));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a.c", "abc"), "a dot is literal");
+    }
+}

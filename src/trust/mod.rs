@@ -276,3 +276,52 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
         ))
         .data(data)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Status;
+
+    fn pki(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/pki")
+            .join(name)
+    }
+
+    #[test]
+    fn the_genuine_root_ca1_is_reported_expired_not_ok() {
+        let store =
+            TrustStore::load(false, &[pki("real/Security_Communication_Root_CA.pem")]).unwrap();
+        let fs = root_findings(&store, &Profile::builtin(), OffsetDateTime::now_utc());
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].status, Status::Fail);
+        assert_eq!(fs[0].section.as_deref(), Some("2-1 (7)"));
+        assert!(
+            fs[0].detail.en.contains("expired on 2023-09-30"),
+            "{}",
+            fs[0].detail.en
+        );
+        // Before its end it was fine.
+        let before = crate::cli::parse_time("2023-09-01").unwrap();
+        assert_eq!(
+            root_findings(&store, &Profile::builtin(), before)[0].status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn a_missing_root_fails_with_the_download_address() {
+        let store = TrustStore::load(false, &[pki("server-root.pem")]).unwrap();
+        let fs = root_findings(&store, &Profile::builtin(), OffsetDateTime::now_utc());
+        assert_eq!(fs[0].status, Status::Fail);
+        assert!(fs[0].fix.as_ref().unwrap().en.contains("SCRoot1ca.cer"));
+    }
+
+    #[test]
+    fn store_finding_counts_roots() {
+        let store = TrustStore::load(false, &[pki("root.pem"), pki("server-root.pem")]).unwrap();
+        let f = store_finding(&store);
+        assert_eq!(f.data["extra_roots"], 2);
+        assert_eq!(f.data["platform_roots"], 0);
+    }
+}
