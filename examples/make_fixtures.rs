@@ -103,14 +103,43 @@ fn sha1_leaf(out: &Out) -> Result<()> {
     )?;
     let (key, csr, cnf, ext) = (out.s("client.key"), t("csr.pem"), t("ca.cnf"), t("ext.cnf"));
     openssl(&[
-        "req", "-new", "-key", &key, "-subj",
-        "/C=JP/O=SECOM Trust Systems CO.,LTD./OU=certprobe test/CN=S47000010", "-out", &csr,
+        "req",
+        "-new",
+        "-key",
+        &key,
+        "-subj",
+        "/C=JP/O=SECOM Trust Systems CO.,LTD./OU=certprobe test/CN=S47000010",
+        "-out",
+        &csr,
     ])?;
-    let (cert, cakey, target) = (out.s("inter.pem"), out.s("inter.key"), out.s("client-sha1.pem"));
+    let (cert, cakey, target) = (
+        out.s("inter.pem"),
+        out.s("inter.key"),
+        out.s("client-sha1.pem"),
+    );
     let result = openssl(&[
-        "ca", "-batch", "-config", &cnf, "-in", &csr, "-out", &target, "-startdate",
-        "20250101000000Z", "-enddate", "20450101000000Z", "-md", "sha1", "-cert", &cert,
-        "-keyfile", &cakey, "-notext", "-extfile", &ext, "-preserveDN",
+        "ca",
+        "-batch",
+        "-config",
+        &cnf,
+        "-in",
+        &csr,
+        "-out",
+        &target,
+        "-startdate",
+        "20250101000000Z",
+        "-enddate",
+        "20450101000000Z",
+        "-md",
+        "sha1",
+        "-cert",
+        &cert,
+        "-keyfile",
+        &cakey,
+        "-notext",
+        "-extfile",
+        &ext,
+        "-preserveDN",
     ]);
     let _ = fs::remove_dir_all(&tmp);
     result
@@ -216,7 +245,10 @@ fn main() -> Result<()> {
     p.not_before = date_time_ymd(2019, 1, 1);
     p.not_after = date_time_ymd(2024, 1, 1);
     p.serial_number = Some(SerialNumber::from(0x2002u64));
-    out.write("inter-expired.pem", p.signed_by(&inter_key, &root_issuer)?.pem())?;
+    out.write(
+        "inter-expired.pem",
+        p.signed_by(&inter_key, &root_issuer)?.pem(),
+    )?;
 
     // Another intermediate under the same root: the "wrong issuer".
     let other_key = out.key("other-inter.key")?;
@@ -236,7 +268,10 @@ fn main() -> Result<()> {
     let client = client_params("S47000001", 0x3001).signed_by(&client_key, &inter_issuer)?;
     out.write("client.pem", client.pem())?;
     out.write("client.der", client.der())?;
-    out.write("client-chain.pem", format!("{}{}", client.pem(), inter.pem()))?;
+    out.write(
+        "client-chain.pem",
+        format!("{}{}", client.pem(), inter.pem()),
+    )?;
 
     // Broken leaves (all with the client key unless said otherwise).
     let mut p = client_params("S47000002", 0x3002);
@@ -337,8 +372,20 @@ fn main() -> Result<()> {
     let p12 = |name: &str, extra: &[&str]| -> Result<()> {
         let target = out.s(name);
         let mut args = vec![
-            "pkcs12", "-export", "-in", &leaf, "-inkey", &key, "-certfile", &chain, "-name",
-            "S47000001", "-passout", &pass, "-out", &target,
+            "pkcs12",
+            "-export",
+            "-in",
+            &leaf,
+            "-inkey",
+            &key,
+            "-certfile",
+            &chain,
+            "-name",
+            "S47000001",
+            "-passout",
+            &pass,
+            "-out",
+            &target,
         ];
         args.extend_from_slice(extra);
         openssl(&args)
@@ -404,7 +451,10 @@ fn main() -> Result<()> {
         ]),
         0x4001,
     );
-    out.write("server-root.pem", sroot_params.self_signed(&sroot_key)?.pem())?;
+    out.write(
+        "server-root.pem",
+        sroot_params.self_signed(&sroot_key)?.pem(),
+    )?;
     let sroot_issuer = Issuer::new(sroot_params, &sroot_key);
 
     let server_params = |cn: &str, serial: u64| -> Result<CertificateParams> {
