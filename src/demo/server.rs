@@ -203,7 +203,13 @@ pub fn spawn_tls_site(listener: TcpListener, config: Arc<ServerConfig>, router: 
         let acceptor = acceptor.clone();
         let router = router.clone();
         async move {
-            let tls = acceptor.accept(stream).await?;
+            let tls = match acceptor.accept(stream).into_fallible().await {
+                Ok(tls) => tls,
+                Err((e, stream)) => {
+                    linger(stream).await;
+                    return Err(e);
+                }
+            };
             let subject = tls
                 .get_ref()
                 .1
@@ -213,6 +219,22 @@ pub fn spawn_tls_site(listener: TcpListener, config: Arc<ServerConfig>, router: 
             serve_http(tls, &router, subject).await
         }
     });
+}
+
+/// After a refused handshake (the alert is already written), read what the client still sends
+/// for a moment before closing: closing with unread data makes the kernel send a reset, which
+/// can destroy the alert before the client reads it. Web servers linger the same way.
+async fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// A plain HTTP site.
