@@ -274,6 +274,28 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             outcome.findings = s.out;
             return outcome;
         }
+        Err(e @ (HttpFailure::Closed(_) | HttpFailure::Protocol(_)))
+            if tls_facts.as_ref().is_some_and(|f| {
+                f.client_cert_requested && f.version.as_deref() == Some("TLS 1.3")
+            }) =>
+        {
+            // Over TLS 1.3 the server judges the certificate after the handshake; one that
+            // hangs up (or resets, losing its alert) before answering has rejected it.
+            let facts = tls_facts.take().unwrap_or_default();
+            let msg = match &e {
+                HttpFailure::Closed(m) | HttpFailure::Protocol(m) => m.clone(),
+                _ => String::new(),
+            };
+            let failure = TlsFailure::Io(format!(
+                "the server hung up right after the handshake without answering ({msg})"
+            ));
+            let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
+            s.push(tls_fail(&s, d, &facts));
+            s.skip_after_failure("tls");
+            outcome.tls = Some(facts);
+            outcome.findings = s.out;
+            return outcome;
+        }
         Err(e) => {
             if let Some(facts) = tls_facts.take() {
                 s.push(tls_unconfirmed(&s, &facts));
@@ -366,7 +388,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             next.host == current.host && next.port == current.port && next.scheme == current.scheme;
         let reuse = same && conn.as_ref().map(Conn::is_ready).unwrap_or(false);
         if !reuse {
-            conn = open_hop(ctx, &next)
+            conn = open_hop(ctx, &next, true)
                 .await
                 .map_err(|e| HttpFailure::Closed(e.en));
         }
@@ -520,8 +542,28 @@ pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, St
     })
 }
 
+/// GET a URL (a CRL, a CA certificate) without presenting the client certificate; the body is
+/// read up to `cap` bytes. Any failure comes back as one sentence.
+pub async fn fetch(
+    ctx: &NetContext,
+    u: &EndpointUrl,
+    cap: usize,
+) -> Result<http::HttpResponse, Text> {
+    let mut conn = open_hop(ctx, u, false).await?;
+    conn.get_capped(&u.authority(), &u.path, ctx.deadline, cap)
+        .await
+        .map_err(|e| match e {
+            HttpFailure::Timeout => Text::new(
+                "no answer before the timeout",
+                "タイムアウトまでに応答がありません",
+            ),
+            HttpFailure::Tls(t) => Text::same(format!("TLS: {t}")),
+            HttpFailure::Closed(m) | HttpFailure::Protocol(m) => Text::same(m),
+        })
+}
+
 /// DNS, TCP and TLS to a redirect target, without findings of their own.
-async fn open_hop(ctx: &NetContext, u: &EndpointUrl) -> Result<Conn, Text> {
+async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Conn, Text> {
     let dns = ctx.dns.as_ref().map_err(|e| Text::same(format!("{e:?}")))?;
     let addrs = tokio::time::timeout_at(
         ctx.step_deadline(super::DNS_TIMEOUT).into(),
@@ -540,7 +582,7 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl) -> Result<Conn, Text> {
             .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"));
     }
     let params = TlsParams {
-        client: if ctx.may_present(&u.host) {
+        client: if present && ctx.may_present(&u.host) {
             ctx.client.clone()
         } else {
             None
