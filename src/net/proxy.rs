@@ -1413,10 +1413,10 @@ mod tests {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(real_ca).unwrap();
         assert_eq!(
-            detect_interception(&[real_leaf.clone()], "login.test", &roots, None),
+            detect_interception(std::slice::from_ref(&real_leaf), "login.test", &roots, None),
             Interception::None
         );
-        match detect_interception(&[mitm_leaf.clone()], "login.test", &roots, None) {
+        match detect_interception(std::slice::from_ref(&mitm_leaf), "login.test", &roots, None) {
             Interception::Detected {
                 product, issuer, ..
             } => {
@@ -1426,7 +1426,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            detect_interception(&[other_leaf.clone()], "login.test", &roots, None),
+            detect_interception(std::slice::from_ref(&other_leaf), "login.test", &roots, None),
             Interception::Detected { product: None, .. }
         ));
         // Trusted, but not what is seen directly.
@@ -1434,7 +1434,7 @@ mod tests {
         let (corp_ca, corp_leaf) = mk("Corp Inspection CA");
         roots2.add(corp_ca).unwrap();
         assert_eq!(
-            detect_interception(&[corp_leaf.clone()], "login.test", &roots2, None),
+            detect_interception(std::slice::from_ref(&corp_leaf), "login.test", &roots2, None),
             Interception::None
         );
         assert!(matches!(
