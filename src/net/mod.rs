@@ -1,4 +1,8 @@
 //! Network probes: DNS, TCP, TLS with the client certificate, HTTP, page reading; proxies.
+//!
+//! Every endpoint of the profile runs concurrently; within one endpoint the steps run in
+//! order (dns → tcp → tls → http → page) and stop at the first failure. One TCP connection and
+//! one TLS handshake per endpoint: the HTTP request goes over the handshake's own connection.
 
 pub mod legacy;
 pub mod proxy;
@@ -6,22 +10,200 @@ pub mod versions;
 
 use crate::cli::NetArgs;
 use crate::error::AppError;
-use crate::finding::Finding;
+use crate::finding::{Finding, Phase, Status, Text};
 use crate::probe::LocalOutcome;
-use crate::profile::Profile;
-use std::time::Instant;
+use crate::profile::{Endpoint, Profile};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub mod clock;
+pub mod diagnose;
+pub mod dns;
+pub mod endpoint;
+pub mod http;
+pub mod page;
+pub mod tcp;
+pub mod tls;
+
+pub use endpoint::{Target, TargetOutcome};
+
+/// Bounds of single steps; each is also cut short by the run's deadline.
+pub const DNS_TIMEOUT: Duration = Duration::from_secs(5);
+pub const TCP_TIMEOUT: Duration = Duration::from_secs(5);
+pub const TLS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Proxy settings and the clock, before any endpoint is contacted.
 pub fn environment_probe(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
     proxy::environment_findings(profile, args)
 }
 
+/// What every endpoint's probe shares.
+pub struct NetContext {
+    pub profile: Profile,
+    pub dns: Result<Arc<dns::Dns>, dns::DnsFailure>,
+    pub resolver: dns::ResolverChoice,
+    pub client: Option<Arc<rustls::sign::CertifiedKey>>,
+    pub roots: Arc<rustls::RootCertStore>,
+    pub deadline: Instant,
+    /// A host the person named together with `--cert` (`certprobe tls HOST --cert …`): it may
+    /// see the certificate although the profile does not list it.
+    pub named_host: Option<String>,
+}
+
+impl NetContext {
+    pub fn new(
+        profile: &Profile,
+        args: &NetArgs,
+        client: Option<Arc<rustls::sign::CertifiedKey>>,
+        roots: Arc<rustls::RootCertStore>,
+        deadline: Instant,
+    ) -> Result<NetContext, AppError> {
+        let resolver =
+            dns::ResolverChoice::parse(args.resolver.as_deref()).map_err(AppError::Input)?;
+        let per_query = DNS_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
+        let dns =
+            dns::Dns::new(resolver.clone(), per_query.max(Duration::from_millis(1))).map(Arc::new);
+        Ok(NetContext {
+            profile: profile.clone(),
+            dns,
+            resolver,
+            client,
+            roots,
+            deadline,
+            named_host: None,
+        })
+    }
+
+    /// May the client certificate be presented to `host`?
+    pub fn may_present(&self, host: &str) -> bool {
+        self.profile.may_present_certificate(host)
+            || self
+                .named_host
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(host.trim_end_matches('.')))
+    }
+
+    /// The end of a step that may take at most `cap`.
+    pub fn step_deadline(&self, cap: Duration) -> Instant {
+        (Instant::now() + cap).min(self.deadline)
+    }
+}
+
+/// The per-user URL parts from the flags.
+fn url_params(args: &NetArgs) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    if let Some(t) = &args.token {
+        m.insert("token".to_string(), t.clone());
+    }
+    if let Some(c) = &args.signup_code {
+        m.insert("signup_code".to_string(), c.clone());
+    }
+    m
+}
+
+/// The endpoints `--endpoint` selects (all when none is named).
+pub fn selected_endpoints<'a>(
+    profile: &'a Profile,
+    args: &NetArgs,
+) -> Result<Vec<&'a Endpoint>, AppError> {
+    if args.endpoints.is_empty() {
+        return Ok(profile.endpoints.iter().collect());
+    }
+    let mut out = Vec::new();
+    for id in &args.endpoints {
+        match profile.endpoint(id) {
+            Some(e) => out.push(e),
+            None => {
+                let ids: Vec<&str> = profile.endpoints.iter().map(|e| e.id.as_str()).collect();
+                return Err(AppError::input(format!(
+                    "--endpoint `{id}`: profile `{}` has no such endpoint (it has: {})",
+                    profile.name,
+                    ids.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every endpoint of the profile, concurrently, finished by `deadline`.
 pub async fn probe_endpoints(
-    _profile: &Profile,
-    _args: &NetArgs,
-    _local: &LocalOutcome,
-    _deadline: Instant,
+    profile: &Profile,
+    args: &NetArgs,
+    local: &LocalOutcome,
+    deadline: Instant,
 ) -> Result<Vec<Finding>, AppError> {
-    Ok(Vec::new())
+    let endpoints = selected_endpoints(profile, args)?;
+    let ctx = Arc::new(NetContext::new(
+        profile,
+        args,
+        local.client.clone(),
+        local.roots.clone(),
+        deadline,
+    )?);
+    let params = url_params(args);
+    let tasks = endpoints.into_iter().map(|ep| {
+        let ctx = ctx.clone();
+        let ep = ep.clone();
+        let params = params.clone();
+        async move { endpoint::probe_endpoint(ctx, ep, params).await }
+    });
+    let outcomes = tcp::join_all(tasks).await;
+
+    let mut findings = Vec::new();
+    findings.push(clock_finding(&outcomes));
+    for o in outcomes {
+        findings.extend(o.findings);
+    }
+    Ok(findings)
+}
+
+/// `env.clock`: the local clock against the servers' `Date` headers.
+pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
+    let f = Finding::new(
+        "env.clock",
+        Phase::Environment,
+        Text::new("Clock", "時計"),
+        "local clock",
+    );
+    let samples: Vec<(f64, &str)> = outcomes
+        .iter()
+        .filter_map(|o| o.clock_skew.map(|s| (s, o.host.as_str())))
+        .collect();
+    let Some(&(skew, host)) = samples
+        .iter()
+        .max_by(|a, b| a.0.abs().total_cmp(&b.0.abs()))
+    else {
+        return f.skip(Text::new(
+            "no server answered with a Date header to compare the clock with",
+            "時計を比べる Date ヘッダーを返したサーバーがありません",
+        ));
+    };
+    let human = clock::human(skew);
+    let data = serde_json::json!({
+        "skew_seconds": (skew * 10.0).round() / 10.0,
+        "compared_with": host,
+        "samples": samples.len(),
+    });
+    let f = f.data(data);
+    let abs = skew.abs();
+    if abs <= clock::OK_SECONDS {
+        return f.pass(crate::text!(
+            ("local clock agrees with {host} ({human})"),
+            ("この PC の時計は {host} と合っています ({human})")
+        ));
+    }
+    let status = if abs > clock::FAIL_SECONDS {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
+    let detail = crate::text!(
+        ("local clock differs from {host} by {human} (positive: this computer is ahead)"),
+        ("この PC の時計が {host} と {human} ずれています (+ はこの PC が進んでいる)")
+    );
+    f.status(status, detail)
+        .section("2-1")
+        .fix(crate::guide::fix("net.clock_skew", &[("skew", &human)]))
 }

@@ -1,0 +1,400 @@
+//! From what a failed handshake showed to a cause, a guide section and a fix.
+
+use super::tls::{ClientFacts, TlsFacts, TlsFailure};
+use crate::finding::Text;
+use crate::guide::fix;
+use crate::text;
+use rustls::{AlertDescription as A, CertificateError as CE, Error as E};
+
+/// One diagnosis: what happened, where the guide explains it, what to do.
+#[derive(Debug, Clone)]
+pub struct Diagnosis {
+    pub code: String,
+    pub detail: Text,
+    pub section: String,
+    pub fix: Text,
+}
+
+/// What the client side did in this handshake.
+pub struct ClientSide<'a> {
+    pub client: &'a ClientFacts,
+    /// A certificate exists but the profile does not allow presenting it to this host.
+    pub withheld: bool,
+    /// The endpoint's guide section (for failures not about the certificate).
+    pub section: &'a str,
+    pub host: &'a str,
+}
+
+/// How the server said it rejected the client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerVerdict {
+    /// nginx: HTTP 400 "No required SSL certificate was sent".
+    NoCertificate,
+    /// nginx: HTTP 400 "The SSL certificate error".
+    CertificateError,
+}
+
+/// Why the server might have refused a certificate that was sent, worked out from our side.
+fn rejected_certificate(
+    code: &str,
+    facts: &TlsFacts,
+    cs: &ClientSide<'_>,
+    server_said: Text,
+) -> Diagnosis {
+    let leaf = cs.client.leaf.as_ref();
+    if let Some(l) = leaf.filter(|l| l.expired) {
+        return Diagnosis {
+            code: code.into(),
+            detail: text!(
+                (
+                    "{} — your client certificate expired on {}",
+                    server_said.en,
+                    l.not_after
+                ),
+                (
+                    "{} — クライアント証明書の有効期限 ({}) が切れています",
+                    server_said.ja,
+                    l.not_after
+                )
+            ),
+            section: "2-1 (6)".into(),
+            fix: fix("net.tls_client_expired", &[]),
+        };
+    }
+    if let Some(d) = wrong_issuer(code, facts, cs, &server_said) {
+        return d;
+    }
+    if leaf.is_some() && cs.client.intermediates.is_empty() {
+        return Diagnosis {
+            code: code.into(),
+            detail: text!(
+                ("{} — only the certificate itself was sent, without the intermediate CA certificate", server_said.en),
+                ("{} — 証明書だけが送られ、中間 CA 証明書が送られていません", server_said.ja)
+            ),
+            section: "2-1 (7)".into(),
+            fix: fix("net.tls_chain_incomplete", &[]),
+        };
+    }
+    Diagnosis {
+        code: code.into(),
+        detail: text!(
+            (
+                "{} — the server did not accept your client certificate",
+                server_said.en
+            ),
+            (
+                "{} — サーバーがクライアント証明書を受け付けませんでした",
+                server_said.ja
+            )
+        ),
+        section: "2-1 (6)".into(),
+        fix: fix("net.tls_cert_rejected", &[]),
+    }
+}
+
+/// "The server accepts certificates issued by X; yours is issued by Y."
+fn wrong_issuer(
+    code: &str,
+    facts: &TlsFacts,
+    cs: &ClientSide<'_>,
+    server_said: &Text,
+) -> Option<Diagnosis> {
+    let leaf = cs.client.leaf.as_ref()?;
+    if facts.acceptable_client_cas.is_empty()
+        || cs.client.matches_hints(
+            &facts.acceptable_client_cas_der,
+            &facts.acceptable_client_cas,
+        )
+    {
+        return None;
+    }
+    let accepted = facts.acceptable_client_cas.join("; ");
+    let yours = leaf.issuer.clone();
+    Some(Diagnosis {
+        code: code.into(),
+        detail: text!(
+            ("{} — the server accepts certificates issued by {accepted}; yours is issued by {yours}", server_said.en),
+            ("{} — サーバーが受け付ける発行者は {accepted} ですが、あなたの証明書の発行者は {yours} です", server_said.ja)
+        ),
+        section: "2-1 (6)".into(),
+        fix: fix("net.tls_wrong_issuer", &[("accepted", &accepted), ("yours", &yours)]),
+    })
+}
+
+fn no_certificate(code: &str, cs: &ClientSide<'_>, server_said: Text) -> Diagnosis {
+    let (why_en, why_ja) = if cs.withheld {
+        (
+            format!(
+                "the profile does not list {} among the hosts that may see the certificate",
+                cs.host
+            ),
+            format!(
+                "プロファイルの certificate_hosts に {} が無いため証明書を提示していません",
+                cs.host
+            ),
+        )
+    } else {
+        (
+            "no client certificate was given to certprobe (--cert)".to_string(),
+            "certprobe にクライアント証明書が渡されていません (--cert)".to_string(),
+        )
+    };
+    Diagnosis {
+        code: code.into(),
+        detail: text!(
+            (
+                "{} — the server requires a client certificate and none was sent: {why_en}",
+                server_said.en
+            ),
+            (
+                "{} — サーバーはクライアント証明書を要求していますが送られていません: {why_ja}",
+                server_said.ja
+            )
+        ),
+        section: "2-1 (6)".into(),
+        fix: fix("net.tls_no_client_cert", &[]),
+    }
+}
+
+/// The server's answer at HTTP level that really is a TLS verdict (nginx's 400 pages).
+pub fn server_verdict(status: u16, body_text: &str) -> Option<ServerVerdict> {
+    if status != 400 {
+        return None;
+    }
+    if body_text.contains("No required SSL certificate was sent") {
+        Some(ServerVerdict::NoCertificate)
+    } else if body_text.contains("The SSL certificate error") {
+        Some(ServerVerdict::CertificateError)
+    } else {
+        None
+    }
+}
+
+pub fn diagnose_verdict(v: ServerVerdict, facts: &TlsFacts, cs: &ClientSide<'_>) -> Diagnosis {
+    match v {
+        ServerVerdict::NoCertificate => no_certificate(
+            "http_400_no_certificate",
+            cs,
+            Text::new(
+                "the server answered HTTP 400 \"No required SSL certificate was sent\"",
+                "サーバーの応答は HTTP 400「No required SSL certificate was sent」",
+            ),
+        ),
+        ServerVerdict::CertificateError => {
+            if !facts.client_cert_sent {
+                return no_certificate(
+                    "http_400_certificate_error",
+                    cs,
+                    Text::new(
+                        "the server answered HTTP 400 \"The SSL certificate error\"",
+                        "サーバーの応答は HTTP 400「The SSL certificate error」",
+                    ),
+                );
+            }
+            rejected_certificate(
+                "http_400_certificate_error",
+                facts,
+                cs,
+                Text::new(
+                    "the server answered HTTP 400 \"The SSL certificate error\"",
+                    "サーバーの応答は HTTP 400「The SSL certificate error」",
+                ),
+            )
+        }
+    }
+}
+
+/// A failed handshake (or a TLS alert at the first read) explained.
+pub fn diagnose(
+    failure: &TlsFailure,
+    facts: &TlsFacts,
+    cs: &ClientSide<'_>,
+    timeout: std::time::Duration,
+) -> Diagnosis {
+    let code = failure.code();
+    let generic = |detail: Text, fix_key: &str| Diagnosis {
+        code: code.clone(),
+        detail,
+        section: cs.section.to_string(),
+        fix: fix(fix_key, &[]),
+    };
+    match failure {
+        TlsFailure::Timeout => generic(
+            text!(
+                ("no TLS handshake within {:.1} s: the server accepted the connection but did not answer", timeout.as_secs_f64()),
+                ("{:.1} 秒以内に TLS ハンドシェイクが終わりません: 接続はできましたが応答がありません", timeout.as_secs_f64())
+            ),
+            "net.tls_timeout",
+        ),
+        TlsFailure::BadName(e) => generic(
+            text!(("`{}` cannot be used as a TLS server name: {e}", cs.host), ("`{}` は TLS のサーバー名に使えません: {e}", cs.host)),
+            "net.tls_other",
+        ),
+        TlsFailure::Io(msg) => {
+            let said = Text::new(msg.clone(), format!("サーバーが接続を閉じました ({msg})"));
+            if facts.client_cert_requested && !facts.client_cert_sent {
+                return no_certificate(&code, cs, said);
+            }
+            if facts.client_cert_requested && facts.version.as_deref() == Some("TLS 1.3") {
+                return rejected_certificate(&code, facts, cs, said);
+            }
+            generic(
+                text!(("the TLS handshake broke off: {msg}"), ("TLS ハンドシェイクが途中で切れました: {msg}")),
+                "net.tls_other",
+            )
+        }
+        TlsFailure::Tls(err) => diagnose_tls(&code, err, facts, cs),
+    }
+}
+
+fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> Diagnosis {
+    let alert = |name: &str| {
+        Text::new(
+            format!("the server sent the TLS alert `{name}`"),
+            format!("サーバーが TLS アラート `{name}` を返しました"),
+        )
+    };
+    let generic = |detail: Text, fix_key: &str| Diagnosis {
+        code: code.into(),
+        detail,
+        section: cs.section.to_string(),
+        fix: fix(fix_key, &[]),
+    };
+    match err {
+        E::InvalidCertificate(ce) => diagnose_server_cert(code, ce, facts, cs),
+        E::AlertReceived(a) => {
+            let name = super::tls::snake(&format!("{a:?}"));
+            match a {
+                A::CertificateRequired => no_certificate(code, cs, alert(&name)),
+                A::HandshakeFailure if facts.client_cert_requested && !facts.client_cert_sent => {
+                    no_certificate(code, cs, alert(&name))
+                }
+                A::HandshakeFailure => generic(
+                    text!(("{} — no TLS version or cipher suite in common, or the server refused the handshake", alert(&name).en), ("{} — 共通の TLS バージョンや暗号スイートが無いか、サーバーが接続を拒否しました", alert(&name).ja)),
+                    "net.tls_handshake_failure",
+                ),
+                A::ProtocolVersion => Diagnosis {
+                    code: code.into(),
+                    detail: text!(("{} — the server does not speak TLS 1.2 or 1.3", alert(&name).en), ("{} — サーバーが TLS 1.2 / 1.3 に対応していません", alert(&name).ja)),
+                    section: "2-1 (4)".into(),
+                    fix: fix("net.tls_protocol_version", &[]),
+                },
+                A::CertificateExpired => Diagnosis {
+                    code: code.into(),
+                    detail: text!(("{} — the server says your client certificate has expired", alert(&name).en), ("{} — クライアント証明書の期限切れとサーバーが判断しました", alert(&name).ja)),
+                    section: "2-1 (6)".into(),
+                    fix: fix("net.tls_client_expired", &[]),
+                },
+                A::CertificateRevoked => Diagnosis {
+                    code: code.into(),
+                    detail: text!(("{} — your client certificate has been revoked", alert(&name).en), ("{} — クライアント証明書は失効しています", alert(&name).ja)),
+                    section: "2-1 (6)".into(),
+                    fix: fix("net.tls_client_revoked", &[]),
+                },
+                A::UnknownCA
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateUnknown
+                | A::AccessDenied
+                | A::DecryptError => {
+                    if !facts.client_cert_sent {
+                        return no_certificate(code, cs, alert(&name));
+                    }
+                    rejected_certificate(code, facts, cs, alert(&name))
+                }
+                _ => generic(
+                    text!(("{} during the handshake", alert(&name).en), ("{} (ハンドシェイク中)", alert(&name).ja)),
+                    "net.tls_other",
+                ),
+            }
+        }
+        E::PeerIncompatible(p) => {
+            let s = format!("{p:?}");
+            if s.contains("Tls12") || s.contains("Version") {
+                Diagnosis {
+                    code: code.into(),
+                    detail: text!(
+                        ("the server does not offer TLS 1.2 or 1.3 ({s})"),
+                        ("サーバーが TLS 1.2 / 1.3 を提示しません ({s})")
+                    ),
+                    section: "2-1 (4)".into(),
+                    fix: fix("net.tls_protocol_version", &[]),
+                }
+            } else {
+                generic(
+                    text!(
+                        ("client and server share no TLS parameters ({s})"),
+                        ("クライアントとサーバーに共通の TLS 設定がありません ({s})")
+                    ),
+                    "net.tls_handshake_failure",
+                )
+            }
+        }
+        other => generic(
+            text!(
+                ("the TLS handshake failed: {other}"),
+                ("TLS ハンドシェイクに失敗しました: {other}")
+            ),
+            "net.tls_other",
+        ),
+    }
+}
+
+fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'_>) -> Diagnosis {
+    let leaf = facts.server_chain.first();
+    let subject = leaf
+        .map(|c| c.subject_name().to_string())
+        .unwrap_or_else(|| "?".into());
+    let top_issuer = facts
+        .server_chain
+        .last()
+        .map(|c| c.issuer.clone())
+        .unwrap_or_else(|| "?".into());
+    match ce {
+        CE::Expired | CE::ExpiredContext { .. } => Diagnosis {
+            code: code.into(),
+            detail: text!(
+                ("the server's certificate ({subject}) has expired (valid until {})", leaf.map(|l| l.not_after.as_str()).unwrap_or("?")),
+                ("サーバー証明書 ({subject}) の有効期限が切れています (期限 {})", leaf.map(|l| l.not_after.as_str()).unwrap_or("?"))
+            ),
+            section: cs.section.into(),
+            fix: fix("net.tls_server_expired", &[]),
+        },
+        CE::NotValidYet | CE::NotValidYetContext { .. } => Diagnosis {
+            code: code.into(),
+            detail: text!(
+                ("the server's certificate ({subject}) is not valid yet — is this computer's clock right?"),
+                ("サーバー証明書 ({subject}) がまだ有効になっていません — この PC の時計は正しいですか?")
+            ),
+            section: "2-1".into(),
+            fix: fix("net.clock_skew", &[("skew", "?")]),
+        },
+        CE::NotValidForName | CE::NotValidForNameContext { .. } => Diagnosis {
+            code: code.into(),
+            detail: text!(
+                ("the server's certificate ({subject}, issued by {top_issuer}) is not for {} — a proxy or security software may be answering in its place", cs.host),
+                ("サーバー証明書 ({subject}、発行者 {top_issuer}) は {} 用ではありません — プロキシやセキュリティソフトが代わりに応答している可能性があります", cs.host)
+            ),
+            section: "1-3 (5)-(8)".into(),
+            fix: fix("net.tls_server_name", &[("host", cs.host)]),
+        },
+        CE::UnknownIssuer | CE::BadSignature | CE::InvalidPurpose | CE::InvalidPurposeContext { .. } | CE::ApplicationVerificationFailure => Diagnosis {
+            code: code.into(),
+            detail: text!(
+                ("the server's certificate ({subject}) is issued by {top_issuer}, which no trusted root vouches for — possible TLS interception by a proxy or security software"),
+                ("サーバー証明書 ({subject}) の発行者 {top_issuer} は信頼されたルートにつながりません — プロキシやセキュリティソフトによる TLS 傍受の可能性があります")
+            ),
+            section: "1-3 (5)-(8)".into(),
+            fix: fix("net.tls_server_untrusted", &[("issuer", &top_issuer)]),
+        },
+        other => Diagnosis {
+            code: code.into(),
+            detail: text!(
+                ("the server's certificate ({subject}) was rejected: {other:?}"),
+                ("サーバー証明書 ({subject}) を検証できません: {other:?}")
+            ),
+            section: cs.section.into(),
+            fix: fix("net.tls_other", &[]),
+        },
+    }
+}

@@ -1,0 +1,961 @@
+//! One endpoint, step by step: dns → tcp → tls → http → page. The first failure ends the
+//! chain; later steps are reported as `skip` with the reason.
+
+use super::diagnose::{self, ClientSide};
+use super::http::{self, Conn, HttpFailure};
+use super::tcp::{self, BoxStream, ConnectFailure};
+use super::tls::{self, ClientFacts, TlsFacts, TlsFailure, TlsParams};
+use super::{NetContext, TCP_TIMEOUT, TLS_TIMEOUT};
+use crate::finding::{Finding, Phase, Status, Text};
+use crate::guide::fix;
+use crate::profile::{expand_url, parse_url, Endpoint, EndpointUrl};
+use crate::text;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// At most this many redirects are followed.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// What one endpoint's probe is pointed at.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Finding ids are `net.<id>.<step>`.
+    pub id: String,
+    pub title: Text,
+    /// The URL as a person may see it (placeholders not filled: no per-user secrets).
+    pub display_url: String,
+    pub url: EndpointUrl,
+    /// The guide section for failures not about the certificate.
+    pub section: String,
+    /// Whether to read the page against the profile's patterns.
+    pub read_page: bool,
+}
+
+/// The findings of one endpoint, and what the run as a whole needs from it.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOutcome {
+    pub findings: Vec<Finding>,
+    pub host: String,
+    /// Local clock minus the server's `Date`, in seconds.
+    pub clock_skew: Option<f64>,
+    pub tls: Option<TlsFacts>,
+}
+
+const STEPS: [&str; 5] = ["dns", "tcp", "tls", "http", "page"];
+
+fn step_title(step: &str, ep: &Text) -> Text {
+    let (en, ja) = match step {
+        "dns" => ("name lookup", "名前解決"),
+        "tcp" => ("TCP connection", "TCP 接続"),
+        "tls" => ("TLS handshake", "TLS ハンドシェイク"),
+        "http" => ("HTTP request", "HTTP リクエスト"),
+        _ => ("page content", "ページの内容"),
+    };
+    Text::new(format!("{}: {en}", ep.en), format!("{}: {ja}", ep.ja))
+}
+
+/// Collects a target's findings in step order.
+struct Steps<'a> {
+    t: &'a Target,
+    out: Vec<Finding>,
+}
+
+impl Steps<'_> {
+    fn finding(&self, step: &str) -> Finding {
+        let target = match step {
+            "dns" => self.t.url.host.clone(),
+            "tcp" | "tls" => self.t.url.authority(),
+            _ => self.t.display_url.clone(),
+        };
+        Finding::new(
+            format!("net.{}.{step}", self.t.id),
+            Phase::Network,
+            step_title(step, &self.t.title),
+            target,
+        )
+    }
+
+    fn push(&mut self, f: Finding) {
+        self.out.push(f);
+    }
+
+    /// Every step after `done` is skipped because of `reason`.
+    fn skip_after(&mut self, done: &str, reason: Text) {
+        let from = STEPS.iter().position(|s| *s == done).map_or(0, |i| i + 1);
+        for s in &STEPS[from..] {
+            let f = self.finding(s).skip(reason.clone());
+            self.out.push(f);
+        }
+    }
+
+    fn skip_after_failure(&mut self, done: &str) {
+        let id = format!("net.{}.{done}", self.t.id);
+        self.skip_after(
+            done,
+            text!(("not run: {id} failed"), ("未実行: {id} が失敗したため")),
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10000.0).round() / 10.0
+}
+
+/// The endpoint of a profile, with its per-user parts filled in.
+pub async fn probe_endpoint(
+    ctx: Arc<NetContext>,
+    ep: Endpoint,
+    params: BTreeMap<String, String>,
+) -> TargetOutcome {
+    let (url, missing) = expand_url(&ep.url, &params);
+    let parsed = parse_url(&url);
+    let display_url = ep.url.clone();
+    let fallback = parse_url(&ep.url).ok();
+    let parsed_ok = parsed.clone().ok().or(fallback.clone());
+    let Some(u) = parsed_ok else {
+        // The profile was checked on load; an expanded URL that does not parse is the only way here.
+        let t = Target {
+            id: ep.id.clone(),
+            title: ep.title.text(),
+            display_url,
+            url: EndpointUrl {
+                scheme: "https".into(),
+                host: "?".into(),
+                port: 443,
+                path: "/".into(),
+            },
+            section: ep.section.clone(),
+            read_page: true,
+        };
+        let mut s = Steps { t: &t, out: vec![] };
+        s.skip_after(
+            "",
+            Text::new(
+                "the URL with its per-user parts filled in is not a valid URL",
+                "個別部分を入れた URL が正しくありません",
+            ),
+        );
+        return TargetOutcome {
+            findings: s.out,
+            ..Default::default()
+        };
+    };
+    let target = Target {
+        id: ep.id.clone(),
+        title: ep.title.text(),
+        display_url,
+        url: u.clone(),
+        section: ep.section.clone(),
+        read_page: true,
+    };
+    let optional_missing = ep
+        .optional_param
+        .as_ref()
+        .filter(|p| missing.contains(p))
+        .cloned();
+    if !missing.is_empty() || parsed.is_err() {
+        let mut s = Steps {
+            t: &target,
+            out: vec![],
+        };
+        let name = optional_missing.unwrap_or_else(|| missing.join(", "));
+        let flag = format!("--{}", name.replace('_', "-"));
+        s.skip_after(
+            "",
+            text!(
+                ("needs the per-user part `{name}` of the URL ({flag}, from the registration e-mail)"),
+                ("URL の個別部分 `{name}` が必要です ({flag}、登録案内メールに記載)")
+            ),
+        );
+        return TargetOutcome {
+            findings: s.out,
+            host: u.host,
+            ..Default::default()
+        };
+    }
+    probe_target(&ctx, &target).await
+}
+
+/// Run the five steps against one target.
+pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
+    let mut s = Steps { t, out: vec![] };
+    let mut outcome = TargetOutcome {
+        host: t.url.host.clone(),
+        ..Default::default()
+    };
+    let host = t.url.host.as_str();
+
+    // 1. DNS
+    let Some(addrs) = step_dns(ctx, &mut s, host).await else {
+        s.skip_after_failure("dns");
+        outcome.findings = s.out;
+        return outcome;
+    };
+
+    // 2. TCP
+    let Some((stream, _peer)) = step_tcp(ctx, &mut s, &addrs, t.url.port).await else {
+        s.skip_after_failure("tcp");
+        outcome.findings = s.out;
+        return outcome;
+    };
+
+    // 3. TLS (its verdict waits for the first read: TLS 1.3 rejects a certificate only then)
+    let client = ClientFacts::from_key(ctx.client.as_ref());
+    let allowed = ctx.may_present(host);
+    let withheld = ctx.client.is_some() && !allowed;
+    let cs = ClientSide {
+        client: &client,
+        withheld,
+        section: &t.section,
+        host,
+    };
+    let mut conn;
+    let mut tls_facts = None;
+    if t.url.scheme == "https" {
+        let params = TlsParams {
+            client: if allowed { ctx.client.clone() } else { None },
+            roots: ctx.roots.clone(),
+            versions: None,
+            alpn: vec![b"http/1.1".to_vec()],
+        };
+        let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
+        let (res, mut facts) = tls::handshake(stream, host, &params, to).await;
+        if withheld {
+            facts.client_cert_withheld =
+                Some(format!("{host} is not in the profile's certificate_hosts"));
+        }
+        match res {
+            Err(failure) => {
+                let d = diagnose::diagnose(&failure, &facts, &cs, to);
+                s.push(tls_fail(&s, d, &facts));
+                s.skip_after_failure("tls");
+                outcome.tls = Some(facts);
+                outcome.findings = s.out;
+                return outcome;
+            }
+            Ok(stream) => {
+                tls_facts = Some(facts);
+                conn = Conn::open(stream, ctx.deadline).await;
+            }
+        }
+    } else {
+        let f = s.finding("tls").skip(Text::new(
+            "plain HTTP endpoint: no TLS",
+            "HTTP (平文) のエンドポイントのため TLS はありません",
+        ));
+        s.push(f);
+        conn = Conn::open(stream, ctx.deadline).await;
+    }
+
+    // 4. HTTP, over the same connection
+    let start = Instant::now();
+    let first = match &mut conn {
+        Ok(c) => c.get(&t.url.authority(), &t.url.path, ctx.deadline).await,
+        Err(e) => Err(e.clone()),
+    };
+    let resp = match first {
+        Err(HttpFailure::Tls(err)) if tls_facts.is_some() => {
+            // The server's verdict on the certificate, sent at the first read (TLS 1.3).
+            let facts = tls_facts.take().unwrap_or_default();
+            let failure = TlsFailure::Tls(err);
+            let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
+            let mut f = tls_fail(&s, d, &facts);
+            f.detail
+                .en
+                .push_str(" (after the handshake, at the first read)");
+            f.detail
+                .ja
+                .push_str(" (ハンドシェイク後、最初の読み込みで)");
+            s.push(f);
+            s.skip_after_failure("tls");
+            outcome.tls = Some(facts);
+            outcome.findings = s.out;
+            return outcome;
+        }
+        Err(e @ (HttpFailure::Closed(_) | HttpFailure::Protocol(_)))
+            if tls_facts.as_ref().is_some_and(|f| {
+                f.client_cert_requested && f.version.as_deref() == Some("TLS 1.3")
+            }) =>
+        {
+            // Over TLS 1.3 the server judges the certificate after the handshake; one that
+            // hangs up (or resets, losing its alert) before answering has rejected it.
+            let facts = tls_facts.take().unwrap_or_default();
+            let msg = match &e {
+                HttpFailure::Closed(m) | HttpFailure::Protocol(m) => m.clone(),
+                _ => String::new(),
+            };
+            let failure = TlsFailure::Io(format!(
+                "the server hung up right after the handshake without answering ({msg})"
+            ));
+            let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
+            s.push(tls_fail(&s, d, &facts));
+            s.skip_after_failure("tls");
+            outcome.tls = Some(facts);
+            outcome.findings = s.out;
+            return outcome;
+        }
+        Err(e) => {
+            if let Some(facts) = tls_facts.take() {
+                s.push(tls_unconfirmed(&s, &facts));
+                outcome.tls = Some(facts);
+            }
+            let f = http_failure(&s, t, &e, start.elapsed());
+            s.push(f);
+            s.skip_after_failure("http");
+            outcome.findings = s.out;
+            return outcome;
+        }
+        Ok(r) => r,
+    };
+    outcome.clock_skew = resp
+        .date
+        .as_deref()
+        .and_then(super::clock::parse_http_date)
+        .map(|d| super::clock::skew_seconds(d, resp.received_at));
+    let (text_body, encoding) = http::decode_body(resp.content_type.as_deref(), &resp.body);
+
+    // The TLS verdict: nginx answers a missing or rejected certificate with an HTTP 400 page.
+    if let Some(facts) = tls_facts.take() {
+        if let Some(v) = diagnose::server_verdict(resp.status, &text_body) {
+            let d = diagnose::diagnose_verdict(v, &facts, &cs);
+            s.push(tls_fail(&s, d, &facts));
+            s.skip_after_failure("tls");
+            outcome.tls = Some(facts);
+            outcome.findings = s.out;
+            return outcome;
+        }
+        s.push(tls_pass(&s, &facts, &client, t, ctx));
+        outcome.tls = Some(facts);
+    }
+
+    // Redirects within the profile's hosts.
+    let mut resp = resp;
+    let mut text_body = text_body;
+    let mut encoding = encoding;
+    let mut hops: Vec<String> = Vec::new();
+    let mut current = t.url.clone();
+    let mut http_problem: Option<Finding> = None;
+    while (300..400).contains(&resp.status) {
+        let Some(loc) = resp.location.clone() else {
+            break;
+        };
+        let next = match resolve_location(&current, &loc) {
+            Ok(u) => u,
+            Err(e) => {
+                http_problem = Some(
+                    s.finding("http")
+                        .fail(text!(
+                            (
+                                "HTTP {} redirects to an unusable location: {e}",
+                                resp.status
+                            ),
+                            ("HTTP {} のリダイレクト先が使えません: {e}", resp.status)
+                        ))
+                        .section(t.section.clone())
+                        .fix(fix("net.http_error", &[])),
+                );
+                break;
+            }
+        };
+        if !is_profile_host(ctx, &next.host) {
+            http_problem = Some(
+                s.finding("http")
+                    .warn(text!(
+                        ("HTTP {} redirects to {}, which is not a host of this profile: not followed", resp.status, next.authority()),
+                        ("HTTP {} で {} へリダイレクトされますが、プロファイルにないホストのため追いません", resp.status, next.authority())
+                    ))
+                    .section(t.section.clone())
+                    .fix(fix("net.redirect_elsewhere", &[("host", &next.host)])),
+            );
+            break;
+        }
+        if hops.len() >= MAX_REDIRECTS {
+            http_problem = Some(
+                s.finding("http")
+                    .fail(text!(
+                        ("more than {MAX_REDIRECTS} redirects (a redirect loop?)"),
+                        ("リダイレクトが {MAX_REDIRECTS} 回を超えました (ループ?)")
+                    ))
+                    .section(t.section.clone())
+                    .fix(fix("net.http_error", &[])),
+            );
+            break;
+        }
+        hops.push(format!("{} {}{}", resp.status, next.authority(), next.path));
+        let same =
+            next.host == current.host && next.port == current.port && next.scheme == current.scheme;
+        let reuse = same && conn.as_ref().map(Conn::is_ready).unwrap_or(false);
+        if !reuse {
+            conn = open_hop(ctx, &next)
+                .await
+                .map_err(|e| HttpFailure::Closed(e.en));
+        }
+        let r = match &mut conn {
+            Ok(c) => c.get(&next.authority(), &next.path, ctx.deadline).await,
+            Err(e) => Err(e.clone()),
+        };
+        match r {
+            Ok(r) => {
+                let (tb, enc) = http::decode_body(r.content_type.as_deref(), &r.body);
+                text_body = tb;
+                encoding = enc;
+                resp = r;
+                current = next;
+            }
+            Err(e) => {
+                let mut f = http_failure(&s, t, &e, start.elapsed());
+                f.detail.en = format!(
+                    "following the redirect to {}: {}",
+                    next.authority(),
+                    f.detail.en
+                );
+                f.detail.ja = format!("{} へのリダイレクト先で: {}", next.authority(), f.detail.ja);
+                http_problem = Some(f);
+                resp.body.clear();
+                break;
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    let data = serde_json::json!({
+        "status": resp.status,
+        "redirects": hops,
+        "final_url": format!("{}://{}{}", current.scheme, current.authority(), redact_query(&current.path)),
+        "content_type": resp.content_type,
+        "encoding": encoding,
+        "body_bytes": resp.body.len(),
+        "body_truncated": resp.truncated,
+        "server": resp.server,
+        "date": resp.date,
+        "first_byte_ms": (resp.head_ms * 10.0).round() / 10.0,
+    });
+    let http_failed;
+    match http_problem {
+        Some(f) => {
+            http_failed = f.status == Status::Fail;
+            s.push(f.elapsed(elapsed).data(data));
+        }
+        None => {
+            let status = resp.status;
+            let reason = resp.reason.clone();
+            let size = resp.body.len();
+            let via = if hops.is_empty() {
+                String::new()
+            } else {
+                format!(" after {} redirect(s)", hops.len())
+            };
+            let via_ja = if hops.is_empty() {
+                String::new()
+            } else {
+                format!(" (リダイレクト {} 回)", hops.len())
+            };
+            let f = s.finding("http").elapsed(elapsed).data(data);
+            if status < 400 {
+                http_failed = false;
+                s.push(f.pass(text!(
+                    ("HTTP {status} {reason}{via}, {size} bytes ({encoding})"),
+                    ("HTTP {status} {reason}{via_ja}、{size} バイト ({encoding})")
+                )));
+            } else {
+                http_failed = true;
+                s.push(
+                    f.fail(text!(
+                        ("the server answered HTTP {status} {reason}{via}"),
+                        ("サーバーの応答は HTTP {status} {reason}{via_ja}")
+                    ))
+                    .section(t.section.clone())
+                    .fix(fix("net.http_status", &[("status", &status.to_string())])),
+                );
+            }
+        }
+    }
+
+    // 5. Page: read whatever the server sent, even with an error status (pages with error
+    // codes explain the status).
+    let page = s.finding("page");
+    if !t.read_page {
+        s.push(page.skip(Text::new(
+            "page reading not requested",
+            "ページの読み取りは行いません",
+        )));
+    } else if resp.body.is_empty() {
+        let f = if http_failed {
+            page.skip(text!(
+                ("not run: net.{}.http failed", t.id),
+                ("未実行: net.{}.http が失敗したため", t.id)
+            ))
+        } else {
+            page.info(Text::new("the page is empty", "ページは空です"))
+        };
+        s.push(f);
+    } else {
+        s.push(page_finding(ctx, page, &text_body, resp.truncated));
+    }
+    outcome.findings = s.out;
+    outcome
+}
+
+fn redact_query(path: &str) -> String {
+    match path.split_once('?') {
+        Some((p, _)) => format!("{p}?…"),
+        None => path.to_string(),
+    }
+}
+
+fn is_profile_host(ctx: &NetContext, host: &str) -> bool {
+    ctx.profile.may_present_certificate(host)
+        || ctx.profile.endpoints.iter().any(|e| {
+            parse_url(&e.url)
+                .map(|u| u.host.eq_ignore_ascii_case(host))
+                .unwrap_or(false)
+        })
+}
+
+/// A `Location` header against the URL it came from.
+pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, String> {
+    let loc = loc.trim();
+    if loc.contains("://") {
+        return parse_url(loc);
+    }
+    if let Some(rest) = loc.strip_prefix("//") {
+        return parse_url(&format!("{}://{rest}", base.scheme));
+    }
+    let path = if loc.starts_with('/') {
+        loc.to_string()
+    } else {
+        let dir = base
+            .path
+            .split('?')
+            .next()
+            .and_then(|p| p.rsplit_once('/'))
+            .map(|(d, _)| d)
+            .unwrap_or("");
+        format!("{dir}/{loc}")
+    };
+    Ok(EndpointUrl {
+        scheme: base.scheme.clone(),
+        host: base.host.clone(),
+        port: base.port,
+        path,
+    })
+}
+
+/// DNS, TCP and TLS to a redirect target, without findings of their own.
+async fn open_hop(ctx: &NetContext, u: &EndpointUrl) -> Result<Conn, Text> {
+    let dns = ctx.dns.as_ref().map_err(|e| Text::same(format!("{e:?}")))?;
+    let addrs = tokio::time::timeout_at(
+        ctx.step_deadline(super::DNS_TIMEOUT).into(),
+        dns.resolve(&u.host),
+    )
+    .await
+    .map_err(|_| Text::new("name lookup timed out", "名前解決がタイムアウトしました"))?
+    .map_err(|e| Text::same(format!("name lookup failed: {}", e.code())))?;
+    let to = TCP_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
+    let c = tcp::connect_direct(&addrs, u.port, to)
+        .await
+        .map_err(|_| Text::new("cannot connect", "接続できません"))?;
+    if u.scheme != "https" {
+        return Conn::open(c.stream, ctx.deadline)
+            .await
+            .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"));
+    }
+    let params = TlsParams {
+        client: if ctx.may_present(&u.host) {
+            ctx.client.clone()
+        } else {
+            None
+        },
+        roots: ctx.roots.clone(),
+        versions: None,
+        alpn: vec![b"http/1.1".to_vec()],
+    };
+    let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
+    let (r, _) = tls::handshake(c.stream, &u.host, &params, to).await;
+    let s = r.map_err(|e| Text::same(format!("TLS handshake failed: {}", e.code())))?;
+    Conn::open(s, ctx.deadline)
+        .await
+        .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"))
+}
+
+async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec<IpAddr>> {
+    let f = s.finding("dns");
+    let via = ctx.resolver.describe();
+    let dns = match &ctx.dns {
+        Ok(d) => d,
+        Err(e) => {
+            s.push(
+                f.fail(text!(
+                    ("no DNS resolver could be set up: {e:?}"),
+                    ("DNS リゾルバーを準備できません: {e:?}")
+                ))
+                .section(s.t.section.clone())
+                .fix(fix("net.dns_unavailable", &[])),
+            );
+            return None;
+        }
+    };
+    let start = Instant::now();
+    let r = tokio::time::timeout_at(
+        ctx.step_deadline(super::DNS_TIMEOUT).into(),
+        dns.resolve(host),
+    )
+    .await
+    .unwrap_or(Err(super::dns::DnsFailure::Timeout));
+    let elapsed = start.elapsed();
+    let f = f.elapsed(elapsed);
+    match r {
+        Ok(addrs) => {
+            let list: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
+            let joined = list.join(", ");
+            s.push(
+                f.pass(text!(
+                    ("{host} → {joined} (via {via})"),
+                    ("{host} → {joined} ({via} で解決)")
+                ))
+                .data(serde_json::json!({"addresses": list, "resolver": via, "ms": ms(elapsed)})),
+            );
+            Some(addrs)
+        }
+        Err(e) => {
+            use super::dns::DnsFailure as D;
+            let (detail, key) = match &e {
+                D::NxDomain => (
+                    text!(
+                        ("{host} does not exist (NXDOMAIN from {via})"),
+                        ("{host} は存在しません ({via} の応答: NXDOMAIN)")
+                    ),
+                    "net.dns_nxdomain",
+                ),
+                D::NoAddress => (
+                    text!(
+                        ("{host} exists but has no address (via {via})"),
+                        ("{host} にアドレスがありません ({via})")
+                    ),
+                    "net.dns_nxdomain",
+                ),
+                D::ServerError(code) => (
+                    text!(
+                        ("the DNS server failed to answer for {host}: {code} (via {via})"),
+                        ("DNS サーバーが {host} に答えられません: {code} ({via})")
+                    ),
+                    "net.dns_servfail",
+                ),
+                D::Timeout => (
+                    text!(
+                        ("no DNS answer for {host} in time (via {via})"),
+                        ("{host} の名前解決が時間内に終わりません ({via})")
+                    ),
+                    "net.dns_timeout",
+                ),
+                D::Unavailable(m) => (
+                    text!(
+                        ("DNS lookup of {host} failed: {m} (via {via})"),
+                        ("{host} の名前解決に失敗しました: {m} ({via})")
+                    ),
+                    "net.dns_unavailable",
+                ),
+            };
+            s.push(
+                f.fail(detail)
+                    .section(s.t.section.clone())
+                    .fix(fix(key, &[("host", host), ("server", &via)]))
+                    .data(serde_json::json!({"error": e.code(), "resolver": via})),
+            );
+            None
+        }
+    }
+}
+
+async fn step_tcp(
+    ctx: &NetContext,
+    s: &mut Steps<'_>,
+    addrs: &[IpAddr],
+    port: u16,
+) -> Option<(BoxStream, std::net::SocketAddr)> {
+    let f = s.finding("tcp");
+    let to = TCP_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
+    let start = Instant::now();
+    let r = tcp::connect_direct(addrs, port, to).await;
+    let elapsed = start.elapsed();
+    let attempts_json = |att: &[tcp::Attempt]| -> serde_json::Value {
+        att.iter()
+            .map(|a| match &a.result {
+                Ok(d) => serde_json::json!({"address": a.addr.to_string(), "result": "connected", "ms": ms(*d)}),
+                Err(e) => serde_json::json!({"address": a.addr.to_string(), "result": e.code()}),
+            })
+            .collect()
+    };
+    match r {
+        Ok(c) => {
+            let others: Vec<String> = c
+                .attempts
+                .iter()
+                .filter_map(|a| {
+                    a.result
+                        .as_ref()
+                        .err()
+                        .map(|e| format!("{}: {}", a.addr, e.code()))
+                })
+                .collect();
+            let note = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (not reachable: {})", others.join(", "))
+            };
+            let peer = c.peer;
+            s.push(
+                f.elapsed(elapsed)
+                    .pass(text!(("connected to {peer}{note}"), ("{peer} に接続しました{note}")))
+                    .data(serde_json::json!({"peer": peer.to_string(), "attempts": attempts_json(&c.attempts)})),
+            );
+            Some((c.stream, peer))
+        }
+        Err(att) => {
+            let first = att.first().and_then(|a| a.result.clone().err());
+            let list: Vec<String> = att
+                .iter()
+                .map(|a| {
+                    let why = match &a.result {
+                        Err(ConnectFailure::Refused) => "refused".to_string(),
+                        Err(ConnectFailure::TimedOut) => {
+                            format!("no answer in {:.1} s", to.as_secs_f64())
+                        }
+                        Err(ConnectFailure::Unreachable(m)) => format!("unreachable ({m})"),
+                        Err(ConnectFailure::Other(m)) => m.clone(),
+                        Ok(_) => "connected".into(),
+                    };
+                    format!("{}: {why}", a.addr)
+                })
+                .collect();
+            let joined = list.join("; ");
+            let addr = att.first().map(|a| a.addr.to_string()).unwrap_or_default();
+            let (detail, key) = match first {
+                Some(ConnectFailure::Refused) => (
+                    text!(("connection refused — nothing listens there ({joined})"), ("接続を拒否されました — 待ち受けているサービスがありません ({joined})")),
+                    "net.tcp_refused",
+                ),
+                Some(ConnectFailure::TimedOut) => (
+                    text!(("connection timed out — a firewall or proxy may be dropping it ({joined})"), ("接続がタイムアウトしました — ファイアウォールやプロキシが通信を止めている可能性があります ({joined})")),
+                    "net.tcp_timeout",
+                ),
+                Some(ConnectFailure::Unreachable(_)) => (
+                    text!(("network unreachable ({joined})"), ("ネットワークに到達できません ({joined})")),
+                    "net.tcp_unreachable",
+                ),
+                _ => (
+                    text!(("cannot connect ({joined})"), ("接続できません ({joined})")),
+                    "net.tcp_unreachable",
+                ),
+            };
+            s.push(
+                f.elapsed(elapsed)
+                    .fail(detail)
+                    .section(s.t.section.clone())
+                    .fix(fix(key, &[("addr", &addr)]))
+                    .data(serde_json::json!({"attempts": attempts_json(&att)})),
+            );
+            None
+        }
+    }
+}
+
+fn tls_data(facts: &TlsFacts, code: Option<&str>) -> serde_json::Value {
+    let mut v = serde_json::to_value(facts).unwrap_or(serde_json::Value::Null);
+    if let (Some(c), Some(obj)) = (code, v.as_object_mut()) {
+        obj.insert("error".into(), serde_json::Value::String(c.to_string()));
+    }
+    v
+}
+
+fn tls_elapsed(facts: &TlsFacts) -> Duration {
+    Duration::from_secs_f64(facts.handshake_ms.unwrap_or(0.0) / 1000.0)
+}
+
+fn tls_fail(s: &Steps<'_>, d: diagnose::Diagnosis, facts: &TlsFacts) -> Finding {
+    s.finding("tls")
+        .elapsed(tls_elapsed(facts))
+        .fail(d.detail)
+        .section(d.section)
+        .fix(d.fix)
+        .data(tls_data(facts, Some(&d.code)))
+}
+
+/// The handshake completed but the server never answered the request: over TLS 1.3 its
+/// verdict on the certificate was never seen.
+fn tls_unconfirmed(s: &Steps<'_>, facts: &TlsFacts) -> Finding {
+    let f = s
+        .finding("tls")
+        .elapsed(tls_elapsed(facts))
+        .data(tls_data(facts, None));
+    let v = facts.version.clone().unwrap_or_default();
+    if facts.client_cert_requested && facts.version.as_deref() == Some("TLS 1.3") {
+        f.warn(text!(
+            ("{v} handshake completed, but the server sent nothing after it: whether it accepted the client certificate is unknown"),
+            ("{v} のハンドシェイクは終わりましたが、その後サーバーから応答がなく、クライアント証明書が受け付けられたかは不明です")
+        ))
+        .section(s.t.section.clone())
+        .fix(fix("net.tls_unconfirmed", &[]))
+    } else {
+        f.pass(text!(
+            ("{v} handshake completed"),
+            ("{v} のハンドシェイクが完了しました")
+        ))
+    }
+}
+
+fn tls_pass(
+    s: &Steps<'_>,
+    facts: &TlsFacts,
+    client: &ClientFacts,
+    t: &Target,
+    ctx: &NetContext,
+) -> Finding {
+    let v = facts.version.clone().unwrap_or_default();
+    let suite = facts.cipher_suite.clone().unwrap_or_default();
+    let server = facts
+        .server_chain
+        .first()
+        .map(|c| {
+            format!(
+                "{} (issuer {}, valid until {})",
+                c.subject_name(),
+                c.issuer_name(),
+                c.not_after
+            )
+        })
+        .unwrap_or_default();
+    let (cert_en, cert_ja) = if facts.client_cert_sent {
+        let issuer = client
+            .leaf
+            .as_ref()
+            .map(|l| l.issuer_name().to_string())
+            .unwrap_or_default();
+        (
+            format!("; client certificate (issuer {issuer}) accepted"),
+            format!("、クライアント証明書 (発行者 {issuer}) は受け付けられました"),
+        )
+    } else if facts.client_cert_requested {
+        (
+            "; the server asked for a client certificate (optional), none was sent".to_string(),
+            "、サーバーはクライアント証明書を求めました (任意)。送っていません".to_string(),
+        )
+    } else {
+        let ep_wants = ctx
+            .profile
+            .endpoints
+            .iter()
+            .any(|e| e.id == t.id && e.client_cert);
+        if ep_wants {
+            (
+                "; the server did not ask for a client certificate".to_string(),
+                "、サーバーはクライアント証明書を求めませんでした".to_string(),
+            )
+        } else {
+            (String::new(), String::new())
+        }
+    };
+    s.finding("tls")
+        .elapsed(tls_elapsed(facts))
+        .pass(text!(
+            ("{v}, {suite}; server {server}{cert_en}"),
+            ("{v}、{suite}、サーバー証明書 {server}{cert_ja}")
+        ))
+        .data(tls_data(facts, None))
+}
+
+fn http_failure(s: &Steps<'_>, t: &Target, e: &HttpFailure, elapsed: Duration) -> Finding {
+    let f = s.finding("http").elapsed(elapsed);
+    let (detail, key) = match e {
+        HttpFailure::Timeout => (
+            Text::new(
+                "no HTTP answer before the timeout: the server accepted the request but did not respond",
+                "タイムアウトまでに HTTP の応答がありません",
+            ),
+            "net.http_timeout",
+        ),
+        HttpFailure::Closed(m) => (
+            text!(("no HTTP answer: {m}"), ("HTTP の応答がありません: {m}")),
+            "net.http_error",
+        ),
+        HttpFailure::Protocol(m) => (
+            text!(("the answer is not valid HTTP: {m}"), ("応答が正しい HTTP ではありません: {m}")),
+            "net.http_error",
+        ),
+        HttpFailure::Tls(err) => (
+            text!(("TLS error while reading the answer: {err}"), ("応答の読み込み中に TLS エラー: {err}")),
+            "net.http_error",
+        ),
+    };
+    f.fail(detail).section(t.section.clone()).fix(fix(key, &[]))
+}
+
+fn page_finding(ctx: &NetContext, f: Finding, text_body: &str, truncated: bool) -> Finding {
+    let title = super::page::title(text_body);
+    let data = serde_json::json!({"title": title, "truncated": truncated});
+    let f = f.data(data);
+    match super::page::read_page(&ctx.profile, text_body) {
+        Some(m) => {
+            let cat = crate::guide::catalogue();
+            let section = cat.find(&m.section);
+            let stitle = section.map(|s| s.title.clone()).unwrap_or_default();
+            let matched = m.matched.clone();
+            let status = m.status.status();
+            let fix_text = section.map(|s| s.fix.clone()).unwrap_or_default();
+            let mut f = f.status(
+                status,
+                text!(
+                    ("the page says “{matched}” — {}", stitle.en),
+                    ("ページの表示: 「{matched}」 — {}", stitle.ja)
+                ),
+            );
+            f.section = Some(m.section.clone());
+            if !fix_text.is_empty() {
+                f.fix = Some(fix_text);
+            }
+            if let Some(obj) = f.data.as_object_mut() {
+                obj.insert("matched".into(), serde_json::Value::String(matched));
+                obj.insert("section".into(), serde_json::Value::String(m.section));
+                if let Some(c) = m.captured {
+                    obj.insert("code".into(), serde_json::Value::String(c));
+                }
+            }
+            f
+        }
+        None => {
+            let t = title.unwrap_or_default();
+            f.pass(text!(
+                ("no error message of the guide on the page (title: {t})"),
+                ("ページにガイドのエラー表示はありません (タイトル: {t})")
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_resolve_against_the_current_url() {
+        let base = parse_url("https://h.test:8443/a/b.do?x=1").unwrap();
+        let u = resolve_location(&base, "c.do").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("h.test", 8443, "/a/c.do")
+        );
+        let u = resolve_location(&base, "/top").unwrap();
+        assert_eq!(u.path, "/top");
+        let u = resolve_location(&base, "https://other.test/x").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("other.test", 443));
+        let u = resolve_location(&base, "//o.test/y").unwrap();
+        assert_eq!((u.scheme.as_str(), u.host.as_str()), ("https", "o.test"));
+    }
+
+    #[test]
+    fn queries_are_not_shown() {
+        assert_eq!(redact_query("/e?secret"), "/e?…");
+        assert_eq!(redact_query("/e"), "/e");
+    }
+}

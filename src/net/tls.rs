@@ -1,0 +1,492 @@
+//! The TLS handshake, driven with tokio-rustls so that every detail is kept: version,
+//! cipher suite, ALPN, the server's chain (even when it fails validation), and the
+//! acceptable client-CA names from the server's CertificateRequest.
+
+use super::tcp::BoxStream;
+use der::{Decode, Encode};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
+use rustls::{
+    CertificateError, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme,
+};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_rustls::client::TlsStream;
+
+/// One certificate, as a person reads it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub subject_cn: Option<String>,
+    pub issuer_cn: Option<String>,
+    pub not_before: String,
+    pub not_after: String,
+    pub expired: bool,
+    #[serde(skip)]
+    pub issuer_der: Vec<u8>,
+    #[serde(skip)]
+    pub subject_der: Vec<u8>,
+}
+
+impl CertInfo {
+    pub fn parse(der: &[u8]) -> Option<CertInfo> {
+        let cert = x509_cert::Certificate::from_der(der).ok()?;
+        let tbs = cert.tbs_certificate();
+        let v = tbs.validity();
+        let nb = v.not_before.to_system_time();
+        let na = v.not_after.to_system_time();
+        Some(CertInfo {
+            subject: tbs.subject().to_string(),
+            issuer: tbs.issuer().to_string(),
+            subject_cn: common_name(tbs.subject()),
+            issuer_cn: common_name(tbs.issuer()),
+            not_before: rfc3339(nb),
+            not_after: rfc3339(na),
+            expired: na < std::time::SystemTime::now(),
+            issuer_der: tbs.issuer().to_der().unwrap_or_default(),
+            subject_der: tbs.subject().to_der().unwrap_or_default(),
+        })
+    }
+
+    /// Common name if there is one, else the whole name.
+    pub fn issuer_name(&self) -> &str {
+        self.issuer_cn.as_deref().unwrap_or(&self.issuer)
+    }
+    pub fn subject_name(&self) -> &str {
+        self.subject_cn.as_deref().unwrap_or(&self.subject)
+    }
+}
+
+fn common_name(n: &x509_cert::name::Name) -> Option<String> {
+    n.common_name()
+        .ok()
+        .flatten()
+        .map(|d| d.value().into_owned())
+}
+
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A DER distinguished name from a CertificateRequest, as text.
+pub fn dn_to_string(der: &[u8]) -> String {
+    // The hint list carries the bare RDNSequence content in some stacks and the full
+    // SEQUENCE in others; accept both.
+    if let Ok(n) = x509_cert::name::Name::from_der(der) {
+        return n.to_string();
+    }
+    let mut wrapped = vec![0x30];
+    if der.len() < 128 {
+        wrapped.push(der.len() as u8);
+    } else if der.len() < 256 {
+        wrapped.extend([0x81, der.len() as u8]);
+    } else if der.len() < 65536 {
+        wrapped.extend([0x82, (der.len() >> 8) as u8, der.len() as u8]);
+    }
+    wrapped.extend_from_slice(der);
+    x509_cert::name::Name::from_der(&wrapped)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "(unreadable name)".to_string())
+}
+
+/// What the handshake showed, whether it succeeded or not.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TlsFacts {
+    pub version: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub key_exchange: Option<String>,
+    pub alpn: Option<String>,
+    pub server_chain: Vec<CertInfo>,
+    /// Why the server's chain did not validate (rustls's words), if it did not.
+    pub server_verify_error: Option<String>,
+    /// Whether the server sent a CertificateRequest.
+    pub client_cert_requested: bool,
+    /// The acceptable client-CA names from the CertificateRequest.
+    pub acceptable_client_cas: Vec<String>,
+    #[serde(skip)]
+    pub acceptable_client_cas_der: Vec<Vec<u8>>,
+    pub client_cert_sent: bool,
+    /// Why no client certificate was offered, when one exists but is held back.
+    pub client_cert_withheld: Option<String>,
+    pub handshake_ms: Option<f64>,
+    #[serde(skip)]
+    pub verify_error: Option<TlsError>,
+}
+
+/// What the client side brings to a handshake.
+#[derive(Clone)]
+pub struct TlsParams {
+    pub client: Option<Arc<CertifiedKey>>,
+    pub roots: Arc<RootCertStore>,
+    /// Restrict to these versions (all rustls supports when `None`).
+    pub versions: Option<Vec<&'static rustls::SupportedProtocolVersion>>,
+    pub alpn: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Default)]
+struct Capture {
+    hints: Mutex<Option<Vec<Vec<u8>>>>,
+    sent: AtomicBool,
+    chain: Mutex<Vec<CertificateDer<'static>>>,
+    verify_error: Mutex<Option<TlsError>>,
+}
+
+#[derive(Debug)]
+struct HintResolver {
+    cert: Option<Arc<CertifiedKey>>,
+    capture: Arc<Capture>,
+}
+
+impl ResolvesClientCert for HintResolver {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        if let Ok(mut h) = self.capture.hints.lock() {
+            *h = Some(root_hint_subjects.iter().map(|s| s.to_vec()).collect());
+        }
+        // The server decides: send the certificate even when its issuer is not among the
+        // hints, so that the person sees the server's own verdict.
+        let c = self.cert.clone();
+        if c.is_some() {
+            self.capture.sent.store(true, Ordering::SeqCst);
+        }
+        c
+    }
+
+    fn has_certs(&self) -> bool {
+        self.cert.is_some()
+    }
+}
+
+/// Validates with webpki and keeps the chain and the error for the report.
+#[derive(Debug)]
+struct KeepingVerifier {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    capture: Arc<Capture>,
+}
+
+impl ServerCertVerifier for KeepingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        if let Ok(mut c) = self.capture.chain.lock() {
+            c.clear();
+            c.push(end_entity.clone().into_owned());
+            // A huge chain is kept only in part; it is reported, not stored.
+            c.extend(intermediates.iter().take(8).map(|i| i.clone().into_owned()));
+        }
+        let r = match &self.inner {
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(TlsError::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        };
+        if let Err(e) = &r {
+            if let Ok(mut slot) = self.capture.verify_error.lock() {
+                *slot = Some(e.clone());
+            }
+        }
+        r
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Why a handshake did not complete.
+#[derive(Debug, Clone)]
+pub enum TlsFailure {
+    Timeout,
+    /// rustls's error: an alert received, a certificate rejected, …
+    Tls(TlsError),
+    /// The connection broke (closed by the peer, reset).
+    Io(String),
+    /// The host name cannot be used as a TLS server name.
+    BadName(String),
+}
+
+impl TlsFailure {
+    pub fn from_io(e: &std::io::Error) -> TlsFailure {
+        if let Some(t) = e.get_ref().and_then(|i| i.downcast_ref::<TlsError>()) {
+            return TlsFailure::Tls(t.clone());
+        }
+        match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => {
+                TlsFailure::Io("the server closed the connection".into())
+            }
+            _ => TlsFailure::Io(e.to_string()),
+        }
+    }
+
+    pub fn code(&self) -> String {
+        match self {
+            TlsFailure::Timeout => "timeout".into(),
+            TlsFailure::Tls(TlsError::AlertReceived(a)) => {
+                format!("alert_{}", snake(&format!("{a:?}")))
+            }
+            TlsFailure::Tls(TlsError::InvalidCertificate(c)) => {
+                format!("server_cert_{}", snake(debug_head(&format!("{c:?}"))))
+            }
+            TlsFailure::Tls(e) => snake(debug_head(&format!("{e:?}"))),
+            TlsFailure::Io(_) => "io".into(),
+            TlsFailure::BadName(_) => "bad_name".into(),
+        }
+    }
+}
+
+fn debug_head(s: &str) -> &str {
+    s.split(['(', ' ', '{']).next().unwrap_or("tls")
+}
+
+/// `CertificateRequired` → `certificate_required`.
+pub fn snake(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Walk an error's sources for the rustls error (hyper wraps the io::Error that wraps it).
+pub fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<TlsError> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<TlsError>() {
+            return Some(t.clone());
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(t) = io.get_ref().and_then(|i| i.downcast_ref::<TlsError>()) {
+                return Some(t.clone());
+            }
+        }
+        cur = err.source();
+    }
+    None
+}
+
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Handshake over `stream` with SNI `host`, bounded by `timeout`.
+pub async fn handshake(
+    stream: BoxStream,
+    host: &str,
+    params: &TlsParams,
+    timeout: Duration,
+) -> (Result<TlsStream<BoxStream>, TlsFailure>, TlsFacts) {
+    let capture = Arc::new(Capture::default());
+    let provider = provider();
+    let inner = if params.roots.is_empty() {
+        None
+    } else {
+        WebPkiServerVerifier::builder_with_provider(params.roots.clone(), provider.clone())
+            .build()
+            .ok()
+    };
+    let verifier = Arc::new(KeepingVerifier {
+        inner,
+        provider: provider.clone(),
+        capture: capture.clone(),
+    });
+    let resolver = Arc::new(HintResolver {
+        cert: params.client.clone(),
+        capture: capture.clone(),
+    });
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = params
+        .versions
+        .clone()
+        .unwrap_or_else(|| rustls::ALL_VERSIONS.to_vec());
+    let mut facts = TlsFacts::default();
+    let config = match rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+    {
+        Ok(b) => b
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_client_cert_resolver(resolver),
+        Err(e) => return (Err(TlsFailure::Tls(e)), facts),
+    };
+    let mut config = config;
+    config.alpn_protocols = params.alpn.clone();
+    let name = match ServerName::try_from(host.trim_matches(['[', ']']).to_string()) {
+        Ok(n) => n,
+        Err(e) => return (Err(TlsFailure::BadName(e.to_string())), facts),
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let start = Instant::now();
+    let result = match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(TlsFailure::from_io(&e)),
+        Err(_) => Err(TlsFailure::Timeout),
+    };
+    facts.handshake_ms = Some(start.elapsed().as_secs_f64() * 1000.0);
+    fill_facts(&mut facts, &capture);
+    if let Ok(s) = &result {
+        let (_, conn) = s.get_ref();
+        facts.version = conn.protocol_version().map(version_name);
+        facts.cipher_suite = conn
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()));
+        facts.key_exchange = conn
+            .negotiated_key_exchange_group()
+            .map(|g| format!("{:?}", g.name()));
+        facts.alpn = conn
+            .alpn_protocol()
+            .map(|a| String::from_utf8_lossy(a).into_owned());
+        if facts.server_chain.is_empty() {
+            if let Some(certs) = conn.peer_certificates() {
+                facts.server_chain = certs.iter().filter_map(|c| CertInfo::parse(c)).collect();
+            }
+        }
+    }
+    (result, facts)
+}
+
+fn fill_facts(facts: &mut TlsFacts, capture: &Capture) {
+    if let Ok(h) = capture.hints.lock() {
+        if let Some(h) = h.as_ref() {
+            facts.client_cert_requested = true;
+            facts.acceptable_client_cas = h.iter().map(|d| dn_to_string(d)).collect();
+            facts.acceptable_client_cas_der = h.clone();
+        }
+    }
+    facts.client_cert_sent = capture.sent.load(Ordering::SeqCst);
+    if let Ok(c) = capture.chain.lock() {
+        facts.server_chain = c.iter().filter_map(|d| CertInfo::parse(d)).collect();
+    }
+    if let Ok(e) = capture.verify_error.lock() {
+        facts.verify_error = e.clone();
+        facts.server_verify_error = e.as_ref().map(|e| e.to_string());
+    }
+}
+
+pub fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
+        rustls::ProtocolVersion::TLSv1_1 => "TLS 1.1".into(),
+        rustls::ProtocolVersion::TLSv1_0 => "TLS 1.0".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The client certificate as the handshake diagnosis needs it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientFacts {
+    pub leaf: Option<CertInfo>,
+    /// Certificates sent after the leaf.
+    pub intermediates: Vec<CertInfo>,
+}
+
+impl ClientFacts {
+    pub fn from_key(key: Option<&Arc<CertifiedKey>>) -> ClientFacts {
+        let Some(k) = key else {
+            return ClientFacts::default();
+        };
+        let mut it = k.cert.iter();
+        ClientFacts {
+            leaf: it.next().and_then(|c| CertInfo::parse(c)),
+            intermediates: it.filter_map(|c| CertInfo::parse(c)).collect(),
+        }
+    }
+
+    /// Does one of the server's acceptable CA names appear in our chain (as an issuer)?
+    pub fn matches_hints(&self, hints_der: &[Vec<u8>], hints: &[String]) -> bool {
+        let issuers: Vec<&CertInfo> = self.leaf.iter().chain(self.intermediates.iter()).collect();
+        issuers.iter().any(|c| {
+            hints_der
+                .iter()
+                .any(|h| *h == c.issuer_der || *h == c.subject_der)
+                || hints.iter().any(|h| *h == c.issuer || *h == c.subject)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinguished_names_read_with_or_without_outer_sequence() {
+        let name: x509_cert::name::Name = "CN=Test CA,O=Example,C=JP".parse().unwrap();
+        let der = name.to_der().unwrap();
+        assert_eq!(dn_to_string(&der), name.to_string());
+        // without the SEQUENCE header
+        let inner = &der[2..];
+        assert_eq!(dn_to_string(inner), name.to_string());
+    }
+
+    #[test]
+    fn tls_error_found_through_io_error() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            TlsError::AlertReceived(rustls::AlertDescription::CertificateRequired),
+        );
+        assert_eq!(
+            find_tls_error(&io),
+            Some(TlsError::AlertReceived(
+                rustls::AlertDescription::CertificateRequired
+            ))
+        );
+        assert_eq!(
+            TlsFailure::from_io(&io).code(),
+            "alert_certificate_required"
+        );
+    }
+}
