@@ -95,7 +95,11 @@ fn nginx_with_tls12_and_13_passes() {
         assert_eq!(accepted(&f), ["TLSv1.3", "TLSv1.2"]);
         assert!(f.detail.en.contains("this client offers TLS 1.3, TLS 1.2"));
         for v in ["TLSv1.1", "TLSv1", "SSLv3"] {
-            assert_eq!(f.data["versions"][v]["result"], "refused", "{v}: {:?}", f.data);
+            assert_eq!(
+                f.data["versions"][v]["result"], "refused",
+                "{v}: {:?}",
+                f.data
+            );
         }
     }
 }
@@ -136,7 +140,11 @@ fn server_still_accepting_tls10_warns() {
     let f = probe(s.port, Duration::from_secs(5));
     assert_eq!(f.status, Status::Warn, "{}", f.detail.en);
     assert_eq!(accepted(&f), ["TLSv1.2", "TLSv1.1", "TLSv1"]);
-    assert!(f.detail.en.contains("still accepts TLS 1.0"), "{}", f.detail.en);
+    assert!(
+        f.detail.en.contains("still accepts TLS 1.0"),
+        "{}",
+        f.detail.en
+    );
 }
 
 #[test]
@@ -171,7 +179,11 @@ fn garbage_and_closing_servers_fail_without_hanging() {
     let closer = Replier::start(b"");
     let f = probe(closer.port, Duration::from_secs(3));
     assert_eq!(f.status, Status::Fail, "{}", f.detail.en);
-    assert!(f.detail.en.contains("closed the connection"), "{}", f.detail.en);
+    assert!(
+        f.detail.en.contains("closed the connection"),
+        "{}",
+        f.detail.en
+    );
 }
 
 #[test]
@@ -200,7 +212,14 @@ fn testssl_offered(port: u16) -> Vec<String> {
     let json = dir.path().join("out.json");
     // testssl clears OPENSSL_CONF; `--warnings off` keeps it from stopping at prompts.
     let out = std::process::Command::new(bin)
-        .args(["--protocols", "--quiet", "--warnings", "off", "--color", "0"])
+        .args([
+            "--protocols",
+            "--quiet",
+            "--warnings",
+            "off",
+            "--color",
+            "0",
+        ])
         .arg("--jsonfile")
         .arg(&json)
         .arg(format!("localhost:{port}"))
@@ -265,7 +284,9 @@ fn agrees_with_testssl_on_every_server() {
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for ((port, ours, our_t), (theirs, their_t)) in ours.iter().zip(&theirs) {
-        eprintln!("port {port}: certprobe {ours:?} in {our_t:?}; testssl {theirs:?} in {their_t:?}");
+        eprintln!(
+            "port {port}: certprobe {ours:?} in {our_t:?}; testssl {theirs:?} in {their_t:?}"
+        );
         assert_eq!(ours, theirs, "port {port}");
     }
 }

@@ -848,7 +848,8 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
     let reason = printable(resp.reason.unwrap_or(""));
     match status {
         200..=299 => Ok(s),
-        407 => {
+        // 407 is the standard answer; tinyproxy and some others answer 401 to bad credentials.
+        401 | 407 => {
             let scheme = resp
                 .headers
                 .iter()

@@ -57,7 +57,10 @@ impl Mitm {
                 .arg("--set")
                 .arg(format!("confdir={}", dir.path().display()))
                 .arg("--set")
-                .arg(format!("ssl_verify_upstream_trusted_ca={}", upstream_ca.display()))
+                .arg(format!(
+                    "ssl_verify_upstream_trusted_ca={}",
+                    upstream_ca.display()
+                ))
                 .env("HOME", dir.path())
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().unwrap())

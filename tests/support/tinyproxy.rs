@@ -14,6 +14,11 @@ pub struct Tinyproxy {
 impl Tinyproxy {
     /// `auth`: `Some((user, password))` for `BasicAuth`.
     pub fn start(auth: Option<(&str, &str)>) -> Tinyproxy {
+        Tinyproxy::start_with(auth, "")
+    }
+
+    /// With extra configuration lines (e.g. `ConnectPort 443` to refuse other ports).
+    pub fn start_with(auth: Option<(&str, &str)>, extra: &str) -> Tinyproxy {
         let bin = need("tinyproxy", "tinyproxy");
         let mut last = String::new();
         for _ in 0..3 {
@@ -25,6 +30,7 @@ impl Tinyproxy {
                  LogLevel Info\nLogFile \"{}\"\n",
                 log.display()
             );
+            conf.push_str(extra);
             if let Some((u, p)) = auth {
                 conf.push_str(&format!("BasicAuth {u} {p}\n"));
             }
