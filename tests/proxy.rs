@@ -494,3 +494,36 @@ fn binary_proxy_unreachable() {
     assert_eq!(f["status"], "fail");
     assert_eq!(f["data"]["error"], "proxy_unreachable");
 }
+
+#[test]
+fn binary_healthy_log_in_through_tinyproxy() {
+    let n = Nginx::start();
+    let tp = Tinyproxy::start(None);
+    let p = profile(n.verify_port, n.open_port);
+    let out = certprobe()
+        .args(["--profile", p.path.to_str().unwrap(), "--format", "json"])
+        .args(["check", "--endpoint", "login"])
+        .args(["--proxy", &tp.url()])
+        .arg("--cert")
+        .arg(pki("client-chain.pem"))
+        .arg("--key")
+        .arg(pki("client.key"))
+        .arg("--trust")
+        .arg(pki("server-root.pem"))
+        .arg("--trust")
+        .arg(pki("root.pem"))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    let fs = json_findings(&out.stdout);
+    assert_eq!(jget(&fs, "env.proxy")["status"], "warn", "{fs:?}");
+    assert_eq!(jget(&fs, "net.login.proxy")["status"], "warn");
+    assert_eq!(jget(&fs, "net.login.tcp")["status"], "pass");
+    assert_eq!(jget(&fs, "net.login.tls")["status"], "pass", "{fs:?}");
+    assert_eq!(jget(&fs, "net.login.versions")["status"], "pass");
+    assert_eq!(jget(&fs, "net.login.http")["status"], "pass");
+    // Warnings only: exit 0; --strict would make them count.
+    let fails: Vec<_> = fs.iter().filter(|f| f["status"] == "fail").collect();
+    assert!(fails.is_empty(), "{fails:?}");
+    assert_eq!(out.status.code(), Some(0));
+}
