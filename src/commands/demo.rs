@@ -1,6 +1,56 @@
-use super::Context;
-use crate::error::AppError;
+//! `certprobe demo`: start the simulated service, run the real check against it, print it.
 
-pub fn run(_ctx: &Context, _scenario: &str, _list: bool) -> Result<u8, AppError> {
-    Err(AppError::NotYetAvailable("demo"))
+use super::Context;
+use crate::cli::Format;
+use crate::demo::{Demo, Scenario};
+use crate::error::AppError;
+use crate::guide::label;
+use crate::probe::{self, CheckPlan};
+
+pub fn run(ctx: &Context, scenario: &str, list: bool) -> Result<u8, AppError> {
+    let lang = ctx.lang;
+    if list {
+        let mut out = format!("{}\n", label("demo.list.header", lang));
+        for s in Scenario::ALL {
+            let expect = match s.expected() {
+                Some(e) => format!("{} {} \"{}\"", e.id, e.status, e.section),
+                None => label("demo.list.healthy", lang),
+            };
+            out.push_str(&format!(
+                "  {:<22} {}\n  {:<22} ({}: {})\n",
+                s.name(),
+                s.description(lang),
+                "",
+                label("demo.list.expect", lang),
+                expect
+            ));
+        }
+        super::print(&out)?;
+        return Ok(0);
+    }
+    let scenario = Scenario::parse(scenario).ok_or_else(|| {
+        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+        AppError::Usage(format!(
+            "unknown demo scenario `{scenario}`; choose one of: {}",
+            names.join(", ")
+        ))
+    })?;
+    let demo = Demo::start(scenario)?;
+    if ctx.global.format == Format::Table && !ctx.global.quiet {
+        let intro = label("demo.intro", lang)
+            .replace("{scenario}", scenario.name())
+            .replace("{description}", &scenario.description(lang));
+        super::print(&format!(
+            "{intro}\n{}\n\n",
+            label("demo.intro.service", lang)
+        ))?;
+    }
+    let plan = CheckPlan {
+        profile: &demo.profile,
+        args: &demo.args,
+        timeout: ctx.global.timeout,
+    };
+    let report = super::runtime()?.block_on(probe::run(&plan));
+    drop(demo);
+    ctx.emit_report(&report?)
 }

@@ -4,6 +4,10 @@
 //! order (dns → tcp → tls → http → page) and stop at the first failure. One TCP connection and
 //! one TLS handshake per endpoint: the HTTP request goes over the handshake's own connection.
 
+pub mod legacy;
+pub mod proxy;
+pub mod versions;
+
 use crate::cli::NetArgs;
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status, Text};
@@ -32,8 +36,8 @@ pub const TCP_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TLS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Proxy settings and the clock, before any endpoint is contacted.
-pub fn environment_probe(_profile: &Profile, _args: &NetArgs) -> Vec<Finding> {
-    Vec::new()
+pub fn environment_probe(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
+    proxy::environment_findings(profile, args)
 }
 
 /// What every endpoint's probe shares.
@@ -47,6 +51,8 @@ pub struct NetContext {
     /// A host the person named together with `--cert` (`certprobe tls HOST --cert …`): it may
     /// see the certificate although the profile does not list it.
     pub named_host: Option<String>,
+    /// Proxy settings: which hosts go through a CONNECT tunnel (src/net/proxy.rs).
+    pub proxy: proxy::ProxySettings,
 }
 
 impl NetContext {
@@ -70,6 +76,7 @@ impl NetContext {
             roots,
             deadline,
             named_host: None,
+            proxy: proxy::ProxySettings::from_environment(args),
         })
     }
 

@@ -1,0 +1,1632 @@
+//! Proxies (guide 1-3 (5)–(8)): where the settings come from, whether each host goes direct or
+//! through the proxy, an HTTP CONNECT tunnel that tells its failures apart, and detection of a
+//! TLS-intercepting proxy from the server chain seen through it.
+//!
+//! Proxy credentials are kept only inside [`ProxyUrl`], whose `Display` and `Debug` hide them;
+//! they leave the process only in the `Proxy-Authorization` header sent to the proxy itself.
+
+use crate::cli::NetArgs;
+use crate::finding::{Finding, Phase, Text};
+use crate::profile::{wildcard_match, Profile};
+use crate::text;
+use base64::Engine as _;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+// ---------------------------------------------------------------------------------------------
+// Proxy URL
+
+/// An HTTP proxy: `http://[user:password@]host:port`. Credentials are never displayed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl {
+    pub host: String,
+    pub port: u16,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+impl ProxyUrl {
+    /// Parse a proxy setting. A bare `host:port` (as Windows stores it) means `http://`.
+    /// The error never repeats the value (it may hold a password).
+    pub fn parse(s: &str) -> Result<ProxyUrl, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty proxy address".into());
+        }
+        let with_scheme = if s.contains("://") {
+            s.to_string()
+        } else {
+            format!("http://{s}")
+        };
+        let u = url::Url::parse(&with_scheme).map_err(|e| format!("not a proxy URL ({e})"))?;
+        match u.scheme() {
+            "http" => {}
+            "https" => {
+                return Err(
+                    "a proxy reached over TLS (https://) is not supported; use http://".into(),
+                )
+            }
+            other if other.starts_with("socks") => {
+                return Err(format!(
+                    "{other} proxies are not supported (only HTTP CONNECT)"
+                ))
+            }
+            other => return Err(format!("unsupported proxy scheme `{other}`")),
+        }
+        let host = match u.host() {
+            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            None => return Err("no host in proxy URL".into()),
+        };
+        let port = u.port().unwrap_or(80);
+        let decode = |x: &str| {
+            percent_encoding::percent_decode_str(x)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user = (!u.username().is_empty()).then(|| decode(u.username()));
+        let password = u.password().map(decode);
+        Ok(ProxyUrl {
+            host,
+            port,
+            user,
+            password,
+        })
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.user.is_some() || self.password.is_some()
+    }
+
+    /// `host:port` (IPv6 in brackets), as used to connect and in messages.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    fn basic_auth(&self) -> Option<String> {
+        if !self.has_credentials() {
+            return None;
+        }
+        let raw = format!(
+            "{}:{}",
+            self.user.as_deref().unwrap_or(""),
+            self.password.as_deref().unwrap_or("")
+        );
+        Some(base64::engine::general_purpose::STANDARD.encode(raw))
+    }
+}
+
+impl fmt::Display for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.has_credentials() {
+            write!(f, "http://***@{}", self.authority())
+        } else {
+            write!(f, "http://{}", self.authority())
+        }
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings and routes
+
+/// Where a proxy setting came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `--proxy`
+    Flag,
+    /// An environment variable, by name.
+    Env(String),
+    /// Windows Internet Settings (`ProxyServer`).
+    Windows,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag => f.write_str("--proxy"),
+            Source::Env(n) => f.write_str(n),
+            Source::Windows => f.write_str("Windows Internet Settings"),
+        }
+    }
+}
+
+/// A proxy and where it was configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub url: ProxyUrl,
+    pub source: Source,
+}
+
+/// One entry of a bypass list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bypass {
+    /// `*` alone: no proxy for anything.
+    All,
+    /// NO_PROXY `example.com` / `.example.com` / `*.example.com`: the domain and every name under it.
+    Domain(String),
+    /// Windows `ProxyOverride` pattern with `*` / `?` wildcards (a plain name matches exactly).
+    Glob(String),
+    /// An IP address.
+    Ip(IpAddr),
+    /// An address range `10.0.0.0/8`.
+    Cidr(IpAddr, u8),
+    /// Windows `<local>`: names without a dot.
+    Local,
+}
+
+impl Bypass {
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        match self {
+            Bypass::All => true,
+            Bypass::Domain(d) => host == d || host.ends_with(&format!(".{d}")),
+            Bypass::Glob(p) => wildcard_match(p, host),
+            Bypass::Ip(ip) => host.parse::<IpAddr>().is_ok_and(|h| h == *ip),
+            Bypass::Cidr(net, bits) => host
+                .parse::<IpAddr>()
+                .is_ok_and(|h| in_cidr(h, *net, *bits)),
+            Bypass::Local => !host.contains('.') && host.parse::<IpAddr>().is_err(),
+        }
+    }
+}
+
+impl fmt::Display for Bypass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bypass::All => f.write_str("*"),
+            Bypass::Domain(d) => write!(f, ".{d}"),
+            Bypass::Glob(p) => f.write_str(p),
+            Bypass::Ip(ip) => write!(f, "{ip}"),
+            Bypass::Cidr(n, b) => write!(f, "{n}/{b}"),
+            Bypass::Local => f.write_str("<local>"),
+        }
+    }
+}
+
+fn in_cidr(h: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (h, net) {
+        (IpAddr::V4(h), IpAddr::V4(n)) if bits <= 32 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(h) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(h), IpAddr::V6(n)) if bits <= 128 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(h) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Parse a `NO_PROXY` value (comma or space separated; suffix semantics, as curl has them).
+pub fn parse_no_proxy(value: &str) -> Vec<Bypass> {
+    value
+        .split([',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            if e == "*" {
+                return Bypass::All;
+            }
+            if let Some((ip, bits)) = e.split_once('/') {
+                if let (Ok(ip), Ok(bits)) = (ip.parse::<IpAddr>(), bits.parse::<u8>()) {
+                    return Bypass::Cidr(ip, bits);
+                }
+            }
+            let bare = e.trim_start_matches('[');
+            let bare = bare.split(']').next().unwrap_or(bare);
+            if let Ok(ip) = bare.parse::<IpAddr>() {
+                return Bypass::Ip(ip);
+            }
+            // `host:port` — the port is ignored.
+            let name = match e.rsplit_once(':') {
+                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => e,
+            };
+            let name = name.trim_start_matches('*').trim_start_matches('.');
+            Bypass::Domain(name.trim_end_matches('.').to_ascii_lowercase())
+        })
+        .collect()
+}
+
+/// Parse a Windows `ProxyOverride` value (`;`-separated, wildcards, `<local>`).
+pub fn parse_proxy_override(value: &str) -> Vec<Bypass> {
+    value
+        .split([';', ' ', '\t', '\r', '\n'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            if e.eq_ignore_ascii_case("<local>") {
+                return Bypass::Local;
+            }
+            let e = e
+                .strip_prefix("http://")
+                .or_else(|| e.strip_prefix("https://"))
+                .unwrap_or(e);
+            if e == "*" {
+                return Bypass::All;
+            }
+            Bypass::Glob(e.to_ascii_lowercase())
+        })
+        .collect()
+}
+
+/// The Windows Internet Settings values that concern proxies (read from
+/// `HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings` by the Windows code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowsInternetSettings {
+    pub proxy_enable: bool,
+    pub proxy_server: Option<String>,
+    pub proxy_override: Option<String>,
+    pub auto_config_url: Option<String>,
+}
+
+/// `ProxyServer`: `host:port` for every protocol, or `http=h:p;https=h:p;socks=h:p`.
+/// Returns (for https, for http, problems).
+pub fn parse_proxy_server(value: &str) -> (Option<ProxyUrl>, Option<ProxyUrl>, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut parse = |v: &str, what: &str| match ProxyUrl::parse(v) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            problems.push(format!("ProxyServer {what}: {e}"));
+            None
+        }
+    };
+    if !value.contains('=') {
+        let u = parse(value, "");
+        return (u.clone(), u, problems);
+    }
+    let (mut https, mut http, mut socks) = (None, None, false);
+    for part in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((proto, addr)) = part.split_once('=') else {
+            continue;
+        };
+        match proto.trim().to_ascii_lowercase().as_str() {
+            "https" => https = parse(addr, "https="),
+            "http" => http = parse(addr, "http="),
+            "socks" => socks = true,
+            _ => {}
+        }
+    }
+    if socks {
+        problems.push(
+            "ProxyServer socks=: a SOCKS proxy is set; certprobe can only test HTTP proxies".into(),
+        );
+    }
+    (https, http, problems)
+}
+
+/// The proxy settings in force, from `--proxy`/`--no-proxy`, the environment, or Windows.
+#[derive(Debug, Clone, Default)]
+pub struct ProxySettings {
+    /// `--no-proxy` given: everything goes direct.
+    pub disabled: bool,
+    pub https: Option<Proxy>,
+    pub http: Option<Proxy>,
+    pub bypass: Vec<Bypass>,
+    /// Where the bypass list came from (`NO_PROXY`, `ProxyOverride`).
+    pub bypass_source: Option<String>,
+    /// Windows (and the browsers on it) never send localhost or 127.0.0.0/8 to a proxy.
+    pub implicit_loopback_bypass: bool,
+    /// An automatic configuration (PAC) URL.
+    pub pac: Option<String>,
+    /// Settings that could not be used, each `(name, why)`; never the value itself.
+    pub problems: Vec<(String, String)>,
+    /// Settings seen but overridden by a flag.
+    pub overridden: Vec<String>,
+}
+
+/// Why a connection goes direct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Direct {
+    NoProxy,
+    Disabled,
+    Bypassed(String),
+}
+
+/// How a connection to one host is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Direct(Direct),
+    Via(Proxy),
+}
+
+impl ProxySettings {
+    /// Build the settings. Precedence: `--no-proxy`, `--proxy`, environment, Windows.
+    pub fn from_sources(
+        args: &NetArgs,
+        env: impl Fn(&str) -> Option<String>,
+        windows: Option<&WindowsInternetSettings>,
+    ) -> ProxySettings {
+        let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        let mut s = ProxySettings {
+            disabled: args.no_proxy,
+            ..ProxySettings::default()
+        };
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| env(n).map(|v| (n.to_string(), v)))
+        };
+        let env_https = first(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]);
+        let env_http = first(&["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]);
+        let env_no = first(&["no_proxy", "NO_PROXY"]);
+
+        if let Some(flag) = &args.proxy {
+            match ProxyUrl::parse(flag) {
+                Ok(u) => {
+                    let p = Proxy {
+                        url: u,
+                        source: Source::Flag,
+                    };
+                    s.https = Some(p.clone());
+                    s.http = Some(p);
+                }
+                Err(e) => s.problems.push(("--proxy".into(), e)),
+            }
+            for (n, _) in [&env_https, &env_http, &env_no].into_iter().flatten() {
+                s.overridden.push(n.clone());
+            }
+            s.overridden.dedup();
+            return s;
+        }
+        if env_https.is_some() || env_http.is_some() {
+            let mut take = |found: &Option<(String, String)>| {
+                let (name, value) = found.as_ref()?;
+                match ProxyUrl::parse(value) {
+                    Ok(url) => Some(Proxy {
+                        url,
+                        source: Source::Env(name.clone()),
+                    }),
+                    Err(e) => {
+                        if !s.problems.iter().any(|(n, _)| n == name) {
+                            s.problems.push((name.clone(), e));
+                        }
+                        None
+                    }
+                }
+            };
+            let https = take(&env_https);
+            let http = take(&env_http);
+            s.https = https;
+            s.http = http;
+            if let Some((name, value)) = env_no {
+                s.bypass = parse_no_proxy(&value);
+                s.bypass_source = Some(name);
+            }
+            if windows.is_some_and(|w| w.proxy_enable || w.auto_config_url.is_some()) {
+                s.overridden.push("Windows Internet Settings".into());
+            }
+            return s;
+        }
+        if let Some(w) = windows {
+            s.pac = w.auto_config_url.clone().filter(|u| !u.trim().is_empty());
+            if w.proxy_enable {
+                if let Some(server) = &w.proxy_server {
+                    let (https, http, problems) = parse_proxy_server(server);
+                    s.https = https.map(|url| Proxy {
+                        url,
+                        source: Source::Windows,
+                    });
+                    s.http = http.map(|url| Proxy {
+                        url,
+                        source: Source::Windows,
+                    });
+                    s.problems
+                        .extend(problems.into_iter().map(|p| ("ProxyServer".to_string(), p)));
+                }
+                if let Some(o) = &w.proxy_override {
+                    s.bypass = parse_proxy_override(o);
+                    s.bypass_source = Some("ProxyOverride".into());
+                }
+                s.implicit_loopback_bypass = true;
+            }
+        }
+        s
+    }
+
+    /// Settings from this process's environment and flags (and, on Windows, the registry values
+    /// the Windows code reads; until it does, none).
+    pub fn from_environment(args: &NetArgs) -> ProxySettings {
+        ProxySettings::from_sources(args, |k| std::env::var(k).ok(), windows_settings().as_ref())
+    }
+
+    /// Is any proxy configured at all (before `--no-proxy`)?
+    pub fn any(&self) -> bool {
+        self.https.is_some() || self.http.is_some() || self.pac.is_some()
+    }
+
+    /// Route for a connection to `host` with URL scheme `scheme` (`https` or `http`).
+    pub fn route(&self, scheme: &str, host: &str) -> Route {
+        if self.disabled {
+            return Route::Direct(Direct::Disabled);
+        }
+        let proxy = if scheme.eq_ignore_ascii_case("http") {
+            &self.http
+        } else {
+            &self.https
+        };
+        let Some(proxy) = proxy else {
+            return Route::Direct(Direct::NoProxy);
+        };
+        if self.implicit_loopback_bypass && is_loopback_name(host) {
+            return Route::Direct(Direct::Bypassed("loopback (implicit)".into()));
+        }
+        if let Some(rule) = self.bypass.iter().find(|b| b.matches(host)) {
+            return Route::Direct(Direct::Bypassed(rule.to_string()));
+        }
+        Route::Via(proxy.clone())
+    }
+}
+
+/// The Windows Internet Settings values, read by the Windows code; `None` elsewhere.
+fn windows_settings() -> Option<WindowsInternetSettings> {
+    None
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    let h = h.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost"
+        || h.ends_with(".localhost")
+        || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings about the settings
+
+/// The exceptions that would take `hosts` out of the proxy: the profile's pattern when one
+/// covers a host (`*.secomtrust.net`), else the host itself.
+pub fn exceptions_for(profile: &Profile, hosts: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for h in hosts {
+        let e = profile
+            .proxy
+            .exceptions
+            .iter()
+            .find(|p| wildcard_match(p, h))
+            .cloned()
+            .unwrap_or_else(|| h.clone());
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// The same exceptions written for `NO_PROXY` (`*.example.com` → `.example.com`).
+fn no_proxy_form(exceptions: &[String]) -> String {
+    exceptions
+        .iter()
+        .map(|e| e.strip_prefix('*').unwrap_or(e).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The hosts that see the client certificate, each with the scheme it is reached by.
+fn certificate_hosts(profile: &Profile) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for h in &profile.certificate_hosts.allow {
+        let h = h.trim_end_matches('.').to_ascii_lowercase();
+        let scheme = profile
+            .endpoints
+            .iter()
+            .filter_map(|e| crate::profile::parse_url(&e.url).ok())
+            .find(|u| u.host == h)
+            .map(|u| u.scheme)
+            .unwrap_or_else(|| "https".into());
+        if !out.iter().any(|(x, _)| *x == h) {
+            out.push((h, scheme));
+        }
+    }
+    out
+}
+
+/// `env.proxy` from this process's settings, and `env.tls_settings`.
+pub fn environment_findings(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
+    vec![
+        settings_finding(profile, &ProxySettings::from_environment(args)),
+        // The Windows code passes the user's `SecureProtocols` value here; elsewhere this
+        // reports the tool's own TLS stack.
+        super::versions::tls_settings_finding(None),
+    ]
+}
+
+/// `env.proxy` for given settings (pure; unit-tested).
+pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
+    let f = Finding::new(
+        "env.proxy",
+        Phase::Environment,
+        Text::new("Proxy settings", "プロキシ設定"),
+        "proxy",
+    );
+    let hosts = certificate_hosts(profile);
+    let mut routes = serde_json::Map::new();
+    let mut via: Vec<(String, Proxy)> = Vec::new();
+    for (h, scheme) in &hosts {
+        let r = s.route(scheme, h);
+        routes.insert(
+            h.clone(),
+            serde_json::json!(match &r {
+                Route::Direct(_) => "direct".to_string(),
+                Route::Via(p) => format!("proxy {}", p.url),
+            }),
+        );
+        if let Route::Via(p) = r {
+            via.push((h.clone(), p));
+        }
+    }
+    let data = serde_json::json!({
+        "https_proxy": s.https.as_ref().map(|p| p.url.to_string()),
+        "http_proxy": s.http.as_ref().map(|p| p.url.to_string()),
+        "source": s.https.as_ref().or(s.http.as_ref()).map(|p| p.source.to_string()),
+        "bypass": s.bypass.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
+        "bypass_source": s.bypass_source,
+        "pac": s.pac,
+        "disabled": s.disabled,
+        "overridden": s.overridden,
+        "problems": s.problems.iter().map(|(n, e)| format!("{n}: {e}")).collect::<Vec<_>>(),
+        "routes": routes,
+    });
+    let f = f.data(data);
+    let all_exc = exceptions_for(
+        profile,
+        &hosts.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>(),
+    );
+    let windows_all = all_exc.join(";");
+
+    if let Some((name, why)) = s.problems.first() {
+        return f
+            .warn(text!(
+                ("the proxy setting {name} cannot be used: {why}"),
+                ("プロキシ設定 {name} を使えません: {why}")
+            ))
+            .section("1-3 (5)-(8)")
+            .fix(crate::guide::fix("proxy.bad_setting", &[("name", name)]));
+    }
+    if s.disabled {
+        let seen = s
+            .https
+            .as_ref()
+            .or(s.http.as_ref())
+            .map(|p| format!(" ({} from {})", p.url, p.source))
+            .unwrap_or_default();
+        return f.info(text!(
+            ("--no-proxy: every connection goes direct{seen}"),
+            ("--no-proxy: すべて直接接続します{seen}")
+        ));
+    }
+    if !via.is_empty() {
+        let via_hosts: Vec<String> = via.iter().map(|(h, _)| h.clone()).collect();
+        let (proxy, source) = (&via[0].1.url, &via[0].1.source);
+        let list = via_hosts.join(", ");
+        let exc = exceptions_for(profile, &via_hosts);
+        let windows = exc.join(";");
+        let env_form = no_proxy_form(&exc);
+        let fix = match source {
+            Source::Env(_) => crate::guide::fix(
+                "proxy.exception_env",
+                &[("exceptions", &env_form), ("windows", &windows)],
+            ),
+            Source::Windows => {
+                crate::guide::fix("proxy.exception_windows", &[("windows", &windows)])
+            }
+            Source::Flag => crate::guide::fix("proxy.exception_flag", &[("windows", &windows)]),
+        };
+        let bypass = match &s.bypass_source {
+            Some(n) => format!("; {n} does not cover them"),
+            None => String::new(),
+        };
+        return f
+            .warn(text!(
+                ("{list} go through the proxy {proxy} (from {source}){bypass}; add the exception {windows}"),
+                ("{list} はプロキシ {proxy} ({source} の設定) を経由します{bypass}。例外 {windows} を追加してください")
+            ))
+            .section("1-3 (5)-(8)")
+            .fix(fix);
+    }
+    if let Some(pac) = &s.pac {
+        return f
+            .info(text!(
+                ("an automatic configuration script decides the proxy ({pac}); certprobe cannot evaluate it"),
+                ("自動構成スクリプト ({pac}) がプロキシを決めます。certprobe はこれを評価できません")
+            ))
+            .section("1-3 (5)-(8)")
+            .fix(crate::guide::fix(
+                "proxy.pac",
+                &[("url", pac), ("windows", &windows_all)],
+            ));
+    }
+    match s.https.as_ref().or(s.http.as_ref()) {
+        Some(p) => {
+            let rules = s
+                .bypass
+                .iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let by = s.bypass_source.clone().unwrap_or_default();
+            f.pass(text!(
+                ("proxy {} (from {}) is bypassed for every certificate host ({by}: {rules})", p.url, p.source),
+                ("プロキシ {} ({} の設定) は証明書のホストすべてで例外になっています ({by}: {rules})", p.url, p.source)
+            ))
+        }
+        None => f.pass(Text::new(
+            "no proxy configured; connections go direct",
+            "プロキシは設定されていません。直接接続します",
+        )),
+    }
+}
+
+/// `net.<endpoint>.proxy`: how this endpoint is reached.
+pub fn route_finding(
+    endpoint_id: &str,
+    host: &str,
+    port: u16,
+    client_cert: bool,
+    route: &Route,
+    profile: &Profile,
+) -> Finding {
+    let f = Finding::new(
+        format!("net.{endpoint_id}.proxy"),
+        Phase::Network,
+        Text::new("Proxy route", "プロキシ経路"),
+        format!("{host}:{port}"),
+    );
+    match route {
+        Route::Direct(why) => {
+            let why = match why {
+                Direct::NoProxy => "no proxy configured".to_string(),
+                Direct::Disabled => "--no-proxy".to_string(),
+                Direct::Bypassed(rule) => format!("exception `{rule}`"),
+            };
+            f.data(serde_json::json!({"route": "direct"}))
+                .pass(text!(("direct ({why})"), ("直接接続 ({why})")))
+        }
+        Route::Via(p) => {
+            let f = f.data(serde_json::json!({"route": "proxy", "proxy": p.url.to_string(), "source": p.source.to_string()}));
+            if client_cert {
+                let exc = exceptions_for(profile, &[host.to_string()]).join(";");
+                f.warn(text!(
+                    ("through the proxy {} (from {}); the client certificate must pass the proxy untouched — add the exception {exc}", p.url, p.source),
+                    ("プロキシ {} ({} の設定) を経由します。クライアント証明書はプロキシを素通りする必要があります。例外 {exc} を追加してください", p.url, p.source)
+                ))
+                .section("1-3 (5)-(8)")
+                .fix(crate::guide::fix("proxy.exception_windows", &[("windows", &exc)]))
+            } else {
+                f.info(text!(
+                    ("through the proxy {} (from {})", p.url, p.source),
+                    ("プロキシ {} ({} の設定) を経由します", p.url, p.source)
+                ))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CONNECT tunnel
+
+/// Why a tunnel could not be opened. Messages name the proxy without credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("the proxy {proxy} cannot be reached: {reason}")]
+    Unreachable { proxy: String, reason: String },
+    #[error("the proxy {proxy} asks for authentication ({scheme}){}", if *.sent_credentials { "; the credentials given were refused" } else { "" })]
+    AuthRequired {
+        proxy: String,
+        scheme: String,
+        sent_credentials: bool,
+    },
+    #[error("the proxy {proxy} refused the tunnel to {target}: HTTP {status} {reason}")]
+    Refused {
+        proxy: String,
+        target: String,
+        status: u16,
+        reason: String,
+    },
+    #[error("the proxy {proxy} could not reach {target}: HTTP {status} {reason}")]
+    TargetUnreachable {
+        proxy: String,
+        target: String,
+        status: u16,
+        reason: String,
+    },
+    #[error("the proxy {proxy} did not answer within {timeout:?}")]
+    Timeout { proxy: String, timeout: Duration },
+    #[error("the proxy {proxy} answered CONNECT with something that is not HTTP ({what})")]
+    BadResponse { proxy: String, what: String },
+}
+
+/// Largest CONNECT response head read from a proxy.
+const HEAD_CAP: usize = 16 * 1024;
+
+/// Open a TCP connection to `host:port` through `proxy` with HTTP CONNECT (Basic auth from the
+/// URL). The proxy resolves `host`, so this works when local DNS does not. Bounded by `timeout`.
+pub async fn connect_tunnel(
+    proxy: &ProxyUrl,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<TcpStream, ProxyError> {
+    let name = proxy.to_string();
+    match tokio::time::timeout(timeout, tunnel(proxy, host, port)).await {
+        Ok(r) => r,
+        Err(_) => Err(ProxyError::Timeout {
+            proxy: name,
+            timeout,
+        }),
+    }
+}
+
+async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, ProxyError> {
+    let pname = proxy.to_string();
+    let target = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut s = TcpStream::connect((proxy.host.as_str(), proxy.port))
+        .await
+        .map_err(|e| ProxyError::Unreachable {
+            proxy: pname.clone(),
+            reason: e.to_string(),
+        })?;
+    let _ = s.set_nodelay(true);
+    let mut req = format!(
+        "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: certprobe/{}\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(auth) = proxy.basic_auth() {
+        req.push_str(&format!("Proxy-Authorization: Basic {auth}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| ProxyError::Unreachable {
+            proxy: pname.clone(),
+            reason: e.to_string(),
+        })?;
+    // Read the response head byte by byte: nothing after it may be consumed, it belongs to TLS.
+    let mut head = Vec::with_capacity(512);
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = s.read(&mut b).await.map_err(|e| ProxyError::BadResponse {
+            proxy: pname.clone(),
+            what: format!("read failed: {e}"),
+        })?;
+        if n == 0 {
+            return Err(ProxyError::BadResponse {
+                proxy: pname,
+                what: if head.is_empty() {
+                    "it closed the connection".into()
+                } else {
+                    "the answer ended early".into()
+                },
+            });
+        }
+        head.push(b[0]);
+        if head.len() > HEAD_CAP {
+            return Err(ProxyError::BadResponse {
+                proxy: pname,
+                what: format!("response head over {HEAD_CAP} bytes"),
+            });
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut resp = httparse::Response::new(&mut headers);
+    match resp.parse(&head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        _ => {
+            return Err(ProxyError::BadResponse {
+                proxy: pname,
+                what: "malformed HTTP response".into(),
+            })
+        }
+    }
+    let status = resp.code.unwrap_or(0);
+    let reason = printable(resp.reason.unwrap_or(""));
+    match status {
+        200..=299 => Ok(s),
+        // 407 is the standard answer; tinyproxy and some others answer 401 to bad credentials.
+        401 | 407 => {
+            let scheme = resp
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case("proxy-authenticate"))
+                .filter_map(|h| std::str::from_utf8(h.value).ok())
+                .map(|v| printable(v.split_whitespace().next().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(ProxyError::AuthRequired {
+                proxy: pname,
+                scheme: if scheme.is_empty() {
+                    "unknown".into()
+                } else {
+                    scheme
+                },
+                sent_credentials: proxy.has_credentials(),
+            })
+        }
+        502..=504 => Err(ProxyError::TargetUnreachable {
+            proxy: pname,
+            target,
+            status,
+            reason,
+        }),
+        // tinyproxy and some others say 500 "Unable to connect" when the target is down.
+        500 if reason.to_ascii_lowercase().contains("connect") => {
+            Err(ProxyError::TargetUnreachable {
+                proxy: pname,
+                target,
+                status,
+                reason,
+            })
+        }
+        _ => Err(ProxyError::Refused {
+            proxy: pname,
+            target,
+            status,
+            reason,
+        }),
+    }
+}
+
+/// Server text made safe for a terminal and short.
+fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(80).collect()
+}
+
+/// `net.<endpoint>.proxy` fail for a tunnel that could not be opened.
+pub fn tunnel_failure_finding(
+    endpoint_id: &str,
+    host: &str,
+    port: u16,
+    err: &ProxyError,
+    profile: &Profile,
+) -> Finding {
+    let windows = exceptions_for(profile, &[host.to_string()]).join(";");
+    let target = format!("{host}:{port}");
+    let (key, args): (&str, Vec<(&str, String)>) = match err {
+        ProxyError::Unreachable { proxy, .. }
+        | ProxyError::Timeout { proxy, .. }
+        | ProxyError::BadResponse { proxy, .. } => {
+            ("proxy.unreachable", vec![("proxy", proxy.clone())])
+        }
+        ProxyError::AuthRequired { proxy, scheme, .. } => (
+            "proxy.auth",
+            vec![("proxy", proxy.clone()), ("scheme", scheme.clone())],
+        ),
+        ProxyError::Refused { proxy, status, .. } => (
+            "proxy.refused",
+            vec![("proxy", proxy.clone()), ("status", status.to_string())],
+        ),
+        ProxyError::TargetUnreachable { proxy, status, .. } => (
+            "proxy.target_unreachable",
+            vec![("proxy", proxy.clone()), ("status", status.to_string())],
+        ),
+    };
+    let mut args = args;
+    args.push(("windows", windows));
+    args.push(("target", target.clone()));
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let kind = match err {
+        ProxyError::Unreachable { .. } => "proxy_unreachable",
+        ProxyError::Timeout { .. } => "proxy_timeout",
+        ProxyError::BadResponse { .. } => "proxy_bad_response",
+        ProxyError::AuthRequired { .. } => "proxy_auth_required",
+        ProxyError::Refused { .. } => "proxy_refused",
+        ProxyError::TargetUnreachable { .. } => "target_unreachable",
+    };
+    let msg = err.to_string();
+    Finding::new(
+        format!("net.{endpoint_id}.proxy"),
+        Phase::Network,
+        Text::new("Proxy route", "プロキシ経路"),
+        target,
+    )
+    .data(serde_json::json!({"route": "proxy", "error": kind}))
+    .fail(text!(
+        ("{msg}"),
+        ("プロキシ経由の接続に失敗しました: {msg}")
+    ))
+    .section("1-3 (5)-(8)")
+    .fix(crate::guide::fix(key, &args))
+}
+
+/// Steps 1–2 of an endpoint that goes through a proxy: the findings (`dns`, `proxy`, `tcp`) and
+/// the tunnel, if one was opened.
+pub struct Opened {
+    pub findings: Vec<Finding>,
+    pub stream: Option<super::tcp::BoxStream>,
+}
+
+/// Open the endpoint's connection through `proxy`. The local name lookup is only informative:
+/// the proxy resolves the name itself, so a lookup that fails here does not stop the probe.
+pub async fn open_via(ctx: &super::NetContext, t: &super::Target, proxy: &Proxy) -> Opened {
+    let host = t.url.host.as_str();
+    let port = t.url.port;
+    let mut findings = Vec::new();
+    let dns_f = Finding::new(
+        format!("net.{}.dns", t.id),
+        Phase::Network,
+        Text::new(
+            format!("{}: name lookup", t.title.en),
+            format!("{}: 名前解決", t.title.ja),
+        ),
+        host,
+    );
+    let start = std::time::Instant::now();
+    let local = match &ctx.dns {
+        Ok(d) => tokio::time::timeout_at(
+            ctx.step_deadline(super::DNS_TIMEOUT).into(),
+            d.resolve(host),
+        )
+        .await
+        .map_err(|_| "timeout".to_string())
+        .and_then(|r| r.map_err(|e| e.code().to_string())),
+        Err(e) => Err(format!("{e:?}")),
+    };
+    let dns_f = dns_f.elapsed(start.elapsed());
+    findings.push(match local {
+        Ok(addrs) => {
+            let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            let joined = list.join(", ");
+            dns_f
+                .data(serde_json::json!({"addresses": list, "via_proxy": true}))
+                .pass(text!(
+                    ("{host} → {joined} (the proxy {} resolves it again itself)", proxy.url),
+                    ("{host} → {joined} (プロキシ {} 側でも名前解決します)", proxy.url)
+                ))
+        }
+        Err(code) => dns_f
+            .data(serde_json::json!({"error": code, "via_proxy": true}))
+            .info(text!(
+                ("{host} cannot be resolved here ({code}), but the proxy {} resolves names itself: probing through it", proxy.url),
+                ("{host} はこの PC では名前解決できません ({code}) が、プロキシ {} が名前解決するので、プロキシ経由で確認します", proxy.url)
+            )),
+    });
+    let route = Route::Via(proxy.clone());
+    let route_f = route_finding(
+        &t.id,
+        host,
+        port,
+        ctx.may_present(host),
+        &route,
+        &ctx.profile,
+    );
+    let tcp_f = Finding::new(
+        format!("net.{}.tcp", t.id),
+        Phase::Network,
+        Text::new(
+            format!("{}: TCP connection", t.title.en),
+            format!("{}: TCP 接続", t.title.ja),
+        ),
+        t.url.authority(),
+    );
+    let to = super::TCP_TIMEOUT
+        .min(
+            ctx.deadline
+                .saturating_duration_since(std::time::Instant::now()),
+        )
+        .max(Duration::from_millis(1));
+    let start = std::time::Instant::now();
+    match connect_tunnel(&proxy.url, host, port, to).await {
+        Ok(stream) => {
+            let elapsed = start.elapsed();
+            findings.push(route_f);
+            findings.push(
+                tcp_f
+                    .elapsed(elapsed)
+                    .data(serde_json::json!({"proxy": proxy.url.to_string(), "tunnel": true}))
+                    .pass(text!(
+                        (
+                            "tunnel to {}:{port} opened by the proxy {} (HTTP CONNECT)",
+                            host,
+                            proxy.url
+                        ),
+                        (
+                            "プロキシ {} が {}:{port} へのトンネルを開きました (HTTP CONNECT)",
+                            proxy.url,
+                            host
+                        )
+                    )),
+            );
+            Opened {
+                findings,
+                stream: Some(Box::new(stream)),
+            }
+        }
+        Err(e) => {
+            let proxy_id = format!("net.{}.proxy", t.id);
+            findings.push(
+                tunnel_failure_finding(&t.id, host, port, &e, &ctx.profile)
+                    .elapsed(start.elapsed()),
+            );
+            findings.push(
+                tcp_f
+                    .fail(text!(("no connection: {e}"), ("接続できません: {e}")))
+                    .section("1-3 (5)-(8)")
+                    .consequence_of(proxy_id),
+            );
+            Opened {
+                findings,
+                stream: None,
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS interception
+
+/// Names of the issuers of well-known intercepting proxies and security products.
+const INTERCEPTORS: &[(&str, &str)] = &[
+    ("mitmproxy", "mitmproxy"),
+    ("fortinet", "Fortinet FortiGate"),
+    ("fortigate", "Fortinet FortiGate"),
+    ("zscaler", "Zscaler"),
+    ("palo alto", "Palo Alto Networks"),
+    ("netskope", "Netskope"),
+    ("blue coat", "Blue Coat / Symantec"),
+    ("bluecoat", "Blue Coat / Symantec"),
+    ("sophos", "Sophos"),
+    ("cisco umbrella", "Cisco Umbrella"),
+    ("forcepoint", "Forcepoint"),
+    ("websense", "Forcepoint"),
+    ("checkpoint", "Check Point"),
+    ("check point", "Check Point"),
+    ("kaspersky", "Kaspersky"),
+    ("eset ssl filter", "ESET"),
+    ("avast", "Avast"),
+    ("avg web", "AVG"),
+    ("bitdefender", "Bitdefender"),
+    ("trend micro", "Trend Micro"),
+    ("charles proxy", "Charles Proxy"),
+    ("fiddler", "Fiddler"),
+    ("burp", "Burp Suite"),
+];
+
+/// What the chain seen through a proxy says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interception {
+    /// The chain is the server's own (validates to the trust store and matches the direct one
+    /// where that is known).
+    None,
+    Detected {
+        /// The issuer of the leaf seen through the proxy (`CN=mitmproxy,O=mitmproxy`).
+        issuer: String,
+        /// The product, when its name is recognised.
+        product: Option<&'static str>,
+        /// Why: untrusted issuer, known product, or differs from the direct chain.
+        reason: String,
+    },
+}
+
+fn issuer_of(der: &[u8]) -> Option<String> {
+    use der::Decode;
+    let c = x509_cert::Certificate::from_der(der).ok()?;
+    Some(c.tbs_certificate().issuer().to_string())
+}
+
+/// Decide whether `chain` (leaf first) seen through a proxy for `host` is the server's own.
+/// `roots` are the public roots plus any the user trusts; `direct` the chain seen without the
+/// proxy, when it could be fetched.
+pub fn detect_interception(
+    chain: &[CertificateDer<'_>],
+    host: &str,
+    roots: &rustls::RootCertStore,
+    direct: Option<&[CertificateDer<'_>]>,
+) -> Interception {
+    let Some(leaf) = chain.first() else {
+        return Interception::None;
+    };
+    let issuer = issuer_of(leaf).unwrap_or_else(|| "an unreadable issuer".into());
+    let lower = issuer.to_ascii_lowercase();
+    let product = INTERCEPTORS
+        .iter()
+        .find(|(k, _)| lower.contains(k))
+        .map(|(_, p)| *p);
+    if let Some(d) = direct.and_then(|d| d.first()) {
+        if d.as_ref() != leaf.as_ref() {
+            let direct_issuer = issuer_of(d).unwrap_or_default();
+            if direct_issuer != issuer || product.is_some() {
+                return Interception::Detected {
+                    issuer,
+                    product,
+                    reason: format!(
+                        "the certificate seen through the proxy differs from the one seen directly (issued by {direct_issuer})"
+                    ),
+                };
+            }
+        }
+    }
+    if let Some(p) = product {
+        return Interception::Detected {
+            issuer,
+            product: Some(p),
+            reason: format!("the certificate is issued by {p}, an intercepting proxy"),
+        };
+    }
+    let untrusted = match webpki::EndEntityCert::try_from(leaf) {
+        Ok(ee) => {
+            let anchors = &roots.roots;
+            let r = ee.verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                anchors,
+                &chain[1..],
+                UnixTime::now(),
+                webpki::KeyUsage::server_auth(),
+                None,
+                None,
+            );
+            matches!(
+                r,
+                Err(webpki::Error::UnknownIssuer)
+                    | Err(webpki::Error::InvalidSignatureForPublicKey)
+                    | Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_))
+            )
+        }
+        Err(_) => false,
+    };
+    // `host` is not checked against the leaf here: a wrong name is the TLS step's finding, and
+    // proxies that intercept do mint certificates for the right name.
+    let _ = host;
+    if untrusted {
+        return Interception::Detected {
+            issuer,
+            product: None,
+            reason: "the certificate does not chain to a trusted root".into(),
+        };
+    }
+    Interception::None
+}
+
+/// `net.<endpoint>.tls` fail when the connection is intercepted; `None` otherwise.
+pub fn interception_finding(
+    endpoint_id: &str,
+    target: &str,
+    host: &str,
+    verdict: &Interception,
+    profile: &Profile,
+) -> Option<Finding> {
+    let Interception::Detected {
+        issuer,
+        product,
+        reason,
+    } = verdict
+    else {
+        return None;
+    };
+    let windows = exceptions_for(profile, &[host.to_string()]).join(";");
+    let who = product
+        .map(str::to_string)
+        .unwrap_or_else(|| issuer.clone());
+    Some(
+        Finding::new(
+            format!("net.{endpoint_id}.tls"),
+            Phase::Network,
+            Text::new("TLS handshake", "TLS ハンドシェイク"),
+            target,
+        )
+        .data(serde_json::json!({"interception": true, "issuer": issuer, "product": product, "reason": reason}))
+        .fail(text!(
+            ("TLS interception: the connection is decrypted on the way (issuer {issuer}); {reason}. A client certificate cannot be used through it"),
+            ("TLS の傍受: 通信が経路上で復号されています (発行者 {issuer})。クライアント証明書はこの経路では使えません")
+        ))
+        .section("1-3 (5)-(8)")
+        .fix(crate::guide::fix(
+            "proxy.interception",
+            &[("issuer", &who), ("windows", &windows)],
+        )),
+    )
+}
+
+/// The interception verdict from what the endpoint's own TLS step saw (issuer names and
+/// rustls's verification error), without another connection.
+pub fn interception_from_facts(facts: &super::tls::TlsFacts) -> Interception {
+    let Some(leaf) = facts.server_chain.first() else {
+        return Interception::None;
+    };
+    let issuer = leaf.issuer.clone();
+    let lower = issuer.to_ascii_lowercase();
+    let product = INTERCEPTORS
+        .iter()
+        .find(|(k, _)| lower.contains(k))
+        .map(|(_, p)| *p);
+    if let Some(p) = product {
+        return Interception::Detected {
+            issuer,
+            product: Some(p),
+            reason: format!("the certificate is issued by {p}, an intercepting proxy"),
+        };
+    }
+    let err = facts
+        .server_verify_error
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .replace([' ', '_'], "");
+    if err.contains("unknownissuer") || err.contains("badsignature") {
+        return Interception::Detected {
+            issuer,
+            product: None,
+            reason: "the certificate does not chain to a trusted root".into(),
+        };
+    }
+    Interception::None
+}
+
+/// Accepts any server certificate and keeps nothing: used only to look at the chain.
+#[derive(Debug)]
+struct Look(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for Look {
+    fn verify_server_cert(
+        &self,
+        _e: &CertificateDer<'_>,
+        _i: &[CertificateDer<'_>],
+        _n: &ServerName<'_>,
+        _o: &[u8],
+        _t: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The server chain (leaf first) over an open stream: a handshake without client certificate,
+/// no data sent. Used to compare the chain through a proxy with the expected one.
+pub async fn peek_chain<S>(
+    stream: S,
+    sni: &str,
+    timeout: Duration,
+) -> Result<Vec<CertificateDer<'static>>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(Look(provider)))
+        .with_no_client_auth();
+    let name = ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg));
+    let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
+        .await
+        .map_err(|_| format!("no TLS handshake within {timeout:?}"))?
+        .map_err(|e| e.to_string())?;
+    let chain = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(|c| c.iter().map(|x| x.clone().into_owned()).collect())
+        .unwrap_or_default();
+    Ok(chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> NetArgs {
+        NetArgs::default()
+    }
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn credentials_are_never_displayed() {
+        let u = ProxyUrl::parse("http://alice:s3cr%40t@proxy.corp:3128").unwrap();
+        assert_eq!(u.to_string(), "http://***@proxy.corp:3128");
+        assert_eq!(format!("{u:?}"), "http://***@proxy.corp:3128");
+        assert_eq!(u.password.as_deref(), Some("s3cr@t"));
+        assert_eq!(
+            u.basic_auth().unwrap(),
+            base64::engine::general_purpose::STANDARD.encode("alice:s3cr@t")
+        );
+        let e = ProxyUrl::parse("https://alice:s3cret@proxy:1").unwrap_err();
+        assert!(!e.contains("s3cret"));
+        assert_eq!(
+            ProxyUrl::parse("10.0.0.1:8080").unwrap().to_string(),
+            "http://10.0.0.1:8080"
+        );
+        assert_eq!(
+            ProxyUrl::parse("http://[::1]:3128").unwrap().authority(),
+            "[::1]:3128"
+        );
+        assert!(ProxyUrl::parse("socks5://h:1").is_err());
+        assert!(ProxyUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn no_proxy_suffix_semantics() {
+        let rules =
+            parse_no_proxy(".secomtrust.net, example.org,*.wild.test ,10.0.0.0/8,::1,host:8080");
+        let hit = |h: &str| rules.iter().any(|r| r.matches(h));
+        assert!(hit("webra1.secomtrust.net"));
+        assert!(hit("secomtrust.net"));
+        assert!(!hit("evilsecomtrust.net"));
+        assert!(hit("a.example.org") && hit("example.org"));
+        assert!(hit("x.wild.test"));
+        assert!(hit("10.1.2.3") && !hit("11.1.2.3"));
+        assert!(hit("::1") && hit("[::1]"));
+        assert!(hit("host"));
+        assert!(parse_no_proxy("*").iter().any(|r| r.matches("anything")));
+    }
+
+    #[test]
+    fn windows_override_semantics() {
+        let rules = parse_proxy_override("*.secomtrust.net;<local>;intranet.corp;10.*");
+        let hit = |h: &str| rules.iter().any(|r| r.matches(h));
+        assert!(hit("webra1.secomtrust.net"));
+        assert!(
+            !hit("secomtrust.net"),
+            "*.x does not match x itself in WinINet"
+        );
+        assert!(hit("printer"), "<local> = no dot");
+        assert!(!hit("ds.e-kakushin.com"));
+        assert!(hit("intranet.corp") && !hit("a.intranet.corp"));
+        assert!(hit("10.2.3.4"));
+    }
+
+    #[test]
+    fn windows_proxy_server_forms() {
+        let (s, h, p) = parse_proxy_server("proxy.corp:8080");
+        assert_eq!(s.unwrap().authority(), "proxy.corp:8080");
+        assert_eq!(h.unwrap().authority(), "proxy.corp:8080");
+        assert!(p.is_empty());
+        let (s, h, p) = parse_proxy_server("http=p1:80;https=p2:443;socks=s:1080");
+        assert_eq!(s.unwrap().authority(), "p2:443");
+        assert_eq!(h.unwrap().authority(), "p1:80");
+        assert_eq!(p.len(), 1);
+        let (s, h, _) = parse_proxy_server("http=p1:80");
+        assert!(s.is_none() && h.is_some());
+    }
+
+    #[test]
+    fn env_precedence_and_routes() {
+        let s = ProxySettings::from_sources(
+            &args(),
+            env(&[
+                ("HTTPS_PROXY", "http://up:1"),
+                ("https_proxy", "http://low:2"),
+                ("NO_PROXY", ".secomtrust.net"),
+            ]),
+            None,
+        );
+        let p = s.https.clone().unwrap();
+        assert_eq!(p.url.authority(), "low:2");
+        assert_eq!(p.source, Source::Env("https_proxy".into()));
+        assert!(matches!(
+            s.route("https", "webra1.secomtrust.net"),
+            Route::Direct(Direct::Bypassed(_))
+        ));
+        assert!(matches!(
+            s.route("https", "ds.e-kakushin.com"),
+            Route::Via(_)
+        ));
+        assert!(matches!(
+            s.route("http", "ds.e-kakushin.com"),
+            Route::Direct(Direct::NoProxy)
+        ));
+        // ALL_PROXY applies to both schemes; curl does not bypass localhost implicitly.
+        let s = ProxySettings::from_sources(&args(), env(&[("ALL_PROXY", "p:3")]), None);
+        assert!(matches!(s.route("http", "localhost"), Route::Via(_)));
+        // --no-proxy and --proxy win over the environment.
+        let mut a = args();
+        a.no_proxy = true;
+        let s = ProxySettings::from_sources(&a, env(&[("HTTPS_PROXY", "p:3")]), None);
+        assert_eq!(s.route("https", "x"), Route::Direct(Direct::Disabled));
+        let mut a = args();
+        a.proxy = Some("http://flag:9".into());
+        let s = ProxySettings::from_sources(
+            &a,
+            env(&[("HTTPS_PROXY", "p:3"), ("NO_PROXY", "*")]),
+            None,
+        );
+        assert!(matches!(s.route("https", "x"), Route::Via(p) if p.source == Source::Flag));
+        assert_eq!(
+            s.overridden,
+            vec!["HTTPS_PROXY".to_string(), "NO_PROXY".to_string()]
+        );
+    }
+
+    #[test]
+    fn windows_settings_route() {
+        let w = WindowsInternetSettings {
+            proxy_enable: true,
+            proxy_server: Some("proxy.corp:8080".into()),
+            proxy_override: Some("*.secomtrust.net;<local>".into()),
+            auto_config_url: None,
+        };
+        let s = ProxySettings::from_sources(&args(), env(&[]), Some(&w));
+        assert!(matches!(
+            s.route("https", "webra2.secomtrust.net"),
+            Route::Direct(_)
+        ));
+        assert!(matches!(s.route("https", "localhost"), Route::Direct(_)));
+        assert!(
+            matches!(s.route("https", "ds.e-kakushin.com"), Route::Via(p) if p.source == Source::Windows)
+        );
+        let off = WindowsInternetSettings {
+            proxy_enable: false,
+            ..w
+        };
+        let s = ProxySettings::from_sources(&args(), env(&[]), Some(&off));
+        assert!(matches!(
+            s.route("https", "ds.e-kakushin.com"),
+            Route::Direct(Direct::NoProxy)
+        ));
+    }
+
+    #[test]
+    fn env_proxy_finding_names_the_exact_exception() {
+        let p = Profile::builtin();
+        let s = ProxySettings::from_sources(
+            &args(),
+            env(&[("HTTPS_PROXY", "http://u:pw@proxy:8080")]),
+            None,
+        );
+        let f = settings_finding(&p, &s);
+        assert_eq!(f.status, crate::Status::Warn);
+        assert_eq!(f.section.as_deref(), Some("1-3 (5)-(8)"));
+        assert!(
+            f.detail.en.contains("*.secomtrust.net;ds.e-kakushin.com"),
+            "{}",
+            f.detail.en
+        );
+        let fix = f.fix.clone().unwrap();
+        assert!(
+            fix.en.contains(".secomtrust.net,ds.e-kakushin.com"),
+            "{}",
+            fix.en
+        );
+        let all = format!("{:?}{}{}", f, fix.en, f.data);
+        assert!(!all.contains("pw"), "credentials leaked: {all}");
+
+        let s = ProxySettings::from_sources(
+            &args(),
+            env(&[
+                ("HTTPS_PROXY", "http://proxy:8080"),
+                ("NO_PROXY", ".secomtrust.net,ds.e-kakushin.com"),
+            ]),
+            None,
+        );
+        assert_eq!(settings_finding(&p, &s).status, crate::Status::Pass);
+        let s = ProxySettings::from_sources(&args(), env(&[]), None);
+        assert_eq!(settings_finding(&p, &s).status, crate::Status::Pass);
+        let s = ProxySettings::from_sources(&args(), env(&[("HTTPS_PROXY", "socks5://x:1")]), None);
+        assert_eq!(settings_finding(&p, &s).status, crate::Status::Warn);
+        let w = WindowsInternetSettings {
+            auto_config_url: Some("http://wpad/proxy.pac".into()),
+            ..Default::default()
+        };
+        let s = ProxySettings::from_sources(&args(), env(&[]), Some(&w));
+        let f = settings_finding(&p, &s);
+        assert_eq!(f.status, crate::Status::Info);
+        assert!(f.detail.en.contains("proxy.pac"));
+    }
+
+    #[test]
+    fn interception_by_known_issuer_and_by_untrusted_chain() {
+        let mk = |cn: &str| {
+            let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            ca.distinguished_name.push(rcgen::DnType::CommonName, cn);
+            ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            let ca_key = rcgen::KeyPair::generate().unwrap();
+            let ca_cert = ca.self_signed(&ca_key).unwrap();
+            let issuer = rcgen::Issuer::new(ca, ca_key);
+            let leaf = rcgen::CertificateParams::new(vec!["login.test".to_string()]).unwrap();
+            let key = rcgen::KeyPair::generate().unwrap();
+            let leaf = leaf.signed_by(&key, &issuer).unwrap();
+            (ca_cert.der().clone(), leaf.der().clone())
+        };
+        let (real_ca, real_leaf) = mk("Test Public Root");
+        let (_, mitm_leaf) = mk("mitmproxy");
+        let (_, other_leaf) = mk("Corp Inspection CA");
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(real_ca).unwrap();
+        assert_eq!(
+            detect_interception(std::slice::from_ref(&real_leaf), "login.test", &roots, None),
+            Interception::None
+        );
+        match detect_interception(std::slice::from_ref(&mitm_leaf), "login.test", &roots, None) {
+            Interception::Detected {
+                product, issuer, ..
+            } => {
+                assert_eq!(product, Some("mitmproxy"));
+                assert!(issuer.contains("CN=mitmproxy"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            detect_interception(
+                std::slice::from_ref(&other_leaf),
+                "login.test",
+                &roots,
+                None
+            ),
+            Interception::Detected { product: None, .. }
+        ));
+        // Trusted, but not what is seen directly.
+        let mut roots2 = roots.clone();
+        let (corp_ca, corp_leaf) = mk("Corp Inspection CA");
+        roots2.add(corp_ca).unwrap();
+        assert_eq!(
+            detect_interception(
+                std::slice::from_ref(&corp_leaf),
+                "login.test",
+                &roots2,
+                None
+            ),
+            Interception::None
+        );
+        assert!(matches!(
+            detect_interception(&[corp_leaf], "login.test", &roots2, Some(&[real_leaf])),
+            Interception::Detected { .. }
+        ));
+        let p = Profile::builtin();
+        let v = detect_interception(&[mitm_leaf], "webra1.secomtrust.net", &roots, None);
+        let f = interception_finding(
+            "check",
+            "webra1.secomtrust.net:443",
+            "webra1.secomtrust.net",
+            &v,
+            &p,
+        )
+        .unwrap();
+        assert_eq!(f.id, "net.check.tls");
+        assert_eq!(f.status, crate::Status::Fail);
+        assert_eq!(f.section.as_deref(), Some("1-3 (5)-(8)"));
+        assert!(f.fix.unwrap().en.contains("*.secomtrust.net"));
+    }
+}

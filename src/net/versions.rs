@@ -1,0 +1,839 @@
+//! Which protocol versions a server accepts (guide 2-1 (4)).
+//!
+//! TLS 1.3 and TLS 1.2 are asked with rustls restricted to one version; TLS 1.1, TLS 1.0 and
+//! SSL 3.0 with the minimal hello of [`super::legacy`]. All five run concurrently, each on its
+//! own connection, each bounded by the timeout; only the handshake is done and no data is sent.
+
+use super::legacy::{self, HelloError, Reply};
+use crate::finding::{Finding, Phase, Status, Text};
+use crate::text;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How a probe reaches the server: directly, or through an HTTP CONNECT proxy.
+#[derive(Debug, Clone)]
+pub enum Dial {
+    Direct(SocketAddr),
+    Tunnel(super::proxy::ProxyUrl, String, u16),
+}
+
+impl Dial {
+    async fn open(&self, timeout: Duration) -> Result<tokio::net::TcpStream, String> {
+        match self {
+            Dial::Direct(a) => {
+                match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(a)).await {
+                    Ok(Ok(s)) => Ok(s),
+                    Ok(Err(e)) => Err(format!("cannot connect: {e}")),
+                    Err(_) => Err(format!("cannot connect: no answer within {timeout:?}")),
+                }
+            }
+            Dial::Tunnel(p, h, port) => super::proxy::connect_tunnel(p, h, *port, timeout)
+                .await
+                .map_err(|e| format!("cannot connect: {e}")),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Dial::Direct(a) => a.to_string(),
+            Dial::Tunnel(p, _, _) => format!("via proxy {p}"),
+        }
+    }
+}
+
+/// A protocol version, newest first in [`Version::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    Ssl3,
+    Tls10,
+    Tls11,
+    Tls12,
+    Tls13,
+}
+
+impl Version {
+    pub const ALL: [Version; 5] = [
+        Version::Tls13,
+        Version::Tls12,
+        Version::Tls11,
+        Version::Tls10,
+        Version::Ssl3,
+    ];
+
+    /// The name people read: `TLS 1.2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Version::Ssl3 => "SSL 3.0",
+            Version::Tls10 => "TLS 1.0",
+            Version::Tls11 => "TLS 1.1",
+            Version::Tls12 => "TLS 1.2",
+            Version::Tls13 => "TLS 1.3",
+        }
+    }
+
+    /// The name in JSON data, as OpenSSL spells it: `TLSv1.2`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Version::Ssl3 => "SSLv3",
+            Version::Tls10 => "TLSv1",
+            Version::Tls11 => "TLSv1.1",
+            Version::Tls12 => "TLSv1.2",
+            Version::Tls13 => "TLSv1.3",
+        }
+    }
+
+    pub fn wire(self) -> u16 {
+        match self {
+            Version::Ssl3 => legacy::SSL3,
+            Version::Tls10 => legacy::TLS10,
+            Version::Tls11 => legacy::TLS11,
+            Version::Tls12 => legacy::TLS12,
+            Version::Tls13 => 0x0304,
+        }
+    }
+
+    pub fn from_wire(v: u16) -> Option<Version> {
+        Version::ALL.into_iter().find(|x| x.wire() == v)
+    }
+
+    /// Versions this client itself would use for a log-in (rustls).
+    pub fn offered_by_client(self) -> bool {
+        matches!(self, Version::Tls12 | Version::Tls13)
+    }
+}
+
+/// What one probe learnt about one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server chose this version. `note` says what else was seen (e.g. the handshake then
+    /// failed because a client certificate is required, or only unusual cipher suites work).
+    Accepted { note: Option<String> },
+    /// The server refused it (alert, another version, or it closed the connection).
+    Refused(String),
+    /// No answer that says either way (timeout, connection failed, not TLS).
+    Unknown(String),
+}
+
+impl Outcome {
+    fn is_accepted(&self) -> bool {
+        matches!(self, Outcome::Accepted { .. })
+    }
+}
+
+/// Accepts any server certificate: the version probe learns nothing from it and sends nothing.
+/// Certificates are validated by the endpoint's own TLS step.
+#[derive(Debug)]
+struct AnyServerCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyServerCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn config_for(version: Version) -> Result<Arc<ClientConfig>, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let v: &'static rustls::SupportedProtocolVersion = match version {
+        Version::Tls13 => &rustls::version::TLS13,
+        _ => &rustls::version::TLS12,
+    };
+    let cfg = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[v])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyServerCert(provider)))
+        .with_no_client_auth();
+    Ok(Arc::new(cfg))
+}
+
+/// The most a rustls version probe reads (a server chain can be large, but not this large).
+const RUSTLS_READ_CAP: usize = 256 * 1024;
+
+/// One rustls handshake offering only `version` (1.2 or 1.3), driven by hand so that the
+/// version the server chose is known even when the handshake then fails — a server that
+/// requires a client certificate refuses a TLS 1.2 handshake without one, after choosing 1.2.
+async fn rustls_probe(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
+    let config = match config_for(version) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Unknown(format!("client configuration: {e}")),
+    };
+    let name = match ServerName::try_from(sni.to_string()) {
+        Ok(n) => n,
+        Err(_) => match dial {
+            Dial::Direct(a) => ServerName::IpAddress(a.ip().into()),
+            Dial::Tunnel(..) => return Outcome::Unknown(format!("`{sni}` is not a server name")),
+        },
+    };
+    let mut conn = match ClientConnection::new(config, name) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Unknown(format!("client configuration: {e}")),
+    };
+    let mut tcp = match dial.open(timeout).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Unknown(e),
+    };
+    let chosen = |conn: &ClientConnection| {
+        conn.protocol_version()
+            .and_then(|v| Version::from_wire(u16::from(v)))
+    };
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut total = 0usize;
+    loop {
+        while conn.wants_write() {
+            out.clear();
+            if conn.write_tls(&mut out).is_err() || tcp.write_all(&out).await.is_err() {
+                break;
+            }
+        }
+        if !conn.is_handshaking() {
+            return accepted_or_other(chosen(&conn), version, None);
+        }
+        let n = match tcp.read(&mut buf).await {
+            Ok(n) => n,
+            Err(e) => {
+                return match chosen(&conn) {
+                    Some(_) => accepted_or_other(chosen(&conn), version, Some(e.to_string())),
+                    None => Outcome::Refused(format!("connection reset ({e})")),
+                }
+            }
+        };
+        if n == 0 {
+            return match chosen(&conn) {
+                Some(_) => accepted_or_other(
+                    chosen(&conn),
+                    version,
+                    Some("the server then closed the connection".into()),
+                ),
+                None => Outcome::Refused("the server closed the connection".into()),
+            };
+        }
+        total += n;
+        if total > RUSTLS_READ_CAP {
+            return Outcome::Unknown(format!(
+                "more than {RUSTLS_READ_CAP} bytes in the handshake"
+            ));
+        }
+        let mut rd = &buf[..n];
+        while !rd.is_empty() {
+            if let Err(e) = conn.read_tls(&mut rd) {
+                return Outcome::Unknown(e.to_string());
+            }
+            if let Err(e) = conn.process_new_packets() {
+                // Send our alert, as a polite client would; ignore failures.
+                out.clear();
+                if conn.write_tls(&mut out).is_ok() {
+                    let _ = tcp.write_all(&out).await;
+                }
+                return match chosen(&conn) {
+                    Some(_) => accepted_or_other(chosen(&conn), version, Some(describe_rustls(&e))),
+                    None => classify_rustls_error(&e),
+                };
+            }
+        }
+    }
+}
+
+fn accepted_or_other(chosen: Option<Version>, asked: Version, note: Option<String>) -> Outcome {
+    match chosen {
+        Some(v) if v == asked => Outcome::Accepted { note },
+        Some(v) => Outcome::Refused(format!("the server chose {}", v.name())),
+        None => Outcome::Unknown("handshake ended without a version".into()),
+    }
+}
+
+fn describe_rustls(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::AlertReceived(a) => format!("then the server sent alert {a:?}"),
+        other => format!("then: {other}"),
+    }
+}
+
+fn classify_rustls_error(e: &rustls::Error) -> Outcome {
+    match e {
+        rustls::Error::AlertReceived(a) => {
+            Outcome::Refused(format!("alert {}", format!("{a:?}").to_lowercase()))
+        }
+        rustls::Error::PeerIncompatible(p) => Outcome::Refused(format!("{p:?}")),
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateHandshakeMessage { .. } => {
+            Outcome::Unknown(format!("the server does not speak TLS ({e})"))
+        }
+        other => Outcome::Unknown(other.to_string()),
+    }
+}
+
+/// One legacy hello offering `version`.
+async fn legacy_probe(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
+    let work = async {
+        let mut s = match dial.open(timeout).await {
+            Ok(s) => s,
+            Err(e) => return Err(Outcome::Unknown(e)),
+        };
+        Ok(legacy::exchange(&mut s, version.wire(), Some(sni)).await)
+    };
+    let r = match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(o)) => return o,
+        Err(_) => Err(HelloError::Timeout(timeout)),
+    };
+    match r {
+        Ok(Reply::ServerHello { version: v }) if v == version.wire() => {
+            Outcome::Accepted { note: None }
+        }
+        Ok(Reply::ServerHello { version: v }) => Outcome::Refused(match Version::from_wire(v) {
+            Some(x) => format!("the server chose {}", x.name()),
+            None => format!("the server answered with version 0x{v:04x}"),
+        }),
+        Ok(Reply::Alert { description, .. }) => {
+            Outcome::Refused(format!("alert {}", legacy::alert_name(description)))
+        }
+        Ok(Reply::NotTls(what)) => {
+            Outcome::Unknown(format!("the server does not speak TLS ({what})"))
+        }
+        Err(HelloError::Closed) => Outcome::Refused("the server closed the connection".into()),
+        Err(e) => Outcome::Unknown(e.to_string()),
+    }
+}
+
+/// Ask one version, bounded by `timeout`.
+pub async fn probe_version(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
+    match version {
+        Version::Tls13 | Version::Tls12 => {
+            let out = match tokio::time::timeout(timeout, rustls_probe(dial, sni, version, timeout))
+                .await
+            {
+                Ok(o) => o,
+                Err(_) => Outcome::Unknown(format!("no answer within {timeout:?}")),
+            };
+            // A TLS 1.2 server that shares no cipher suite with rustls still speaks TLS 1.2:
+            // ask again with the broad legacy hello to tell "version" from "ciphers".
+            if version == Version::Tls12
+                && !out.is_accepted()
+                && !matches!(out, Outcome::Unknown(_))
+            {
+                if let Outcome::Accepted { .. } = legacy_probe(dial, sni, version, timeout).await {
+                    return Outcome::Accepted {
+                        note: Some(format!(
+                            "only with cipher suites this client does not offer (rustls: {})",
+                            match &out {
+                                Outcome::Refused(r) => r.as_str(),
+                                _ => "",
+                            }
+                        )),
+                    };
+                }
+            }
+            out
+        }
+        _ => legacy_probe(dial, sni, version, timeout).await,
+    }
+}
+
+/// Every version of one server, concurrently.
+pub async fn probe_all(dial: &Dial, sni: &str, timeout: Duration) -> Vec<(Version, Outcome)> {
+    let (a, b, c, d, e) = tokio::join!(
+        probe_version(dial, sni, Version::Tls13, timeout),
+        probe_version(dial, sni, Version::Tls12, timeout),
+        probe_version(dial, sni, Version::Tls11, timeout),
+        probe_version(dial, sni, Version::Tls10, timeout),
+        probe_version(dial, sni, Version::Ssl3, timeout),
+    );
+    vec![
+        (Version::Tls13, a),
+        (Version::Tls12, b),
+        (Version::Tls11, c),
+        (Version::Tls10, d),
+        (Version::Ssl3, e),
+    ]
+}
+
+/// The `net.<endpoint>.versions` finding for one endpoint.
+pub async fn probe_versions(
+    endpoint_id: &str,
+    host: &str,
+    port: u16,
+    addr: SocketAddr,
+    sni: &str,
+    timeout: Duration,
+) -> Finding {
+    let start = Instant::now();
+    let dial = Dial::Direct(addr);
+    let results = probe_all(&dial, sni, timeout).await;
+    versions_finding(endpoint_id, host, port, &dial.describe(), &results).elapsed(start.elapsed())
+}
+
+fn names(vs: &[Version]) -> String {
+    if vs.is_empty() {
+        "none".into()
+    } else {
+        vs.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// `net.<endpoint>.versions` for an endpoint of a check: reached the way its other steps are
+/// (directly at its first address, or through the proxy), run beside them. `None` for plain
+/// HTTP endpoints.
+pub async fn for_target(ctx: &super::NetContext, t: &super::Target) -> Option<Finding> {
+    if t.url.scheme != "https" {
+        return None;
+    }
+    let start = Instant::now();
+    let host = t.url.host.as_str();
+    let timeout = super::TLS_TIMEOUT
+        .min(ctx.deadline.saturating_duration_since(Instant::now()))
+        .max(Duration::from_millis(1));
+    let dial = match ctx.proxy.route(&t.url.scheme, host) {
+        super::proxy::Route::Via(p) => Dial::Tunnel(p.url, host.to_string(), t.url.port),
+        super::proxy::Route::Direct(_) => {
+            let first = match &ctx.dns {
+                Ok(d) => tokio::time::timeout(timeout, d.resolve(host))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .and_then(|a| a.first().copied()),
+                Err(_) => None,
+            };
+            match first {
+                Some(ip) => Dial::Direct(SocketAddr::new(ip, t.url.port)),
+                None => {
+                    return Some(
+                        Finding::new(
+                            format!("net.{}.versions", t.id),
+                            Phase::Network,
+                            Text::new("Protocol versions", "プロトコルのバージョン"),
+                            t.url.authority(),
+                        )
+                        .skip(text!(
+                            ("not run: net.{}.dns failed", t.id),
+                            ("未実行: net.{}.dns が失敗したため", t.id)
+                        )),
+                    )
+                }
+            }
+        }
+    };
+    let results = probe_all(&dial, host, timeout).await;
+    Some(
+        versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
+            .elapsed(start.elapsed()),
+    )
+}
+
+/// Classify the results of [`probe_all`] (pure; unit-tested).
+pub fn versions_finding(
+    endpoint_id: &str,
+    host: &str,
+    port: u16,
+    via: &str,
+    results: &[(Version, Outcome)],
+) -> Finding {
+    let target = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let f = Finding::new(
+        format!("net.{endpoint_id}.versions"),
+        Phase::Network,
+        Text::new("Protocol versions", "プロトコルのバージョン"),
+        target,
+    );
+    let accepted: Vec<Version> = results
+        .iter()
+        .filter(|(_, o)| o.is_accepted())
+        .map(|(v, _)| *v)
+        .collect();
+    // Shared with this client: accepted by rustls itself, not only by the broad legacy hello.
+    let shared: Vec<Version> = results
+        .iter()
+        .filter(|(v, o)| v.offered_by_client() && matches!(o, Outcome::Accepted { note } if !note.as_deref().is_some_and(|n| n.starts_with("only with cipher"))))
+        .map(|(v, _)| *v)
+        .collect();
+    let offered: Vec<Version> = Version::ALL
+        .into_iter()
+        .filter(|v| v.offered_by_client())
+        .collect();
+    let per_version: Vec<String> = results
+        .iter()
+        .map(|(v, o)| match o {
+            Outcome::Accepted { note: None } => format!("{}: accepted", v.name()),
+            Outcome::Accepted { note: Some(n) } => format!("{}: accepted ({n})", v.name()),
+            Outcome::Refused(r) => format!("{}: refused ({r})", v.name()),
+            Outcome::Unknown(r) => format!("{}: unknown ({r})", v.name()),
+        })
+        .collect();
+    let mut versions = serde_json::Map::new();
+    for (v, o) in results {
+        let (result, reason) = match o {
+            Outcome::Accepted { note } => ("accepted", note.clone()),
+            Outcome::Refused(r) => ("refused", Some(r.clone())),
+            Outcome::Unknown(r) => ("unknown", Some(r.clone())),
+        };
+        versions.insert(
+            v.key().into(),
+            serde_json::json!({ "result": result, "reason": reason }),
+        );
+    }
+    let data = serde_json::json!({
+        "address": via,
+        "accepted": accepted.iter().map(|v| v.key()).collect::<Vec<_>>(),
+        "shared": shared.iter().map(|v| v.key()).collect::<Vec<_>>(),
+        "client_offers": offered.iter().map(|v| v.key()).collect::<Vec<_>>(),
+        "versions": versions,
+    });
+    let f = f.data(data);
+    let offers = names(&offered);
+    let acc = names(&accepted);
+    let all = per_version.join("; ");
+
+    if accepted.is_empty() {
+        let all_unknown = results
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Unknown(_)));
+        let connect_failed = results
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Unknown(r) if r.starts_with("cannot connect")));
+        if connect_failed {
+            return f.skip(text!(
+                ("not probed: the server could not be reached ({all})"),
+                ("確認できません: サーバーに接続できません ({all})")
+            ));
+        }
+        let not_tls = results
+            .iter()
+            .any(|(_, o)| matches!(o, Outcome::Unknown(r) if r.contains("does not speak TLS")));
+        let detail = if not_tls {
+            text!(
+                ("the server does not answer in TLS at all; no version could be agreed ({all})"),
+                ("サーバーが TLS で応答しません。合意できるバージョンがありません ({all})")
+            )
+        } else if all_unknown {
+            text!(
+                ("no version could be confirmed ({all})"),
+                ("確認できたバージョンがありません ({all})")
+            )
+        } else {
+            text!(
+                ("the server accepted none of SSL 3.0 – TLS 1.3 ({all}); this client offers {offers}"),
+                ("サーバーは SSL 3.0 – TLS 1.3 のどれも受け付けません ({all})。このツールは {offers} を使います")
+            )
+        };
+        return f
+            .fail(detail)
+            .section("2-1 (4)")
+            .fix(crate::guide::fix("proxy.versions_none", &[]));
+    }
+    if shared.is_empty() {
+        return f
+            .fail(text!(
+                ("the server speaks only {acc} — modern clients refuse it (this client offers {offers}); {all}"),
+                ("サーバーは {acc} しか使えません。現在のブラウザーは接続を拒否します (このツールは {offers} を使います)。{all}")
+            ))
+            .section("2-1 (4)")
+            .fix(crate::guide::fix("proxy.versions_legacy_only", &[("accepted", &acc)]));
+    }
+    let old: Vec<Version> = accepted
+        .iter()
+        .copied()
+        .filter(|v| matches!(v, Version::Ssl3 | Version::Tls10))
+        .collect();
+    let sh = names(&shared);
+    if !old.is_empty() {
+        let old = names(&old);
+        return f
+            .warn(text!(
+                ("client and server share {sh}, but the server still accepts {old}; this client offers {offers}"),
+                ("{sh} で接続できますが、サーバーはまだ {old} も受け付けます。このツールは {offers} を使います")
+            ))
+            .section("2-1 (4)")
+            .fix(crate::guide::fix("proxy.versions_old_on", &[("old", &old)]));
+    }
+    f.status(
+        Status::Pass,
+        text!(
+            ("client and server share {sh} (server accepts {acc}; this client offers {offers})"),
+            ("{sh} で接続できます (サーバーは {acc} を受け付け、このツールは {offers} を使います)")
+        ),
+    )
+}
+
+/// The Windows `SecureProtocols` bits (Internet Settings), for `env.tls_settings`.
+pub mod secure_protocols {
+    pub const SSL2: u32 = 0x0008;
+    pub const SSL3: u32 = 0x0020;
+    pub const TLS10: u32 = 0x0080;
+    pub const TLS11: u32 = 0x0200;
+    pub const TLS12: u32 = 0x0800;
+    pub const TLS13: u32 = 0x2000;
+
+    /// (SSL 2.0/3.0 switched on, TLS 1.2/1.3 switched off), named as the Internet Options
+    /// dialogue names them.
+    pub fn problems(value: u32) -> (Vec<&'static str>, Vec<&'static str>) {
+        let mut on = Vec::new();
+        let mut off = Vec::new();
+        if value & SSL2 != 0 {
+            on.push("SSL 2.0");
+        }
+        if value & SSL3 != 0 {
+            on.push("SSL 3.0");
+        }
+        if value & TLS12 == 0 {
+            off.push("TLS 1.2");
+        }
+        if value & TLS13 == 0 {
+            off.push("TLS 1.3");
+        }
+        (on, off)
+    }
+}
+
+/// `env.tls_settings`: the user's Windows `SecureProtocols` value when known, else this tool's
+/// own stack.
+pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
+    let f = Finding::new(
+        "env.tls_settings",
+        Phase::Environment,
+        Text::new("TLS settings", "TLS の設定"),
+        "Internet Options",
+    );
+    let Some(value) = secure_protocols else {
+        let mut f = f;
+        f.target = "certprobe".into();
+        return f.info(Text::new(
+            "this client uses TLS 1.3 and TLS 1.2 (rustls); SSL 2.0/3.0 and TLS 1.0/1.1 are offered only to enumerate a server's versions",
+            "このツールは TLS 1.3 と TLS 1.2 (rustls) を使います。SSL 2.0/3.0 と TLS 1.0/1.1 はサーバーのバージョン確認にだけ使います",
+        ));
+    };
+    let (on, off) = secure_protocols::problems(value);
+    let data = serde_json::json!({ "secure_protocols": value, "enabled_obsolete": on, "disabled_needed": off });
+    if on.is_empty() && off.is_empty() {
+        return f.data(data).pass(text!(
+            ("SSL 2.0/3.0 off, TLS 1.2 and 1.3 on (SecureProtocols=0x{value:x})"),
+            ("SSL 2.0/3.0 は無効、TLS 1.2/1.3 は有効です (SecureProtocols=0x{value:x})")
+        ));
+    }
+    let on_s = on.join(", ");
+    let off_s = off.join(", ");
+    let (status, en, ja) = match (on.is_empty(), off.contains(&"TLS 1.2")) {
+        (_, true) => (
+            Status::Fail,
+            format!(
+                "TLS 1.2 is switched off{}",
+                if on.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {on_s} on")
+                }
+            ),
+            format!(
+                "TLS 1.2 が無効です{}",
+                if on.is_empty() {
+                    String::new()
+                } else {
+                    format!("。{on_s} が有効です")
+                }
+            ),
+        ),
+        _ => (
+            Status::Warn,
+            [
+                if on.is_empty() {
+                    None
+                } else {
+                    Some(format!("{on_s} switched on"))
+                },
+                if off.is_empty() {
+                    None
+                } else {
+                    Some(format!("{off_s} switched off"))
+                },
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; "),
+            [
+                if on.is_empty() {
+                    None
+                } else {
+                    Some(format!("{on_s} が有効"))
+                },
+                if off.is_empty() {
+                    None
+                } else {
+                    Some(format!("{off_s} が無効"))
+                },
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("、"),
+        ),
+    };
+    f.data(data)
+        .status(
+            status,
+            text!(
+                ("{en} (SecureProtocols=0x{value:x})"),
+                ("{ja} (SecureProtocols=0x{value:x})")
+            ),
+        )
+        .section("2-1 (4)")
+        .fix(crate::guide::fix(
+            "proxy.tls_settings",
+            &[("on", &on_s), ("off", &off_s)],
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        "127.0.0.1:443".parse().unwrap()
+    }
+    fn acc() -> Outcome {
+        Outcome::Accepted { note: None }
+    }
+    fn refused() -> Outcome {
+        Outcome::Refused("alert protocol_version".into())
+    }
+    fn run(r: [Outcome; 5]) -> Finding {
+        let [a, b, c, d, e] = r;
+        let results = vec![
+            (Version::Tls13, a),
+            (Version::Tls12, b),
+            (Version::Tls11, c),
+            (Version::Tls10, d),
+            (Version::Ssl3, e),
+        ];
+        versions_finding("login", "login.test", 443, &addr().to_string(), &results)
+    }
+
+    #[test]
+    fn modern_server_passes() {
+        let f = run([acc(), acc(), refused(), refused(), refused()]);
+        assert_eq!(f.id, "net.login.versions");
+        assert_eq!(f.status, Status::Pass, "{}", f.detail.en);
+        assert!(
+            f.detail.en.contains("share TLS 1.3, TLS 1.2"),
+            "{}",
+            f.detail.en
+        );
+        assert!(f.detail.en.contains("this client offers TLS 1.3, TLS 1.2"));
+        assert_eq!(
+            f.data["accepted"],
+            serde_json::json!(["TLSv1.3", "TLSv1.2"])
+        );
+    }
+
+    #[test]
+    fn legacy_only_server_fails_with_the_guide_step() {
+        let f = run([refused(), refused(), refused(), acc(), refused()]);
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(f.section.as_deref(), Some("2-1 (4)"));
+        assert!(
+            f.detail.en.contains("speaks only TLS 1.0"),
+            "{}",
+            f.detail.en
+        );
+        assert!(f.fix.is_some());
+    }
+
+    #[test]
+    fn tls12_only_with_foreign_ciphers_is_not_shared() {
+        let f = run([
+            refused(),
+            Outcome::Accepted {
+                note: Some("only with cipher suites this client does not offer (x)".into()),
+            },
+            acc(),
+            refused(),
+            refused(),
+        ]);
+        assert_eq!(f.status, Status::Fail);
+    }
+
+    #[test]
+    fn old_versions_still_on_warn() {
+        let f = run([refused(), acc(), acc(), acc(), refused()]);
+        assert_eq!(f.status, Status::Warn);
+        assert!(
+            f.detail.en.contains("still accepts TLS 1.0"),
+            "{}",
+            f.detail.en
+        );
+        assert_eq!(f.section.as_deref(), Some("2-1 (4)"));
+    }
+
+    #[test]
+    fn nothing_accepted_or_unreachable() {
+        let closed = || Outcome::Refused("the server closed the connection".into());
+        let f = run([closed(), closed(), closed(), closed(), closed()]);
+        assert_eq!(f.status, Status::Fail);
+        let gone = || Outcome::Unknown("cannot connect: refused".into());
+        let f = run([gone(), gone(), gone(), gone(), gone()]);
+        assert_eq!(f.status, Status::Skip);
+        let junk = || Outcome::Unknown("the server does not speak TLS (x)".into());
+        let f = run([junk(), junk(), junk(), junk(), junk()]);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.detail.en.contains("does not answer in TLS"));
+    }
+
+    #[test]
+    fn windows_secure_protocols() {
+        use secure_protocols::*;
+        assert_eq!(
+            tls_settings_finding(Some(TLS12 | TLS13)).status,
+            Status::Pass
+        );
+        assert_eq!(
+            tls_settings_finding(Some(TLS10 | TLS11 | TLS12 | TLS13 | SSL3)).status,
+            Status::Warn
+        );
+        let f = tls_settings_finding(Some(TLS10 | TLS11));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.detail.en.contains("TLS 1.2 is switched off"));
+        assert_eq!(tls_settings_finding(None).status, Status::Info);
+    }
+}
