@@ -426,7 +426,12 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             );
             break;
         }
-        hops.push(format!("{} {}{}", resp.status, next.authority(), next.path));
+        hops.push(format!(
+            "{} {}{}",
+            resp.status,
+            next.authority(),
+            redact_query(&next.path)
+        ));
         let same =
             next.host == current.host && next.port == current.port && next.scheme == current.scheme;
         let reuse = same && conn.as_ref().map(Conn::is_ready).unwrap_or(false);
@@ -782,15 +787,18 @@ async fn step_tcp(
                         .map(|e| format!("{}: {}", a.addr, e.code()))
                 })
                 .collect();
-            let note = if others.is_empty() {
-                String::new()
+            let (note, note_ja) = if others.is_empty() {
+                (String::new(), String::new())
             } else {
-                format!(" (not reachable: {})", others.join(", "))
+                (
+                    format!(" (not reachable: {})", others.join(", ")),
+                    format!(" (到達できないアドレス: {})", others.join(", ")),
+                )
             };
             let peer = c.peer;
             s.push(
                 f.elapsed(elapsed)
-                    .pass(text!(("connected to {peer}{note}"), ("{peer} に接続しました{note}")))
+                    .pass(text!(("connected to {peer}{note}"), ("{peer} に接続しました{note_ja}")))
                     .data(serde_json::json!({"peer": peer.to_string(), "attempts": attempts_json(&c.attempts)})),
             );
             Some((c.stream, peer))
