@@ -49,22 +49,25 @@ nginx -p "$work" -c "$work/nginx.conf" -e "$work/error.log" &
 pids+=($!)
 wait_port "$po"
 
-# openssl s_server, port read from its ACCEPT line.
+# openssl s_server in -www mode (it never reads stdin), port read from its ACCEPT line.
 s_server() {
     local name=$1; shift
-    openssl s_server -accept 127.0.0.1:0 -cert "$pki/server.pem" -key "$pki/server.key" "$@" \
-        </dev/zero >"$work/$name.out" 2>&1 &
+    openssl s_server -accept 127.0.0.1:0 -cert "$pki/server.pem" -key "$pki/server.key" -www "$@" \
+        </dev/null >"$work/$name.out" 2>&1 &
     pids+=($!)
+}
+port_of() {
     for _ in $(seq 1 200); do
-        grep -q '^ACCEPT' "$work/$name.out" 2>/dev/null && break
+        grep -q '^ACCEPT' "$work/$1.out" 2>/dev/null && break
         sleep 0.05
     done
-    sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$work/$name.out" | head -1
+    sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$work/$1.out" | head -1
 }
 legacy=(-cipher 'DEFAULT:@SECLEVEL=0')
-p1=$(s_server tls1 -tls1 "${legacy[@]}")
-p11=$(s_server tls1_1 -tls1_1 "${legacy[@]}")
-pm=$(s_server mixed -no_tls1_3 -no_ssl3 "${legacy[@]}")
+s_server tls1 -tls1 "${legacy[@]}"
+s_server tls1_1 -tls1_1 "${legacy[@]}"
+s_server mixed -no_tls1_3 -no_ssl3 "${legacy[@]}"
+p1=$(port_of tls1); p11=$(port_of tls1_1); pm=$(port_of mixed)
 
 names=(nginx tls1 tls1_1 tls1_0-1_2)
 ports=("$po" "$p1" "$p11" "$pm")
