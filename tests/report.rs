@@ -304,10 +304,19 @@ fn default_file_is_dated_in_the_current_folder_and_private() {
 fn other_formats_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = certprobe(dir.path())
-        .args(["report", "--format", "nagios", "--only", "local"])
+        .args(["report", "--format", "junit", "--only", "local"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Markdown or JSON"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // With --format nagios every error is a plugin UNKNOWN (exit 3), and still no file.
+    let out = certprobe(dir.path())
+        .args(["report", "--format", "nagios", "--only", "local"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("CERTPROBE UNKNOWN"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
