@@ -3,7 +3,7 @@
 use super::{escape::clean_multiline, text, RenderOptions, Report};
 use crate::finding::{Lang, Status};
 use crate::guide::label;
-use comfy_table::{presets::UTF8_FULL, Attribute, Cell, Color, ContentArrangement, Table};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table};
 
 fn status_word(s: Status, lang: Lang) -> String {
     label(&format!("status.{}", s.as_str()), lang)
@@ -60,7 +60,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     }
 
     let mut table = Table::new();
-    table.load_style(UTF8_FULL);
+    table.load_style(UTF8_FULL_CONDENSED);
     table.set_content_arrangement(ContentArrangement::Dynamic);
     if let Some(w) = opts.width {
         table.set_width(w);
