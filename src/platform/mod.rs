@@ -1,1 +1,15 @@
 //! Operating-system specifics (Windows certificate store and registry) behind `cfg`.
+//!
+//! The parts that only interpret data ([`select`], [`ca`], [`internet`]) build and are tested on
+//! every platform; the parts that talk to Windows live in [`windows`] and exist only there.
+//!
+//! - [`select`]: which certificate of a store to use, and why each other one was not chosen.
+//! - [`ca`]: presence and expiry of the profile's root and intermediate CAs in a set of stores.
+//! - [`internet`]: the Internet Settings values (proxy, PAC, SecureProtocols) as a plain struct.
+
+pub mod ca;
+pub mod internet;
+pub mod select;
+
+#[cfg(windows)]
+pub mod windows;
