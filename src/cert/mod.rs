@@ -1,18 +1,305 @@
 //! Client identities (PEM, DER, PKCS#12), certificate inspection, and path validation.
+//!
+//! - [`source`] reads an identity (certificate, companions, key) from where it lives.
+//! - [`info`] reads one certificate into plain facts.
+//! - [`checks`] turns the leaf and its key into findings against the profile.
+//! - [`chain`] validates the path and names the broken link.
 
-use crate::cli::IdentityArgs;
+pub mod chain;
+pub mod checks;
+pub mod info;
+pub mod source;
+
+use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;
+use crate::finding::{Finding, Phase, Text};
 use crate::probe::LocalOutcome;
 use crate::profile::Profile;
+use crate::text;
+use crate::trust::TrustStore;
+use chain::{Candidate, ChainInput, ChainReport, Origin};
+use info::CertInfo;
+use rustls::pki_types::CertificateDer;
+use source::{Identity, IdentitySource, Passwords};
 use std::sync::Arc;
+use std::time::Instant;
+use time::OffsetDateTime;
+
+/// The time checks are made at: `--at`, else now.
+pub fn check_time(args: &IdentityArgs) -> OffsetDateTime {
+    args.at.unwrap_or_else(OffsetDateTime::now_utc)
+}
+
+pub fn passwords(args: &IdentityArgs) -> Passwords {
+    Passwords {
+        env: args.password_env.clone(),
+        file: args.password_file.clone(),
+    }
+}
+
+/// The identity named by the flags, if `--cert` was given.
+pub fn load_identity(args: &IdentityArgs) -> Result<Option<Identity>, AppError> {
+    let Some(cert) = &args.cert else {
+        if let Some(key) = &args.key {
+            return Err(AppError::input(format!(
+                "--key {} was given without --cert",
+                key.display()
+            )));
+        }
+        return Ok(None);
+    };
+    let source = IdentitySource::File {
+        cert: cert.clone(),
+        key: args.key.clone(),
+    };
+    source.load(&passwords(args)).map(Some)
+}
+
+/// Every intermediate candidate: the identity's companions, then `--ca` files.
+pub fn candidates(identity: &Identity, args: &IdentityArgs) -> Result<Vec<Candidate>, AppError> {
+    let mut out = Vec::new();
+    let mut push = |der: CertificateDer<'static>, origin: Origin| -> Result<(), AppError> {
+        let info = CertInfo::parse(&der).map_err(|e| {
+            AppError::input(format!(
+                "{}: unreadable certificate: {e}",
+                origin.describe()
+            ))
+        })?;
+        out.push(Candidate { der, info, origin });
+        Ok(())
+    };
+    for der in &identity.extra {
+        push(der.clone(), Origin::Identity)?;
+    }
+    for path in &args.ca {
+        for der in source::read_certs(path)? {
+            push(der, Origin::CaFile(path.display().to_string()))?;
+        }
+    }
+    Ok(out)
+}
+
+/// Everything the local probes found, plus what `verify` and the network probes need.
+pub struct LocalAnalysis {
+    pub identity: Option<Identity>,
+    pub leaf: Option<CertInfo>,
+    pub chain: Option<ChainReport>,
+    pub store: TrustStore,
+    pub findings: Vec<Finding>,
+}
+
+/// Load and check everything; bad input is an error, a bad certificate is a finding.
+pub fn analyse(
+    args: &IdentityArgs,
+    profile: &Profile,
+    purpose: Purpose,
+) -> Result<LocalAnalysis, AppError> {
+    let at = check_time(args);
+    let started = Instant::now();
+    let identity = load_identity(args)?;
+    let store = TrustStore::load(!args.no_system_trust, &args.trust)?;
+    let mut findings = Vec::new();
+
+    let Some(identity) = identity else {
+        findings.push(
+            Finding::new(
+                "cert.load",
+                Phase::Local,
+                Text::new("Client certificate", "クライアント証明書"),
+                "--cert",
+            )
+            .fail(Text::new(
+                "no client certificate given: certprobe cannot see the browser's certificate store",
+                "クライアント証明書が指定されていません。certprobe はブラウザーの証明書ストアを直接読めません",
+            ))
+            .section("2-1 (6)")
+            .fix(crate::guide::fix("cert.load_missing", &[])),
+        );
+        findings.push(crate::trust::store_finding(&store));
+        findings.extend(crate::trust::root_findings(&store, profile, at));
+        return Ok(LocalAnalysis {
+            identity: None,
+            leaf: None,
+            chain: None,
+            store,
+            findings,
+        });
+    };
+
+    let target = identity.origin.clone();
+    let leaf = CertInfo::parse(&identity.leaf)
+        .map_err(|e| AppError::input(format!("{target}: unreadable certificate: {e}")))?;
+    let key_text = match &identity.key {
+        Some(k) => text!(
+            (" with its private key ({})", k.format),
+            ("、秘密鍵 ({}) あり", k.format)
+        ),
+        None => Text::new(", no private key", "、秘密鍵なし"),
+    };
+    findings.push(
+        Finding::new(
+            "cert.load",
+            Phase::Local,
+            Text::new("Client certificate", "クライアント証明書"),
+            &target,
+        )
+        .pass(text!(
+            (
+                "`{}` read from {} ({}){}, {} other certificate(s)",
+                leaf.subject_name,
+                target,
+                identity.format,
+                key_text.en,
+                identity.extra.len()
+            ),
+            (
+                "「{}」を {} ({}) から読み込みました{}、ほかの証明書 {} 件",
+                leaf.subject_name,
+                target,
+                identity.format,
+                key_text.ja,
+                identity.extra.len()
+            )
+        ))
+        .elapsed(started.elapsed())
+        .data(serde_json::to_value(&leaf).unwrap_or_default()),
+    );
+    findings.extend(checks::leaf_findings(
+        &leaf,
+        &profile.client_cert,
+        &target,
+        at,
+    ));
+    findings.push(checks::key_finding(
+        &identity.leaf,
+        identity.key.as_ref(),
+        &target,
+    ));
+
+    let cands = candidates(&identity, args)?;
+    let report = chain::validate(&ChainInput {
+        leaf: &identity.leaf,
+        intermediates: &cands,
+        store: &store,
+        at,
+        purpose,
+    });
+    findings.push(crate::trust::store_finding(&store));
+    findings.extend(crate::trust::root_findings(&store, profile, at));
+    findings.push(intermediate_finding(
+        &leaf, &cands, &store, &target, profile,
+    ));
+    findings.push(checks::chain_finding(&report, &target, profile));
+    findings.push(sent_chain_finding(&report, &leaf, &store, &target));
+
+    Ok(LocalAnalysis {
+        identity: Some(identity),
+        leaf: Some(leaf),
+        chain: Some(report),
+        store,
+        findings,
+    })
+}
+
+/// `trust.intermediate`: is the leaf's issuer at hand, and where from?
+fn intermediate_finding(
+    leaf: &CertInfo,
+    cands: &[Candidate],
+    store: &TrustStore,
+    target: &str,
+    profile: &Profile,
+) -> Finding {
+    let name = &leaf.issuer_name;
+    let f = Finding::new(
+        "trust.intermediate",
+        Phase::Local,
+        Text::new("Intermediate CA certificate", "中間証明書"),
+        target,
+    );
+    if let Some(c) = cands.iter().find(|c| c.info.subject_der == leaf.issuer_der) {
+        let o = c.origin.describe();
+        return f.pass(text!(
+            ("`{name}` found in {o}"),
+            ("「{name}」は {o} にあります")
+        ));
+    }
+    if let Some(a) = store.by_subject(&leaf.issuer_der).next() {
+        let o = a.origin.describe();
+        return f.pass(text!(
+            ("`{name}` found in {o}"),
+            ("「{name}」は {o} にあります")
+        ));
+    }
+    let url = profile
+        .cas
+        .iter()
+        .find(|c| c.role == crate::profile::CaRole::Intermediate)
+        .and_then(|c| c.url.clone())
+        .unwrap_or_else(|| "the issuing CA's web site".into());
+    f.fail(text!(
+        ("intermediate `{name}` not found: not in the certificate file, --ca, or the trust store"),
+        ("中間証明書「{name}」が見つかりません (証明書ファイル、--ca、ストアのいずれにもありません)")
+    ))
+    .section("2-1 (7)")
+    .fix(crate::guide::fix(
+        "cert.intermediate_missing",
+        &[("name", name), ("url", &url)],
+    ))
+}
+
+/// `cert.sent_chain`: what a TLS client would send with this identity.
+fn sent_chain_finding(
+    report: &ChainReport,
+    leaf: &CertInfo,
+    store: &TrustStore,
+    target: &str,
+) -> Finding {
+    let names: Vec<String> = report
+        .send
+        .iter()
+        .filter_map(|d| CertInfo::parse(d).ok().map(|i| i.subject_name))
+        .collect();
+    let f = Finding::new(
+        "cert.sent_chain",
+        Phase::Local,
+        Text::new("Chain sent to the server", "サーバーに送る証明書チェーン"),
+        target,
+    )
+    .data(serde_json::json!({ "send": names }));
+    let list = names.join(" + ");
+    let issuer_is_anchor = store.by_subject(&leaf.issuer_der).next().is_some();
+    if report.send.len() > 1 || issuer_is_anchor {
+        f.pass(text!(("sends {list}"), ("{list} を送ります")))
+    } else {
+        f.warn(text!(
+            ("sends the certificate alone, without intermediate `{}`: servers that need it answer \"bad certificate\"", leaf.issuer_name),
+            ("中間証明書「{}」なしで証明書だけを送ります。中間証明書を必要とするサーバーは \"bad certificate\" を返します", leaf.issuer_name)
+        ))
+        .section("2-1 (7)")
+        .fix(crate::guide::fix("cert.intermediate_missing", &[("name", &leaf.issuer_name), ("url", "")]))
+        .consequence_of("cert.chain")
+    }
+}
 
 /// The local probes: load the identity and trust store, check the certificate, key and chain.
-pub fn local_probe(args: &IdentityArgs, _profile: &Profile) -> Result<LocalOutcome, AppError> {
-    let _ = args;
+pub fn local_probe(args: &IdentityArgs, profile: &Profile) -> Result<LocalOutcome, AppError> {
+    let analysis = analyse(args, profile, Purpose::Client)?;
+    let roots = Arc::new(analysis.store.root_cert_store());
+    let mut client = None;
+    let mut client_issuer = None;
+    if let Some(identity) = &analysis.identity {
+        client_issuer = analysis.leaf.as_ref().map(|l| l.issuer_name.clone());
+        if let (Some(key), Some(report)) = (&identity.key, &analysis.chain) {
+            client = Some(Arc::new(rustls::sign::CertifiedKey::new(
+                report.send.clone(),
+                key.key.clone(),
+            )));
+        }
+    }
     Ok(LocalOutcome {
-        findings: Vec::new(),
-        client: None,
-        client_issuer: None,
-        roots: Arc::new(rustls::RootCertStore::empty()),
+        findings: analysis.findings,
+        client,
+        client_issuer,
+        roots,
     })
 }

@@ -1,1 +1,278 @@
 //! Trust anchors: the platform's roots plus `--trust` files; anchor expiry.
+//!
+//! webpki's trust anchors carry no validity period, so an expired root still "verifies".
+//! Every anchor here keeps its whole certificate, and [`root_findings`] checks its dates.
+
+use crate::cert::info::{show_date, CertInfo};
+use crate::cert::source::read_certs;
+use crate::error::AppError;
+use crate::finding::{Finding, Phase, Text};
+use crate::profile::Profile;
+use crate::text;
+use rustls::pki_types::{CertificateDer, TrustAnchor};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Where an anchor came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnchorOrigin {
+    Platform,
+    File(PathBuf),
+}
+
+impl AnchorOrigin {
+    pub fn describe(&self) -> String {
+        match self {
+            AnchorOrigin::Platform => "the platform trust store".to_string(),
+            AnchorOrigin::File(p) => format!("--trust {}", p.display()),
+        }
+    }
+}
+
+/// One trusted root, with its certificate kept for its dates and names.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub der: CertificateDer<'static>,
+    pub info: CertInfo,
+    pub origin: AnchorOrigin,
+}
+
+/// The roots certprobe trusts for this run.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    pub anchors: Vec<Anchor>,
+    /// Whether the platform store was asked at all (`--no-system-trust` turns it off).
+    pub system: bool,
+    pub platform_loaded: usize,
+    /// Platform roots or load errors that could not be used, one line each.
+    pub platform_errors: Vec<String>,
+    pub load_time: Duration,
+}
+
+impl TrustStore {
+    /// Load the platform roots (unless `system` is false) and every certificate of `extra`.
+    pub fn load(system: bool, extra: &[PathBuf]) -> Result<TrustStore, AppError> {
+        let start = Instant::now();
+        let mut store = TrustStore {
+            system,
+            ..Default::default()
+        };
+        for path in extra {
+            for der in read_certs(path)? {
+                let info = CertInfo::parse(&der).map_err(|e| {
+                    AppError::input(format!("{}: unreadable certificate: {e}", path.display()))
+                })?;
+                store.anchors.push(Anchor {
+                    der,
+                    info,
+                    origin: AnchorOrigin::File(path.clone()),
+                });
+            }
+        }
+        if system {
+            let result = rustls_native_certs::load_native_certs();
+            for e in &result.errors {
+                store.platform_errors.push(e.to_string());
+            }
+            for der in result.certs {
+                match CertInfo::parse(&der) {
+                    Ok(info) => {
+                        store.platform_loaded += 1;
+                        store.anchors.push(Anchor {
+                            der,
+                            info,
+                            origin: AnchorOrigin::Platform,
+                        });
+                    }
+                    Err(e) => store
+                        .platform_errors
+                        .push(format!("a platform root could not be parsed: {e}")),
+                }
+            }
+        }
+        store.load_time = start.elapsed();
+        Ok(store)
+    }
+
+    /// The anchors as webpki wants them; an anchor webpki cannot read is left out.
+    pub fn webpki_anchors(&self) -> Vec<TrustAnchor<'_>> {
+        self.anchors
+            .iter()
+            .filter_map(|a| webpki::anchor_from_trusted_cert(&a.der).ok())
+            .collect()
+    }
+
+    /// The anchors as rustls wants them (for validating servers).
+    pub fn root_cert_store(&self) -> rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add_parsable_certificates(self.anchors.iter().map(|a| a.der.clone()));
+        roots
+    }
+
+    /// Anchors whose subject is exactly this DER name.
+    pub fn by_subject<'a>(&'a self, subject_der: &'a [u8]) -> impl Iterator<Item = &'a Anchor> {
+        self.anchors
+            .iter()
+            .filter(move |a| a.info.subject_der == subject_der)
+    }
+
+    /// Anchors whose display name is `name` (CN, else OU).
+    pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Anchor> {
+        self.anchors
+            .iter()
+            .filter(move |a| a.info.subject_name.eq_ignore_ascii_case(name))
+    }
+}
+
+fn finding(id: &str, title: Text, target: &str) -> Finding {
+    Finding::new(id, Phase::Local, title, target)
+}
+
+/// `trust.store`: how many roots were loaded, and what could not be read.
+pub fn store_finding(store: &TrustStore) -> Finding {
+    let target = if store.system { "platform" } else { "--trust" };
+    let f = finding(
+        "trust.store",
+        Text::new("Trust store", "信頼されたルート証明書ストア"),
+        target,
+    )
+    .elapsed(store.load_time);
+    let extra = store.anchors.len() - store.platform_loaded;
+    let data = json!({
+        "system": store.system,
+        "platform_roots": store.platform_loaded,
+        "extra_roots": extra,
+        "errors": store.platform_errors,
+        "load_ms": store.load_time.as_secs_f64() * 1000.0,
+    });
+    if store.system && store.platform_loaded == 0 {
+        return f
+            .warn(text!(
+                (
+                    "no root certificates could be loaded from the platform store ({} errors)",
+                    store.platform_errors.len()
+                ),
+                (
+                    "OS のルート証明書ストアから証明書を読み込めませんでした (エラー {} 件)",
+                    store.platform_errors.len()
+                )
+            ))
+            .section("2-1 (7)")
+            .fix(crate::guide::fix("cert.trust_store_empty", &[]))
+            .data(data);
+    }
+    let errors = if store.platform_errors.is_empty() {
+        Text::default()
+    } else {
+        text!(
+            ("; {} could not be read", store.platform_errors.len()),
+            ("、{} 件は読み込めませんでした", store.platform_errors.len())
+        )
+    };
+    f.info(text!(
+        (
+            "{} platform roots and {} from --trust loaded{}",
+            store.platform_loaded,
+            extra,
+            errors.en
+        ),
+        (
+            "OS のルート証明書 {} 件、--trust から {} 件を読み込みました{}",
+            store.platform_loaded,
+            extra,
+            errors.ja
+        )
+    ))
+    .data(data)
+}
+
+/// `trust.root`: is one of the profile's roots present, and is it still valid?
+pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) -> Vec<Finding> {
+    let spec = &profile.client_cert;
+    if spec.roots.is_empty() {
+        return Vec::new();
+    }
+    let wanted = spec.roots.join(", ");
+    let f = finding(
+        "trust.root",
+        Text::new("Root CA certificate", "ルート証明書"),
+        &wanted,
+    );
+    let url = profile
+        .cas
+        .iter()
+        .find(|c| matches!(c.role, crate::profile::CaRole::Root))
+        .and_then(|c| c.url.clone())
+        .unwrap_or_default();
+    let found: Vec<&Anchor> = spec
+        .roots
+        .iter()
+        .flat_map(|name| store.by_name(name))
+        .collect();
+    if found.is_empty() {
+        return vec![f
+            .fail(text!(
+                ("root `{wanted}` is not in the trust store"),
+                ("ルート証明書「{wanted}」が信頼されたルート証明書ストアにありません")
+            ))
+            .section("2-1 (7)")
+            .fix(crate::guide::fix(
+                "cert.root_missing",
+                &[("name", &wanted), ("url", &url)],
+            ))];
+    }
+    let current: Vec<&&Anchor> = found.iter().filter(|a| a.info.valid_at(at)).collect();
+    let data = json!({
+        "found": found.iter().map(|a| json!({
+            "subject": a.info.subject,
+            "origin": a.origin.describe(),
+            "not_after": a.info.not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "sha256": a.info.sha256,
+            "valid": a.info.valid_at(at),
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(a) = current.first() {
+        return vec![f
+            .pass(text!(
+                (
+                    "root `{}` is trusted ({}), valid until {}",
+                    a.info.subject_name,
+                    a.origin.describe(),
+                    show_date(a.info.not_after)
+                ),
+                (
+                    "ルート証明書「{}」は信頼されています ({})。有効期限 {}",
+                    a.info.subject_name,
+                    a.origin.describe(),
+                    show_date(a.info.not_after)
+                )
+            ))
+            .data(data)];
+    }
+    let a = found[0];
+    let successors = spec.successor_roots.join(", ");
+    let (when, when_ja) = if a.info.not_after < at {
+        (
+            format!("expired on {}", show_date(a.info.not_after)),
+            format!("{} に有効期限が切れています", show_date(a.info.not_after)),
+        )
+    } else {
+        (
+            format!("is not valid until {}", show_date(a.info.not_before)),
+            format!("{} まで有効になりません", show_date(a.info.not_before)),
+        )
+    };
+    vec![f
+        .fail(text!(
+            ("root `{}` is in the trust store but {when}: no certificate can be validated through it any more", a.info.subject_name),
+            ("ルート証明書「{}」はストアにありますが、{when_ja}。このルートを経由する証明書はもう検証できません", a.info.subject_name)
+        ))
+        .section("2-1 (7)")
+        .fix(crate::guide::fix(
+            "cert.root_expired",
+            &[("name", &a.info.subject_name), ("date", &show_date(a.info.not_after)), ("successors", &successors)],
+        ))
+        .data(data)]
+}

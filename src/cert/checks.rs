@@ -1,0 +1,379 @@
+//! Checks of the client certificate itself against the profile: name, issuer, dates, usages,
+//! key, signature, and whether the private key belongs to it.
+
+use crate::cert::chain::{ChainReport, Problem};
+use crate::cert::info::{show_date, CertInfo};
+use crate::cert::source::LoadedKey;
+use crate::finding::{Finding, Phase, Text};
+use crate::guide::fix;
+use crate::profile::{CaRole, ClientCertSpec, Profile};
+use crate::text;
+use rustls::pki_types::CertificateDer;
+use rustls::SignatureScheme;
+use serde_json::json;
+use time::OffsetDateTime;
+
+fn finding(id: &str, title: Text, target: &str) -> Finding {
+    Finding::new(id, Phase::Local, title, target)
+}
+
+/// `*` and `?` wildcards, case-insensitive.
+pub fn glob_match(pattern: &str, s: &str) -> bool {
+    let mut re = String::from("(?i)^");
+    for c in pattern.chars() {
+        match c {
+            '*' => re.push_str(".*"),
+            '?' => re.push('.'),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).is_ok_and(|r| r.is_match(s))
+}
+
+/// The leaf's own findings: subject, issuer, validity, EKU, key usage, key, signature.
+pub fn leaf_findings(
+    info: &CertInfo,
+    spec: &ClientCertSpec,
+    target: &str,
+    at: OffsetDateTime,
+) -> Vec<Finding> {
+    let name = &info.subject_name;
+    let mut out = Vec::new();
+
+    // Subject.
+    let f = finding(
+        "cert.subject",
+        Text::new("Certificate subject", "証明書の発行先"),
+        target,
+    )
+    .data(json!({ "subject": info.subject, "pattern": spec.subject_pattern }));
+    out.push(match &spec.subject_pattern {
+        Some(p) if !glob_match(p, name) => f
+            .fail(text!(
+                ("the certificate is issued to `{name}`, not to `{p}` as this service expects"),
+                ("証明書の発行先は「{name}」で、このサービスが求める「{p}」ではありません")
+            ))
+            .section("2-1 (6)")
+            .fix(fix("cert.wrong_subject", &[("pattern", p), ("name", name)])),
+        Some(p) => f.pass(text!(
+            ("`{name}` matches `{p}`"),
+            ("「{name}」は「{p}」に一致します")
+        )),
+        None => f.info(text!(("issued to `{name}`"), ("発行先「{name}」"))),
+    });
+
+    // Issuer.
+    let issuer = &info.issuer_name;
+    let expected = spec.issuers.iter().any(|i| i.eq_ignore_ascii_case(issuer))
+        || spec.issuer_patterns.iter().any(|p| glob_match(p, issuer));
+    let wanted = if spec.issuers.is_empty() {
+        spec.issuer_patterns.join(", ")
+    } else {
+        spec.issuers.join(", ")
+    };
+    let f = finding(
+        "cert.issuer",
+        Text::new("Certificate issuer", "証明書の発行者"),
+        target,
+    )
+    .data(json!({ "issuer": info.issuer, "expected": wanted }));
+    out.push(
+        if spec.issuers.is_empty() && spec.issuer_patterns.is_empty() {
+            f.info(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
+        } else if expected {
+            f.pass(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
+        } else {
+            f.fail(text!(
+            ("issued by `{issuer}`, but this service accepts certificates from `{wanted}` only"),
+            ("発行者が「{issuer}」です。このサービスは「{wanted}」発行の証明書のみ受け付けます")
+        ))
+            .section("2-1 (6)")
+            .fix(fix(
+                "cert.wrong_issuer",
+                &[("issuer", issuer), ("expected", &wanted)],
+            ))
+        },
+    );
+
+    // Validity.
+    let days = info.days_left(at);
+    let f = finding(
+        "cert.validity",
+        Text::new("Validity period", "有効期間"),
+        target,
+    )
+    .data(json!({
+        "not_before": show_date(info.not_before),
+        "not_after": show_date(info.not_after),
+        "days_left": days,
+    }));
+    let until = show_date(info.not_after);
+    out.push(if at > info.not_after {
+        f.fail(text!(
+            ("the certificate `{name}` expired on {until}"),
+            ("証明書「{name}」は {until} に有効期限が切れています")
+        ))
+        .section("2-1 (6)")
+        .fix(fix("cert.expired", &[("date", &until)]))
+    } else if at < info.not_before {
+        let from = show_date(info.not_before);
+        f.fail(text!(
+            ("the certificate `{name}` is not valid until {from}"),
+            ("証明書「{name}」は {from} まで有効になりません")
+        ))
+        .section("2-1 (6)")
+        .fix(fix("cert.not_yet_valid", &[("date", &from)]))
+    } else if days < i64::from(spec.expiry_warning_days) {
+        f.warn(text!(
+            ("the certificate expires in {days} days ({until})"),
+            ("証明書はあと {days} 日で有効期限が切れます ({until})")
+        ))
+        .section("2-1 (6)")
+        .fix(fix("cert.expiring", &[("date", &until)]))
+    } else {
+        f.pass(text!(
+            ("valid until {until} ({days} days left)"),
+            ("{until} まで有効 (残り {days} 日)")
+        ))
+    });
+
+    // Extended key usage.
+    let f = finding(
+        "cert.eku",
+        Text::new("Extended key usage", "拡張キー使用法"),
+        target,
+    )
+    .data(json!({ "eku": info.eku }));
+    out.push(match &info.eku {
+        None if spec.require_client_auth_eku => f
+            .fail(Text::new(
+                "the certificate has no extended key usage; this service requires clientAuth",
+                "証明書に拡張キー使用法がありません。このサービスは clientAuth を必要とします",
+            ))
+            .section("2-1 (6)")
+            .fix(fix("cert.wrong_usage", &[])),
+        None => f.pass(Text::new(
+            "no extended key usage extension (usable for any purpose)",
+            "拡張キー使用法の拡張なし (すべての用途に使用可)",
+        )),
+        Some(_) if info.client_auth => f.pass(Text::new(
+            "clientAuth (TLS client authentication) allowed",
+            "clientAuth (TLS クライアント認証) が許可されています",
+        )),
+        Some(list) => {
+            let l = list.join(", ");
+            f.fail(text!(
+                ("the certificate is for {l} only, not for client authentication (clientAuth)"),
+                ("証明書の用途は {l} のみで、クライアント認証 (clientAuth) に使えません")
+            ))
+            .section("2-1 (6)")
+            .fix(fix("cert.wrong_usage", &[]))
+        }
+    });
+
+    // Key usage.
+    let f = finding(
+        "cert.key_usage",
+        Text::new("Key usage", "キー使用法"),
+        target,
+    )
+    .data(json!({ "key_usage": info.key_usage }));
+    out.push(match &info.key_usage {
+        None => f.pass(Text::new(
+            "no key usage extension (any use)",
+            "キー使用法の拡張なし (すべての用途に使用可)",
+        )),
+        Some(_) if info.digital_signature => f.pass(Text::new(
+            "digitalSignature allowed",
+            "digitalSignature が許可されています",
+        )),
+        Some(list) => {
+            let l = list.join(", ");
+            f.fail(text!(
+                ("key usage is {l}; TLS client authentication needs digitalSignature"),
+                ("キー使用法は {l} です。TLS クライアント認証には digitalSignature が必要です")
+            ))
+            .section("2-1 (6)")
+            .fix(fix("cert.wrong_usage", &[]))
+        }
+    });
+
+    // Key algorithm and size.
+    let kind = format!("{} {} bits", info.key_type, info.key_bits);
+    let f = finding(
+        "cert.key",
+        Text::new("Key algorithm and size", "鍵の種類と長さ"),
+        target,
+    )
+    .data(json!({ "type": info.key_type, "bits": info.key_bits }));
+    let weak_rsa = info.key_type == "RSA" && info.key_bits < 2048;
+    out.push(if weak_rsa || info.key_type == "DSA" {
+        f.fail(text!(
+            ("{kind}: too weak; current servers refuse it"),
+            ("{kind}: 弱すぎるため現在のサーバーは受け付けません")
+        ))
+        .section("2-1 (6)")
+        .fix(fix("cert.weak_key", &[]))
+    } else {
+        f.pass(Text::same(kind))
+    });
+
+    // Signature algorithm.
+    let alg = &info.signature_algorithm;
+    let f = finding(
+        "cert.signature",
+        Text::new("Signature algorithm", "署名アルゴリズム"),
+        target,
+    )
+    .data(json!({ "algorithm": alg }));
+    out.push(if info.weak_signature {
+        f.warn(text!(
+            ("signed with {alg}, which current TLS software refuses"),
+            ("{alg} で署名されています。現在の TLS ソフトウェアは受け付けません")
+        ))
+        .section("2-1 (6)")
+        .fix(fix("cert.weak_signature", &[]))
+    } else {
+        f.pass(Text::same(alg.clone()))
+    });
+    out
+}
+
+/// Does this key sign in a way the certificate's public key verifies? Proved by signing.
+pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, String> {
+    const SCHEMES: [SignatureScheme; 6] = [
+        SignatureScheme::ECDSA_NISTP256_SHA256,
+        SignatureScheme::ECDSA_NISTP384_SHA384,
+        SignatureScheme::ED25519,
+        SignatureScheme::RSA_PSS_SHA256,
+        SignatureScheme::RSA_PKCS1_SHA256,
+        SignatureScheme::ECDSA_NISTP521_SHA512,
+    ];
+    let signer = key
+        .key
+        .choose_scheme(&SCHEMES)
+        .ok_or("the key offers no usable signature scheme")?;
+    let mut msg = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut msg)
+        .map_err(|_| "no random numbers")?;
+    let sig = signer.sign(&msg).map_err(|e| e.to_string())?;
+    let alg: &dyn rustls::pki_types::SignatureVerificationAlgorithm = match signer.scheme() {
+        SignatureScheme::ECDSA_NISTP256_SHA256 => webpki::ring::ECDSA_P256_SHA256,
+        SignatureScheme::ECDSA_NISTP384_SHA384 => webpki::ring::ECDSA_P384_SHA384,
+        SignatureScheme::ED25519 => webpki::ring::ED25519,
+        SignatureScheme::RSA_PSS_SHA256 => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        SignatureScheme::RSA_PKCS1_SHA256 => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+        other => return Err(format!("unsupported scheme {other:?}")),
+    };
+    let ee = webpki::EndEntityCert::try_from(leaf).map_err(|e| format!("{e:?}"))?;
+    Ok(ee.verify_signature(alg, &msg, &sig).is_ok())
+}
+
+/// `cert.key_match`.
+pub fn key_finding(leaf: &CertificateDer<'_>, key: Option<&LoadedKey>, target: &str) -> Finding {
+    let f = finding("cert.key_match", Text::new("Private key", "秘密鍵"), target);
+    let Some(key) = key else {
+        return f
+            .fail(Text::new(
+                "no private key: the certificate alone cannot log in (give the .p12/.pfx, or --key)",
+                "秘密鍵がありません。証明書だけではログインできません (.p12/.pfx か --key を指定してください)",
+            ))
+            .section("2-1 (6)")
+            .fix(fix("cert.no_key", &[]));
+    };
+    let origin = format!("{} ({})", key.origin, key.format);
+    match key_matches(leaf, key) {
+        Ok(true) => f.pass(text!(
+            ("the private key from {origin} belongs to the certificate (checked by signing)"),
+            ("{origin} の秘密鍵は証明書と一致します (署名して確認)")
+        )),
+        Ok(false) => f
+            .fail(text!(
+                ("the private key from {origin} does not belong to this certificate"),
+                ("{origin} の秘密鍵はこの証明書のものではありません")
+            ))
+            .section("2-1 (6)")
+            .fix(fix("cert.key_mismatch", &[])),
+        Err(e) => f
+            .fail(text!(
+                ("the private key from {origin} could not sign: {e}"),
+                ("{origin} の秘密鍵で署名できませんでした: {e}")
+            ))
+            .section("2-1 (6)")
+            .fix(fix("cert.key_mismatch", &[])),
+    }
+}
+
+/// `cert.chain`: the validated path, or the broken link.
+pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> Finding {
+    let f = finding(
+        "cert.chain",
+        Text::new("Certificate chain", "証明書チェーン"),
+        target,
+    )
+    .data(serde_json::to_value(report).unwrap_or_default());
+    if report.valid {
+        let path = report
+            .path
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" → ");
+        return f.pass(text!(("{path}"), ("{path}")));
+    }
+    let Some(first) = report.problems.first() else {
+        return f.fail(Text::new(
+            "path validation failed",
+            "証明書パスの検証に失敗しました",
+        ));
+    };
+    let (en, ja) = first.describe();
+    let more: Vec<(String, String)> = report.problems[1..].iter().map(Problem::describe).collect();
+    let (en, ja) = if more.is_empty() {
+        (en, ja)
+    } else {
+        let (me, mj): (Vec<String>, Vec<String>) = more.into_iter().unzip();
+        (
+            format!("{en}; also: {}", me.join("; ")),
+            format!("{ja}。ほかに: {}", mj.join("。")),
+        )
+    };
+    let (key, section) = first.fix_key();
+    f.fail(Text::new(en, ja))
+        .section(section)
+        .fix(problem_fix(first, key, profile))
+}
+
+/// The fix text of a chain problem, with its names filled in.
+pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
+    let date = match p {
+        Problem::LeafExpired { date, .. }
+        | Problem::LeafNotYetValid { date, .. }
+        | Problem::IntermediateExpired { date, .. }
+        | Problem::IntermediateNotYetValid { date, .. }
+        | Problem::RootExpired { date, .. } => date.as_str(),
+        _ => "",
+    };
+    let role = match p {
+        Problem::RootNotTrusted { .. } | Problem::RootExpired { .. } => CaRole::Root,
+        _ => CaRole::Intermediate,
+    };
+    let url = profile
+        .cas
+        .iter()
+        .find(|c| c.role == role && c.name.eq_ignore_ascii_case(p.name()))
+        .or_else(|| profile.cas.iter().find(|c| c.role == role))
+        .and_then(|c| c.url.clone())
+        .unwrap_or_else(|| "the issuing CA's web site".to_string());
+    let successors = profile.client_cert.successor_roots.join(", ");
+    fix(
+        key,
+        &[
+            ("name", p.name()),
+            ("date", date),
+            ("url", &url),
+            ("successors", &successors),
+        ],
+    )
+}

@@ -1,0 +1,424 @@
+//! Where a client identity comes from, and reading it: PEM, DER and PKCS#12 files.
+//!
+//! An identity is a leaf certificate, the other certificates that came with it, and maybe a
+//! private key behind rustls' [`SigningKey`]. Files are one [`IdentitySource`]; an operating
+//! system certificate store is another variant of the same enum, whose key need never leave the
+//! store (it only has to sign).
+
+use crate::error::AppError;
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
+use rustls::sign::SigningKey;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Larger than any certificate, key or CA bundle a person would hand us.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Where to read an identity from.
+#[derive(Debug, Clone)]
+pub enum IdentitySource {
+    /// A certificate file (PEM, DER or PKCS#12) and, unless it carries one, a key file.
+    File { cert: PathBuf, key: Option<PathBuf> },
+}
+
+/// A loaded client identity.
+#[derive(Clone)]
+pub struct Identity {
+    /// Where it came from (a path), for messages.
+    pub origin: String,
+    /// What kind of container it was: "PEM", "DER", "PKCS#12".
+    pub format: &'static str,
+    pub leaf: CertificateDer<'static>,
+    /// The other certificates of the file or PKCS#12 bag (intermediates, sometimes the root).
+    pub extra: Vec<CertificateDer<'static>>,
+    pub key: Option<LoadedKey>,
+}
+
+/// A private key, usable only for signing.
+#[derive(Clone)]
+pub struct LoadedKey {
+    pub origin: String,
+    /// "PKCS#8", "PKCS#1 (RSA)", "SEC1 (EC)", "encrypted PKCS#8", "PKCS#12"
+    pub format: &'static str,
+    pub key: Arc<dyn SigningKey>,
+}
+
+/// Where passwords come from. Never printed.
+#[derive(Debug, Clone, Default)]
+pub struct Passwords {
+    pub env: Option<String>,
+    pub file: Option<PathBuf>,
+}
+
+impl Passwords {
+    /// The password given by flag, if any.
+    pub fn given(&self) -> Result<Option<String>, AppError> {
+        if let Some(var) = &self.env {
+            return match std::env::var(var) {
+                Ok(v) => Ok(Some(v)),
+                Err(_) => Err(AppError::input(format!(
+                    "--password-env {var}: the environment variable {var} is not set"
+                ))),
+            };
+        }
+        if let Some(path) = &self.file {
+            let bytes = read_file(path)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                AppError::input(format!(
+                    "--password-file {}: the file is not text",
+                    path.display()
+                ))
+            })?;
+            let line = text.lines().next().unwrap_or("").to_string();
+            return Ok(Some(line));
+        }
+        Ok(None)
+    }
+
+    /// The given password, else a no-echo prompt on a terminal, else an error naming the flags.
+    fn needed(&self, what: &str) -> Result<String, AppError> {
+        if let Some(p) = self.given()? {
+            return Ok(p);
+        }
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+            return rpassword::prompt_password(format!("Password for {what}: "))
+                .map_err(|e| AppError::input(format!("cannot read the password: {e}")));
+        }
+        Err(AppError::input(format!(
+            "{what} is protected by a password: give it with --password-env VAR or --password-file FILE"
+        )))
+    }
+}
+
+/// Read a whole input file, refusing folders and anything far larger than a certificate.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, AppError> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AppError::input(format!("{shown}: no such file")),
+        std::io::ErrorKind::PermissionDenied => {
+            AppError::input(format!("{shown}: permission denied"))
+        }
+        _ => AppError::input(format!("{shown}: cannot read: {e}")),
+    })?;
+    if meta.is_dir() {
+        return Err(AppError::input(format!(
+            "{shown} is a folder; give the certificate file inside it"
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(AppError::input(format!(
+            "{shown} is {} MB, far larger than any certificate or key file; is it the right file?",
+            meta.len() / (1024 * 1024)
+        )));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| AppError::input(format!("{shown}: cannot read: {e}")))?;
+    if bytes.is_empty() {
+        return Err(AppError::input(format!("{shown} is empty")));
+    }
+    Ok(bytes)
+}
+
+/// One PEM block: its label and decoded contents.
+pub struct PemBlock {
+    pub label: String,
+    pub der: Vec<u8>,
+}
+
+/// Every `-----BEGIN …-----` block of a text; `Err(label)` for a block that does not decode.
+pub fn pem_blocks(bytes: &[u8]) -> Result<Vec<PemBlock>, String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = Vec::new();
+    let mut rest: &str = &text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + 11..];
+        let Some(label_end) = after.find("-----") else {
+            return Err("BEGIN line".into());
+        };
+        let label = after[..label_end].to_string();
+        let end_marker = format!("-----END {label}-----");
+        let Some(end) = rest[start..].find(&end_marker) else {
+            return Err(label);
+        };
+        let block = &rest[start..start + end + end_marker.len()];
+        match der::pem::decode_vec(block.as_bytes()) {
+            Ok((_, der)) => out.push(PemBlock { label, der }),
+            Err(_) => return Err(label),
+        }
+        rest = &rest[start + end + end_marker.len()..];
+    }
+    Ok(out)
+}
+
+pub fn looks_like_pem(bytes: &[u8]) -> bool {
+    bytes.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+fn parses_as_certificate(der: &[u8]) -> bool {
+    x509_parser::parse_x509_certificate(der).is_ok_and(|(rest, _)| rest.is_empty())
+}
+
+/// The contents of one input file.
+#[derive(Default)]
+pub struct FileContents {
+    pub format: &'static str,
+    pub certs: Vec<CertificateDer<'static>>,
+    pub key: Option<LoadedKey>,
+}
+
+/// Read certificates (and a key, if present) from a PEM, DER or PKCS#12 file.
+pub fn read_container(path: &Path, passwords: &Passwords) -> Result<FileContents, AppError> {
+    let bytes = read_file(path)?;
+    let shown = path.display().to_string();
+    if looks_like_pem(&bytes) {
+        let blocks = pem_blocks(&bytes).map_err(|label| {
+            AppError::input(format!(
+                "{shown}: the PEM block `{label}` is damaged or cut short"
+            ))
+        })?;
+        let mut out = FileContents {
+            format: "PEM",
+            ..Default::default()
+        };
+        for b in blocks {
+            match b.label.as_str() {
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                    if !parses_as_certificate(&b.der) {
+                        return Err(AppError::input(format!(
+                            "{shown}: a CERTIFICATE block is not a valid X.509 certificate"
+                        )));
+                    }
+                    out.certs.push(CertificateDer::from(b.der));
+                }
+                _ => {
+                    if out.key.is_none() {
+                        if let Some(k) = key_from_pem_block(&b, &shown, passwords)? {
+                            out.key = Some(k);
+                        }
+                    }
+                }
+            }
+        }
+        return Ok(out);
+    }
+    if bytes.first() == Some(&0x30) {
+        if parses_as_certificate(&bytes) {
+            return Ok(FileContents {
+                format: "DER",
+                certs: vec![CertificateDer::from(bytes)],
+                key: None,
+            });
+        }
+        if let Some(p12) = read_pkcs12(&bytes, &shown, passwords)? {
+            return Ok(p12);
+        }
+    }
+    Err(AppError::input(format!(
+        "{shown} is not a certificate file (neither PEM, DER nor PKCS#12), or it is damaged"
+    )))
+}
+
+/// Read a PKCS#12 file; `Ok(None)` when the bytes are not PKCS#12 at all.
+fn read_pkcs12(
+    bytes: &[u8],
+    shown: &str,
+    passwords: &Passwords,
+) -> Result<Option<FileContents>, AppError> {
+    use p12_keystore::error::Error as P12Error;
+    use p12_keystore::Pkcs12Archive;
+    let given = passwords.given()?;
+    let attempt = |pw: &str| Pkcs12Archive::from_pkcs12(bytes, pw);
+    let archive = match given {
+        Some(pw) => attempt(&pw),
+        None => match attempt("") {
+            Err(P12Error::MacError(_)) => attempt(&passwords.needed(shown)?),
+            other => other,
+        },
+    };
+    let archive = match archive {
+        Ok(a) => a,
+        Err(P12Error::MacError(_)) => {
+            return Err(AppError::input(format!(
+                "{shown}: wrong password (the PKCS#12 integrity check failed)"
+            )))
+        }
+        Err(P12Error::UnsupportedEncryptionScheme | P12Error::UnsupportedMacAlgorithm) => {
+            return Err(AppError::input(format!(
+                "{shown}: this PKCS#12 encryption is not supported; export it again with AES-256 \
+                 or TripleDES-SHA1 (see the README)"
+            )))
+        }
+        // Not PKCS#12 at all, or cut short before its structure ends.
+        Err(P12Error::DerError(_)) => return Ok(None),
+        Err(_) => {
+            return Err(AppError::input(format!(
+                "{shown}: the PKCS#12 file is damaged"
+            )))
+        }
+    };
+    let key_bag = archive.keys.first();
+    // The leaf: the certificate bag that shares the key's local key id, else the first one.
+    let leaf_index = key_bag
+        .and_then(|k| k.local_key_id.as_ref())
+        .and_then(|id| {
+            archive
+                .certs
+                .iter()
+                .position(|c| c.local_key_id.as_deref() == Some(id.0.as_slice()))
+        })
+        .unwrap_or(0);
+    let mut certs: Vec<CertificateDer<'static>> = Vec::new();
+    if let Some(leaf) = archive.certs.get(leaf_index) {
+        certs.push(CertificateDer::from(leaf.cert.as_der().to_vec()));
+    }
+    for (i, c) in archive.certs.iter().enumerate() {
+        if i != leaf_index {
+            certs.push(CertificateDer::from(c.cert.as_der().to_vec()));
+        }
+    }
+    let key = match key_bag {
+        Some(k) => {
+            let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(k.key.as_der().to_vec()));
+            Some(signing_key(der, shown, "PKCS#12")?)
+        }
+        None => None,
+    };
+    Ok(Some(FileContents {
+        format: "PKCS#12",
+        certs,
+        key,
+    }))
+}
+
+fn signing_key(
+    der: PrivateKeyDer<'static>,
+    origin: &str,
+    format: &'static str,
+) -> Result<LoadedKey, AppError> {
+    let key = rustls::crypto::ring::sign::any_supported_type(&der).map_err(|_| {
+        AppError::input(format!(
+            "{origin}: the private key is damaged or of a type TLS cannot use (RSA, ECDSA P-256/P-384 and Ed25519 work)"
+        ))
+    })?;
+    Ok(LoadedKey {
+        origin: origin.to_string(),
+        format,
+        key,
+    })
+}
+
+fn key_from_pem_block(
+    b: &PemBlock,
+    shown: &str,
+    passwords: &Passwords,
+) -> Result<Option<LoadedKey>, AppError> {
+    let der = b.der.clone();
+    let (der, format) = match b.label.as_str() {
+        "PRIVATE KEY" => (
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+            "PKCS#8",
+        ),
+        "RSA PRIVATE KEY" => (
+            PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+            "PKCS#1 (RSA)",
+        ),
+        "EC PRIVATE KEY" => (
+            PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+            "SEC1 (EC)",
+        ),
+        "ENCRYPTED PRIVATE KEY" => {
+            let info =
+                pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
+                    AppError::input(format!("{shown}: the encrypted private key is damaged"))
+                })?;
+            let pw = passwords.needed(shown)?;
+            let doc = info.decrypt(pw.as_bytes()).map_err(|_| {
+                AppError::input(format!(
+                    "{shown}: wrong password for the encrypted private key (or an unsupported encryption)"
+                ))
+            })?;
+            (
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(doc.as_bytes().to_vec())),
+                "encrypted PKCS#8",
+            )
+        }
+        _ => return Ok(None),
+    };
+    signing_key(der, shown, format).map(Some)
+}
+
+/// Read a key file (PEM key or a PKCS#12 whose key is used).
+pub fn read_key(path: &Path, passwords: &Passwords) -> Result<LoadedKey, AppError> {
+    let contents = read_container(path, passwords)?;
+    contents.key.ok_or_else(|| {
+        AppError::input(format!(
+            "{}: no private key in this file (expected a PEM PRIVATE KEY block)",
+            path.display()
+        ))
+    })
+}
+
+/// Read certificates only (for --ca and --trust): every certificate in the file.
+pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, AppError> {
+    let contents = read_container(path, &Passwords::default())?;
+    if contents.certs.is_empty() {
+        return Err(AppError::input(format!(
+            "{}: no certificate in this file",
+            path.display()
+        )));
+    }
+    Ok(contents.certs)
+}
+
+impl IdentitySource {
+    pub fn load(&self, passwords: &Passwords) -> Result<Identity, AppError> {
+        match self {
+            IdentitySource::File { cert, key } => load_files(cert, key.as_deref(), passwords),
+        }
+    }
+}
+
+fn load_files(
+    cert: &Path,
+    key: Option<&Path>,
+    passwords: &Passwords,
+) -> Result<Identity, AppError> {
+    let contents = read_container(cert, passwords)?;
+    let mut certs = contents.certs.into_iter();
+    let Some(leaf) = certs.next() else {
+        return Err(AppError::input(format!(
+            "{}: no certificate in this file (only a key?); give the certificate with --cert \
+             and the key with --key",
+            cert.display()
+        )));
+    };
+    let mut extra: Vec<CertificateDer<'static>> = certs.collect();
+    let mut leaf = leaf;
+    // A PEM bundle may list the intermediate first; the leaf is the one that is not a CA.
+    if contents.format != "PKCS#12" && is_ca(&leaf) {
+        if let Some(pos) = extra.iter().position(|c| !is_ca(c)) {
+            std::mem::swap(&mut leaf, &mut extra[pos]);
+        }
+    }
+    let key = match key {
+        Some(k) => Some(read_key(k, passwords)?),
+        None => contents.key,
+    };
+    Ok(Identity {
+        origin: cert.display().to_string(),
+        format: contents.format,
+        leaf,
+        extra,
+        key,
+    })
+}
+
+pub fn is_ca(der: &CertificateDer<'_>) -> bool {
+    x509_parser::parse_x509_certificate(der)
+        .ok()
+        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca))
+        .unwrap_or(false)
+}
