@@ -38,7 +38,8 @@ impl CaPresence {
     }
 }
 
-/// Look up each wanted CA (by subject common name, case-insensitive) among `stores`
+/// Look up each wanted CA (by the name Windows shows: common name, else organisational unit,
+/// else organisation; case-insensitive) among `stores`
 /// (`(store name, DER certificates)`), judging expiry at `at`. Unreadable certificates are
 /// passed over.
 pub fn ca_presence(
@@ -62,11 +63,7 @@ pub fn ca_presence(
             name: name.clone(),
             found: parsed
                 .iter()
-                .filter(|(_, s)| {
-                    s.subject_cn
-                        .as_deref()
-                        .is_some_and(|cn| cn.eq_ignore_ascii_case(name.trim()))
-                })
+                .filter(|(_, s)| s.subject_name.eq_ignore_ascii_case(name.trim()))
                 .map(|(store, s)| FoundCa {
                     store: store.to_string(),
                     thumbprint: s.thumbprint.clone(),
@@ -87,7 +84,14 @@ mod tests {
     fn ca_der(cn: &str, not_after: OffsetDateTime) -> Vec<u8> {
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, cn);
+        dn.push(DnType::CountryName, "JP");
+        dn.push(DnType::OrganizationName, "Example Trust");
+        if let Some(ou) = cn.strip_prefix("OU=") {
+            // Like SECOM's roots: no common name, the name is in the organisational unit.
+            dn.push(DnType::OrganizationalUnitName, ou);
+        } else {
+            dn.push(DnType::CommonName, cn);
+        }
         p.distinguished_name = dn;
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         p.not_before = datetime!(2010-01-01 00:00 UTC);
@@ -101,7 +105,7 @@ mod tests {
     #[test]
     fn finds_present_expired_and_missing_cas() {
         let old_root = ca_der("Example RootCA1", datetime!(2023-09-30 00:00 UTC));
-        let new_root = ca_der("Example RootCA2", datetime!(2029-05-29 00:00 UTC));
+        let new_root = ca_der("OU=Example RootCA2", datetime!(2029-05-29 00:00 UTC));
         let inter = ca_der("Example Member CA1", datetime!(2028-01-01 00:00 UTC));
         let stores = vec![
             (

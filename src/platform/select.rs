@@ -23,6 +23,9 @@ pub struct CertSummary {
     /// RFC 4514 form, as x509-cert prints it (`CN=…,O=…,C=JP`).
     pub subject: String,
     pub subject_cn: Option<String>,
+    /// The name Windows shows under "Issued To": the common name, else the organisational
+    /// unit, else the organisation (SECOM's roots have no common name).
+    pub subject_name: String,
     pub issuer: String,
     pub issuer_cn: Option<String>,
     pub not_before: OffsetDateTime,
@@ -46,6 +49,24 @@ impl CertSummary {
                 .flatten()
                 .map(|d| d.value().trim().to_string())
         };
+        let shown = |name: &x509_cert::name::Name| -> String {
+            let ou = || {
+                name.organization_unit()
+                    .ok()
+                    .flatten()
+                    .map(|d| d.value().trim().to_string())
+            };
+            let o = || {
+                name.organization()
+                    .ok()
+                    .flatten()
+                    .map(|d| d.value().trim().to_string())
+            };
+            cn(name)
+                .or_else(ou)
+                .or_else(o)
+                .unwrap_or_else(|| name.to_string())
+        };
         let time = |t: x509_cert::time::Time| -> OffsetDateTime {
             let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
             OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -62,6 +83,7 @@ impl CertSummary {
             der: der.to_vec(),
             subject: tbs.subject().to_string(),
             subject_cn: cn(tbs.subject()),
+            subject_name: shown(tbs.subject()),
             issuer: tbs.issuer().to_string(),
             issuer_cn: cn(tbs.issuer()),
             not_before: time(tbs.validity().not_before),
@@ -72,9 +94,9 @@ impl CertSummary {
         })
     }
 
-    /// The name to show a person: the common name, else the whole subject.
+    /// The name to show a person (as Windows shows it).
     pub fn display_name(&self) -> &str {
-        self.subject_cn.as_deref().unwrap_or(&self.subject)
+        &self.subject_name
     }
 }
 
