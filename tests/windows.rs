@@ -183,23 +183,31 @@ impl Drop for WritableStore {
 }
 
 /// Certificates added for one test, removed again when it ends (also when it fails).
+/// Each change goes through its own store handle, closed at once: Wine commits a system
+/// store's changes when the handle is closed.
 struct Added {
-    store: WritableStore,
+    name: String,
     thumbprints: Vec<String>,
 }
 
 impl Added {
     fn new(name: &str, pems: &[&[u8]]) -> Added {
-        let store = WritableStore::open(name);
         let thumbprints: Vec<String> = pems.iter().map(|p| thumbprint(p)).collect();
-        store.remove(&thumbprints);
-        Added { store, thumbprints }
+        WritableStore::open(name).remove(&thumbprints);
+        Added {
+            name: name.to_string(),
+            thumbprints,
+        }
+    }
+
+    fn store(&self) -> WritableStore {
+        WritableStore::open(&self.name)
     }
 }
 
 impl Drop for Added {
     fn drop(&mut self) {
-        self.store.remove(&self.thumbprints);
+        self.store().remove(&self.thumbprints);
     }
 }
 
@@ -482,7 +490,7 @@ fn internet_settings_are_read_from_the_registry() {
         proxy_server: Some("http=127.0.0.1:3128;https=127.0.0.1:3129".into()),
         proxy_override: Some("*.secomtrust.net;<local>".into()),
         auto_config_url: Some("http://127.0.0.1:8080/proxy.pac".into()),
-        secure_protocols: Some(SecureProtocols(0x0A80)),
+        secure_protocols: Some(SecureProtocols(0x0880)),
     };
     write_settings(&wanted);
     let got = internet_settings().unwrap();
@@ -515,10 +523,10 @@ fn personal_store_candidates_are_judged_and_the_right_one_chosen() {
             CLIENT_BADNAME,
         ],
     );
-    my.store
+    my.store()
         .import_pfx(&rsa_client_pfx(pfx_password), pfx_password);
     for pem in [CLIENT, CLIENT_EXPIRED, CLIENT_WRONG_ISSUER, CLIENT_BADNAME] {
-        my.store.add_der(&der(pem)); // certificates without their keys
+        my.store().add_der(&der(pem)); // certificates without their keys
     }
 
     let listed = store::list(Location::CurrentUser, "MY").unwrap();
@@ -630,13 +638,13 @@ fn mutual_tls_with_a_cng_key() {
 #[test]
 fn root_and_intermediate_cas_are_found_with_their_expiry() {
     let ca = Added::new("CA", &[INTER, INTER_EXPIRED]);
-    ca.store.add_der(&der(INTER));
-    ca.store.add_der(&der(INTER_EXPIRED));
+    ca.store().add_der(&der(INTER));
+    ca.store().add_der(&der(INTER_EXPIRED));
     // Adding to the user's Root store shows a confirmation dialog on Windows; only Wine's
     // store is written. On Windows the check uses a root every installation has.
     let (_root, root_name) = if is_wine() {
         let root = Added::new("Root", &[ROOT]);
-        root.store.add_der(&der(ROOT));
+        root.store().add_der(&der(ROOT));
         (Some(root), "Security Communication RootCA1")
     } else {
         (None, "Microsoft Root Certificate Authority 2011")
