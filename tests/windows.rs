@@ -1,0 +1,678 @@
+//! Windows: the personal, CA and Root certificate stores, CNG keys in a mutual-TLS handshake,
+//! and the Internet Settings in the registry. Run by `.ci/windows.sh` under Wine, or on Windows.
+//!
+//! Every test creates what it reads (certificates imported into the current user's stores,
+//! registry values written under HKCU) and puts things back when it ends. Run them one at a
+//! time (`--test-threads=1`): they share the stores and the registry.
+//!
+//! Under Wine, keys taken from a store cannot sign (Wine's CNG faults), so the store-key
+//! handshake is only run on Windows; under Wine the test checks that certprobe refuses that path
+//! with a clear error instead. The handshake itself is tested everywhere with an RSA key
+//! imported into CNG with NCryptImportKey.
+#![cfg(windows)]
+
+use certprobe::platform::ca::CaPresence;
+use certprobe::platform::internet::{InternetSettings, SecureProtocols, INTERNET_SETTINGS_KEY};
+use certprobe::platform::select::{CertSummary, Criteria, Reason};
+use certprobe::platform::windows::store::{self, Location, StoreError};
+use certprobe::platform::windows::{internet_settings, is_wine};
+use certprobe::profile::{CaRole, ClientCertSpec};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, ServerName};
+use rustls::sign::CertifiedKey;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::ptr;
+use std::sync::Arc;
+use std::time::Duration;
+use windows_sys::Win32::Security::Cryptography::*;
+use windows_sys::Win32::System::Registry::{
+    RegDeleteKeyValueW, RegSetKeyValueW, HKEY_CURRENT_USER, REG_DWORD, REG_SZ,
+};
+
+const ROOT: &[u8] = include_bytes!("../fixtures/pki/root.pem");
+const INTER: &[u8] = include_bytes!("../fixtures/pki/inter.pem");
+const INTER_EXPIRED: &[u8] = include_bytes!("../fixtures/pki/inter-expired.pem");
+const CLIENT: &[u8] = include_bytes!("../fixtures/pki/client.pem");
+const CLIENT_EXPIRED: &[u8] = include_bytes!("../fixtures/pki/client-expired.pem");
+const CLIENT_WRONG_ISSUER: &[u8] = include_bytes!("../fixtures/pki/client-wrong-issuer.pem");
+const CLIENT_BADNAME: &[u8] = include_bytes!("../fixtures/pki/client-badname.pem");
+const CLIENT_RSA: &[u8] = include_bytes!("../fixtures/pki/client-rsa.pem");
+const CLIENT_RSA_KEY: &[u8] = include_bytes!("../fixtures/pki/client-rsa.key");
+const CLIENT_RSA_PKCS1: &[u8] = include_bytes!("../fixtures/pki/client-rsa-pkcs1.key");
+const SERVER: &[u8] = include_bytes!("../fixtures/pki/server.pem");
+const SERVER_KEY: &[u8] = include_bytes!("../fixtures/pki/server.key");
+const SERVER_ROOT: &[u8] = include_bytes!("../fixtures/pki/server-root.pem");
+
+const MEMBER_CA: &str = "SECOM Passport for Member PUB CA1";
+
+fn der(pem: &[u8]) -> Vec<u8> {
+    CertificateDer::from_pem_slice(pem).unwrap().to_vec()
+}
+
+fn wide(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+fn thumbprint(pem: &[u8]) -> String {
+    CertSummary::from_der(&der(pem)).unwrap().thumbprint
+}
+
+fn profile_spec() -> ClientCertSpec {
+    ClientCertSpec {
+        subject_pattern: Some("S47*".into()),
+        issuers: vec![MEMBER_CA.into()],
+        issuer_patterns: vec!["SECOM Passport for Member PUB CA*".into()],
+        roots: vec!["Security Communication RootCA1".into()],
+        successor_roots: vec![],
+        require_client_auth_eku: false,
+        expiry_warning_days: 30,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writable stores for the tests (certprobe itself only ever opens stores read-only).
+
+struct WritableStore(HCERTSTORE);
+
+impl WritableStore {
+    fn open(name: &str) -> WritableStore {
+        let w = wide(name);
+        let h = unsafe {
+            CertOpenStore(
+                CERT_STORE_PROV_SYSTEM_W,
+                0,
+                0,
+                CERT_SYSTEM_STORE_CURRENT_USER,
+                w.as_ptr().cast(),
+            )
+        };
+        assert!(!h.is_null(), "cannot open CurrentUser\\{name} for writing");
+        WritableStore(h)
+    }
+
+    fn add_der(&self, der: &[u8]) {
+        let ok = unsafe {
+            CertAddEncodedCertificateToStore(
+                self.0,
+                X509_ASN_ENCODING | PKCS_7_ASN_ENCODING,
+                der.as_ptr(),
+                der.len() as u32,
+                CERT_STORE_ADD_REPLACE_EXISTING,
+                ptr::null_mut(),
+            )
+        };
+        assert_ne!(ok, 0, "cannot add a certificate to the store");
+    }
+
+    /// Import a PKCS#12 file the way the certificate import wizard does (key into the user's
+    /// key storage, certificates into this store).
+    fn import_pfx(&self, pfx: &[u8], password: &str) {
+        let blob = CRYPT_INTEGER_BLOB {
+            cbData: pfx.len() as u32,
+            pbData: pfx.as_ptr() as *mut u8,
+        };
+        let pw = wide(password);
+        let tmp =
+            unsafe { PFXImportCertStore(&blob, pw.as_ptr(), CRYPT_EXPORTABLE | CRYPT_USER_KEYSET) };
+        assert!(
+            !tmp.is_null(),
+            "PFXImportCertStore refused the PKCS#12 file"
+        );
+        let mut prev: *const CERT_CONTEXT = ptr::null();
+        let mut added = 0;
+        loop {
+            let ctx = unsafe { CertEnumCertificatesInStore(tmp, prev) };
+            if ctx.is_null() {
+                break;
+            }
+            let ok = unsafe {
+                CertAddCertificateContextToStore(
+                    self.0,
+                    ctx,
+                    CERT_STORE_ADD_REPLACE_EXISTING,
+                    ptr::null_mut(),
+                )
+            };
+            assert_ne!(ok, 0, "cannot add an imported certificate to the store");
+            added += 1;
+            prev = ctx;
+        }
+        unsafe { CertCloseStore(tmp, 0) };
+        assert!(added > 0, "the PKCS#12 file held no certificate");
+    }
+
+    /// Remove every certificate whose thumbprint is in `thumbprints`.
+    fn remove(&self, thumbprints: &[String]) {
+        loop {
+            let mut prev: *const CERT_CONTEXT = ptr::null();
+            let mut victim = None;
+            loop {
+                let ctx = unsafe { CertEnumCertificatesInStore(self.0, prev) };
+                if ctx.is_null() {
+                    break;
+                }
+                let c = unsafe { &*ctx };
+                let d = unsafe {
+                    std::slice::from_raw_parts(c.pbCertEncoded, c.cbCertEncoded as usize)
+                };
+                if let Ok(s) = CertSummary::from_der(d) {
+                    if thumbprints.contains(&s.thumbprint) {
+                        victim = Some(unsafe { CertDuplicateCertificateContext(ctx) });
+                        unsafe { CertFreeCertificateContext(ctx) };
+                        break;
+                    }
+                }
+                prev = ctx;
+            }
+            match victim {
+                // CertDeleteCertificateFromStore frees the context it is given.
+                Some(v) => unsafe {
+                    CertDeleteCertificateFromStore(v);
+                },
+                None => break,
+            }
+        }
+    }
+}
+
+impl Drop for WritableStore {
+    fn drop(&mut self) {
+        unsafe { CertCloseStore(self.0, 0) };
+    }
+}
+
+/// Certificates added for one test, removed again when it ends (also when it fails).
+/// Each change goes through its own store handle, closed at once: Wine commits a system
+/// store's changes when the handle is closed.
+struct Added {
+    name: String,
+    thumbprints: Vec<String>,
+}
+
+impl Added {
+    fn new(name: &str, pems: &[&[u8]]) -> Added {
+        let thumbprints: Vec<String> = pems.iter().map(|p| thumbprint(p)).collect();
+        WritableStore::open(name).remove(&thumbprints);
+        Added {
+            name: name.to_string(),
+            thumbprints,
+        }
+    }
+
+    fn store(&self) -> WritableStore {
+        WritableStore::open(&self.name)
+    }
+}
+
+impl Drop for Added {
+    fn drop(&mut self) {
+        self.store().remove(&self.thumbprints);
+    }
+}
+
+fn rsa_client_pfx(password: &str) -> Vec<u8> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let key = match PrivateKeyDer::from_pem_slice(CLIENT_RSA_KEY).unwrap() {
+        PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
+        _ => panic!("client-rsa.key is not PKCS#8"),
+    };
+    let chain = vec![
+        Certificate::from_der(&der(CLIENT_RSA)).unwrap(),
+        Certificate::from_der(&der(INTER)).unwrap(),
+    ];
+    let entry = PrivateKeyChain::new(
+        b"certprobe-rsa".to_vec(),
+        PrivateKey::from_der(&key).unwrap(),
+        chain,
+    );
+    let mut ks = KeyStore::new();
+    ks.add_entry("certprobe test", KeyStoreEntry::PrivateKeyChain(entry));
+    ks.writer(password).write().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A CNG key from a PKCS#1 RSA key (NCryptImportKey with a BCRYPT_RSAPRIVATE_BLOB).
+
+/// The INTEGERs of a DER SEQUENCE (enough for an RSAPrivateKey).
+fn der_integers(der: &[u8]) -> Vec<Vec<u8>> {
+    fn header(d: &[u8]) -> (u8, usize, usize) {
+        let tag = d[0];
+        let first = d[1] as usize;
+        if first < 0x80 {
+            (tag, first, 2)
+        } else {
+            let n = first & 0x7f;
+            let len = d[2..2 + n]
+                .iter()
+                .fold(0usize, |a, b| (a << 8) | *b as usize);
+            (tag, len, 2 + n)
+        }
+    }
+    let (tag, len, off) = header(der);
+    assert_eq!(tag, 0x30);
+    let mut body = &der[off..off + len];
+    let mut out = Vec::new();
+    while !body.is_empty() {
+        let (tag, len, off) = header(body);
+        assert_eq!(tag, 0x02);
+        let mut v = &body[off..off + len];
+        while v.len() > 1 && v[0] == 0 {
+            v = &v[1..];
+        }
+        out.push(v.to_vec());
+        body = &body[off + len..];
+    }
+    out
+}
+
+fn cng_rsa_key() -> rustls_cng::key::NCryptKey {
+    let pkcs1 = PrivatePkcs1KeyDer::from_pem_slice(CLIENT_RSA_PKCS1).unwrap();
+    let ints = der_integers(pkcs1.secret_pkcs1_der());
+    // version, n, e, d, p, q, dp, dq, qinv
+    let (n, e, p, q) = (&ints[1], &ints[2], &ints[4], &ints[5]);
+    let mut blob = Vec::new();
+    for v in [
+        BCRYPT_RSAPRIVATE_MAGIC,
+        (n.len() * 8) as u32,
+        e.len() as u32,
+        n.len() as u32,
+        p.len() as u32,
+        q.len() as u32,
+    ] {
+        blob.extend_from_slice(&v.to_le_bytes());
+    }
+    for part in [e, n, p, q] {
+        blob.extend_from_slice(part);
+    }
+    let mut prov: NCRYPT_PROV_HANDLE = 0;
+    let rc = unsafe { NCryptOpenStorageProvider(&mut prov, MS_KEY_STORAGE_PROVIDER, 0) };
+    assert_eq!(rc, 0, "NCryptOpenStorageProvider failed: 0x{rc:08X}");
+    let mut key: NCRYPT_KEY_HANDLE = 0;
+    let rc = unsafe {
+        NCryptImportKey(
+            prov,
+            0,
+            BCRYPT_RSAPRIVATE_BLOB,
+            ptr::null(),
+            &mut key,
+            blob.as_ptr(),
+            blob.len() as u32,
+            0,
+        )
+    };
+    unsafe { NCryptFreeObject(prov) };
+    assert_eq!(rc, 0, "NCryptImportKey failed: 0x{rc:08X}");
+    rustls_cng::key::NCryptKey::new_owned(key)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A loopback rustls server that requires a client certificate.
+
+#[derive(Debug)]
+struct Fixed(Arc<CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for Fixed {
+    fn resolve(
+        &self,
+        _hints: &[&[u8]],
+        _schemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// One mutual-TLS exchange; returns the client certificate the server saw.
+fn handshake(
+    client: Arc<CertifiedKey>,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> Vec<u8> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut client_roots = rustls::RootCertStore::empty();
+    client_roots.add(CertificateDer::from(der(ROOT))).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(client_roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let server_cfg = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![CertificateDer::from(der(SERVER))],
+            PrivateKeyDer::from_pem_slice(SERVER_KEY).unwrap(),
+        )
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || -> Result<Vec<u8>, String> {
+        let (sock, _) = listener.accept().map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        sock.set_write_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let conn =
+            rustls::ServerConnection::new(Arc::new(server_cfg)).map_err(|e| e.to_string())?;
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        let mut buf = [0u8; 4];
+        tls.read_exact(&mut buf)
+            .map_err(|e| format!("server read: {e}"))?;
+        if &buf != b"ping" {
+            return Err("server got no ping".into());
+        }
+        let peer = tls
+            .conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.to_vec())
+            .ok_or("no client certificate")?;
+        tls.write_all(b"pong").map_err(|e| e.to_string())?;
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+        Ok(peer)
+    });
+
+    let mut server_roots = rustls::RootCertStore::empty();
+    server_roots
+        .add(CertificateDer::from(der(SERVER_ROOT)))
+        .unwrap();
+    let client_cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_root_certificates(server_roots)
+        .with_client_cert_resolver(Arc::new(Fixed(client)));
+    let sock = TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let conn = rustls::ClientConnection::new(
+        Arc::new(client_cfg),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    let read = tls.read_exact(&mut buf);
+    let peer = server.join().unwrap();
+    read.unwrap_or_else(|e| panic!("client read failed: {e}; server: {peer:?}"));
+    assert_eq!(&buf, b"pong");
+    assert_eq!(tls.conn.protocol_version(), Some(version.version));
+    peer.unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn wine_is_recognised_by_its_registry_key() {
+    // .ci/windows.sh sets CERTPROBE_EXPECT_WINE=1; on Windows it is absent.
+    let expect = std::env::var("CERTPROBE_EXPECT_WINE").is_ok_and(|v| v == "1");
+    assert_eq!(
+        is_wine(),
+        expect,
+        "HKLM\\Software\\Wine presence differs from CERTPROBE_EXPECT_WINE"
+    );
+}
+
+/// Restores the Internet Settings values a test changed.
+struct SettingsGuard(InternetSettings);
+
+fn set_dword(name: &str, v: Option<u32>) {
+    let key = wide(INTERNET_SETTINGS_KEY);
+    let n = wide(name);
+    let rc = unsafe {
+        match v {
+            Some(v) => RegSetKeyValueW(
+                HKEY_CURRENT_USER,
+                key.as_ptr(),
+                n.as_ptr(),
+                REG_DWORD,
+                (&v as *const u32).cast(),
+                4,
+            ),
+            None => RegDeleteKeyValueW(HKEY_CURRENT_USER, key.as_ptr(), n.as_ptr()),
+        }
+    };
+    assert!(
+        rc == 0 || (v.is_none() && rc == 2),
+        "registry write of {name} failed: {rc}"
+    );
+}
+
+fn set_string(name: &str, v: Option<&str>) {
+    let key = wide(INTERNET_SETTINGS_KEY);
+    let n = wide(name);
+    let rc = unsafe {
+        match v {
+            Some(s) => {
+                let w = wide(s);
+                RegSetKeyValueW(
+                    HKEY_CURRENT_USER,
+                    key.as_ptr(),
+                    n.as_ptr(),
+                    REG_SZ,
+                    w.as_ptr().cast(),
+                    (w.len() * 2) as u32,
+                )
+            }
+            None => RegDeleteKeyValueW(HKEY_CURRENT_USER, key.as_ptr(), n.as_ptr()),
+        }
+    };
+    assert!(
+        rc == 0 || (v.is_none() && rc == 2),
+        "registry write of {name} failed: {rc}"
+    );
+}
+
+fn write_settings(s: &InternetSettings) {
+    set_dword("ProxyEnable", s.proxy_enable.map(u32::from));
+    set_string("ProxyServer", s.proxy_server.as_deref());
+    set_string("ProxyOverride", s.proxy_override.as_deref());
+    set_string("AutoConfigURL", s.auto_config_url.as_deref());
+    set_dword("SecureProtocols", s.secure_protocols.map(|p| p.0));
+}
+
+impl Drop for SettingsGuard {
+    fn drop(&mut self) {
+        write_settings(&self.0);
+    }
+}
+
+#[test]
+fn internet_settings_are_read_from_the_registry() {
+    let _guard = SettingsGuard(internet_settings().unwrap());
+    let wanted = InternetSettings {
+        proxy_enable: Some(true),
+        proxy_server: Some("http=127.0.0.1:3128;https=127.0.0.1:3129".into()),
+        proxy_override: Some("*.secomtrust.net;<local>".into()),
+        auto_config_url: Some("http://127.0.0.1:8080/proxy.pac".into()),
+        secure_protocols: Some(SecureProtocols(0x0880)),
+    };
+    write_settings(&wanted);
+    let got = internet_settings().unwrap();
+    assert_eq!(got, wanted);
+    let p = got.secure_protocols.unwrap();
+    assert_eq!(p.enabled(), vec!["TLS 1.0", "TLS 1.2"]);
+    assert!(p.legacy() && p.tls12() && !p.tls13());
+
+    // Switched off and partly absent.
+    let off = InternetSettings {
+        proxy_enable: Some(false),
+        proxy_server: Some("127.0.0.1:3128".into()),
+        ..InternetSettings::default()
+    };
+    write_settings(&off);
+    assert_eq!(internet_settings().unwrap(), off);
+}
+
+#[test]
+fn personal_store_candidates_are_judged_and_the_right_one_chosen() {
+    let pfx_password = "certprobe-test";
+    let my = Added::new(
+        "MY",
+        &[
+            CLIENT_RSA,
+            INTER,
+            CLIENT,
+            CLIENT_EXPIRED,
+            CLIENT_WRONG_ISSUER,
+            CLIENT_BADNAME,
+        ],
+    );
+    my.store()
+        .import_pfx(&rsa_client_pfx(pfx_password), pfx_password);
+    for pem in [CLIENT, CLIENT_EXPIRED, CLIENT_WRONG_ISSUER, CLIENT_BADNAME] {
+        my.store().add_der(&der(pem)); // certificates without their keys
+    }
+
+    let listed = store::list(Location::CurrentUser, "MY").unwrap();
+    let rsa = thumbprint(CLIENT_RSA);
+    let listed_rsa = listed
+        .iter()
+        .find(|c| c.candidate.cert.thumbprint == rsa)
+        .expect("imported leaf listed");
+    assert!(
+        listed_rsa.candidate.has_private_key,
+        "the imported key is linked to its certificate"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.candidate.cert.thumbprint == thumbprint(INTER)),
+        "the intermediate of the PKCS#12 file is in MY too"
+    );
+
+    let criteria = Criteria::from_profile(&profile_spec(), None, None).unwrap();
+    let at = time::OffsetDateTime::now_utc();
+    let sel = store::select_client_cert(Location::CurrentUser, &criteria, at).unwrap();
+    assert_eq!(sel.store, "CurrentUser\\MY");
+    let chosen = sel.chosen().expect("a certificate is chosen");
+    assert_eq!(chosen.candidate.cert.thumbprint, rsa);
+    assert_eq!(
+        chosen.candidate.cert.subject_cn.as_deref(),
+        Some("S47000009")
+    );
+    assert_eq!(chosen.chain()[0].as_ref(), der(CLIENT_RSA).as_slice());
+
+    let reasons = |pem: &[u8]| -> Vec<Reason> {
+        let t = thumbprint(pem);
+        sel.selection
+            .verdicts
+            .iter()
+            .find(|v| v.candidate.cert.thumbprint == t)
+            .unwrap_or_else(|| panic!("{t} not listed"))
+            .reasons
+            .clone()
+    };
+    assert_eq!(reasons(CLIENT), vec![Reason::NoPrivateKey]);
+    let r = reasons(CLIENT_EXPIRED);
+    assert!(
+        r.iter().any(|r| matches!(r, Reason::Expired { .. })),
+        "{r:?}"
+    );
+    let r = reasons(CLIENT_WRONG_ISSUER);
+    assert!(
+        r.iter().any(
+            |r| matches!(r, Reason::WrongIssuer { issuer, .. } if issuer == "SECOM Web Server CA1")
+        ),
+        "{r:?}"
+    );
+    let r = reasons(CLIENT_BADNAME);
+    assert!(
+        r.iter()
+            .any(|r| matches!(r, Reason::SubjectPatternMismatch { .. })),
+        "{r:?}"
+    );
+    let r = reasons(INTER);
+    assert!(r.contains(&Reason::IsCa), "{r:?}");
+
+    // An explicit thumbprint (as pasted from certmgr.msc) of a certificate without its key.
+    let pasted = format!("\u{200e}{}", thumbprint(CLIENT).to_lowercase());
+    let criteria = Criteria::from_profile(&profile_spec(), Some(&pasted), None).unwrap();
+    let sel = store::select_client_cert(Location::CurrentUser, &criteria, at).unwrap();
+    assert!(
+        sel.chosen().is_none(),
+        "a certificate without its private key is not usable"
+    );
+    // By subject.
+    let criteria = Criteria::from_profile(&profile_spec(), None, Some("cn=s47000009")).unwrap();
+    let sel = store::select_client_cert(Location::CurrentUser, &criteria, at).unwrap();
+    assert_eq!(sel.chosen().unwrap().candidate.cert.thumbprint, rsa);
+
+    // The key stays in the store and signs there -- except on Wine, which must be refused.
+    let chosen = sel.chosen().unwrap();
+    if is_wine() {
+        let err = store::certified_key(chosen, true).unwrap_err();
+        assert_eq!(err, StoreError::Wine);
+        assert!(err.to_string().contains("--cert"), "{err}");
+    } else {
+        let key = store::certified_key(chosen, true).expect("store key usable");
+        let seen = handshake(key, &rustls::version::TLS13);
+        assert_eq!(seen, der(CLIENT_RSA));
+    }
+}
+
+#[test]
+fn mutual_tls_with_a_cng_key() {
+    let chain = vec![
+        CertificateDer::from(der(CLIENT_RSA)),
+        CertificateDer::from(der(INTER)),
+    ];
+    for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+        // A fresh key handle per handshake (Wine's ncrypt cannot switch padding on one handle).
+        let key = store::certified_key_from_cng(chain.clone(), cng_rsa_key()).unwrap();
+        let seen = handshake(key, version);
+        assert_eq!(
+            seen,
+            der(CLIENT_RSA),
+            "the server saw the client certificate ({:?})",
+            version.version
+        );
+    }
+}
+
+#[test]
+fn root_and_intermediate_cas_are_found_with_their_expiry() {
+    let ca = Added::new("CA", &[INTER, INTER_EXPIRED]);
+    ca.store().add_der(&der(INTER));
+    ca.store().add_der(&der(INTER_EXPIRED));
+    // Adding to the user's Root store shows a confirmation dialog on Windows; only Wine's
+    // store is written. On Windows the check uses a root every installation has.
+    let (_root, root_name) = if is_wine() {
+        let root = Added::new("Root", &[ROOT]);
+        root.store().add_der(&der(ROOT));
+        (Some(root), "Security Communication RootCA1")
+    } else {
+        (None, "Microsoft Root Certificate Authority 2011")
+    };
+    let wanted = vec![
+        (CaRole::Root, root_name.to_string()),
+        (CaRole::Intermediate, MEMBER_CA.to_string()),
+        (
+            CaRole::Intermediate,
+            "SECOM Passport for Member PUB CA9".to_string(),
+        ),
+    ];
+    let found: Vec<CaPresence> =
+        store::ca_presence(&wanted, time::OffsetDateTime::now_utc()).unwrap();
+    assert!(
+        found[0].usable(),
+        "{root_name} in a Root store: {:?}",
+        found[0]
+    );
+    assert!(found[0].found.iter().any(|f| f.store.ends_with("\\Root")));
+    let inter = &found[1];
+    assert!(inter.usable(), "{inter:?}");
+    let in_ca: Vec<_> = inter
+        .found
+        .iter()
+        .filter(|f| f.store == "CurrentUser\\CA")
+        .collect();
+    assert_eq!(in_ca.len(), 2, "{inter:?}");
+    assert!(in_ca.iter().any(|f| f.expired) && in_ca.iter().any(|f| !f.expired));
+    assert!(found[2].found.is_empty());
+}
