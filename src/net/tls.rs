@@ -286,17 +286,20 @@ fn debug_head(s: &str) -> &str {
     s.split(['(', ' ', '{']).next().unwrap_or("tls")
 }
 
-/// `CertificateRequired` → `certificate_required`.
+/// `CertificateRequired` → `certificate_required`, `UnknownCA` → `unknown_ca`.
 pub fn snake(s: &str) -> String {
     let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
+    let mut prev_lower = false;
+    for c in s.chars() {
         if c.is_ascii_uppercase() {
-            if i > 0 {
+            if prev_lower {
                 out.push('_');
             }
             out.push(c.to_ascii_lowercase());
+            prev_lower = false;
         } else {
             out.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
         }
     }
     out
@@ -461,6 +464,14 @@ impl ClientFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_names_follow_the_rfc_spelling() {
+        assert_eq!(snake("CertificateRequired"), "certificate_required");
+        assert_eq!(snake("UnknownCA"), "unknown_ca");
+        assert_eq!(snake("BadCertificate"), "bad_certificate");
+        assert_eq!(snake("Unknown0x2a"), "unknown0x2a");
+    }
 
     #[test]
     fn distinguished_names_read_with_or_without_outer_sequence() {
