@@ -534,7 +534,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         };
         s.push(f);
     } else {
-        s.push(page_finding(ctx, page, &text_body, resp.truncated));
+        s.push(page_finding(ctx, page, &text_body, resp.truncated, &t.section));
     }
     outcome.findings = s.out;
     outcome
@@ -954,7 +954,13 @@ fn http_failure(s: &Steps<'_>, t: &Target, e: &HttpFailure, elapsed: Duration) -
     f.fail(detail).section(t.section.clone()).fix(fix(key, &[]))
 }
 
-fn page_finding(ctx: &NetContext, f: Finding, text_body: &str, truncated: bool) -> Finding {
+fn page_finding(
+    ctx: &NetContext,
+    f: Finding,
+    text_body: &str,
+    truncated: bool,
+    section: &str,
+) -> Finding {
     let title = super::page::title(text_body);
     let data = serde_json::json!({"title": title, "truncated": truncated});
     let f = f.data(data);
@@ -985,6 +991,17 @@ fn page_finding(ctx: &NetContext, f: Finding, text_body: &str, truncated: bool) 
                 }
             }
             f
+        }
+        // A page that did not end (an endless or oversized body) was read only in part: its
+        // lack of an error message proves nothing.
+        None if truncated => {
+            let cap = http::BODY_CAP / 1024;
+            f.warn(text!(
+                ("the page did not end: only its first {cap} KiB were read, with no error message of the guide in them"),
+                ("ページが終わりません: 最初の {cap} KiB だけを読みました (ガイドのエラー表示はありません)")
+            ))
+            .section(section.to_string())
+            .fix(fix("net.http_error", &[]))
         }
         None => {
             let t = title.unwrap_or_default();
