@@ -545,12 +545,14 @@ fn certificate_hosts(profile: &Profile) -> Vec<(String, String)> {
     out
 }
 
-/// `env.proxy` from this process's settings.
+/// `env.proxy` from this process's settings, and `env.tls_settings`.
 pub fn environment_findings(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
-    vec![settings_finding(
-        profile,
-        &ProxySettings::from_environment(args),
-    )]
+    vec![
+        settings_finding(profile, &ProxySettings::from_environment(args)),
+        // The Windows code passes the user's `SecureProtocols` value here; elsewhere this
+        // reports the tool's own TLS stack.
+        super::versions::tls_settings_finding(None),
+    ]
 }
 
 /// `env.proxy` for given settings (pure; unit-tested).
@@ -848,7 +850,8 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
     let reason = printable(resp.reason.unwrap_or(""));
     match status {
         200..=299 => Ok(s),
-        407 => {
+        // 407 is the standard answer; tinyproxy and some others answer 401 to bad credentials.
+        401 | 407 => {
             let scheme = resp
                 .headers
                 .iter()
@@ -1188,7 +1191,9 @@ pub fn detect_interception(
         }
         Err(_) => false,
     };
-    let _ = ServerName::try_from(host.to_string());
+    // `host` is not checked against the leaf here: a wrong name is the TLS step's finding, and
+    // proxies that intercept do mint certificates for the right name.
+    let _ = host;
     if untrusted {
         return Interception::Detected {
             issuer,
