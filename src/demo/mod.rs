@@ -150,7 +150,7 @@ impl Demo {
             .map_err(|e| internal("temporary folder")(e.to_string()))?;
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(2)
             .thread_name("certprobe-demo")
             .enable_all()
             .build()
