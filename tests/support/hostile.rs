@@ -55,6 +55,9 @@ pub enum Http {
     Redirect(String),
     /// Complete the handshake, read the request, never answer.
     Silent,
+    /// Echo the request's query back: a redirect to `/landing?<query>`, and there a page whose
+    /// title and text repeat it (servers do echo per-user codes).
+    Echo,
 }
 
 /// A server certificate and its key, with the CA that issued it.
@@ -282,18 +285,20 @@ async fn serve(
     }
 }
 
-/// Read one request head (up to 64 KiB).
-async fn read_request<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<bool> {
+/// Read one request head (up to 64 KiB); its request target, or `None` at the end.
+async fn read_request<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Option<String>> {
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         let n = s.read(&mut buf).await?;
         if n == 0 || head.len() > 64 * 1024 {
-            return Ok(false);
+            return Ok(None);
         }
         head.extend_from_slice(&buf[..n]);
     }
-    Ok(true)
+    let line = String::from_utf8_lossy(&head);
+    let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    Ok(Some(target))
 }
 
 async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
@@ -302,11 +307,29 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
     st: &Stats,
 ) -> std::io::Result<()> {
     loop {
-        if !read_request(s).await? {
+        let Some(target) = read_request(s).await? else {
             return Ok(());
-        }
+        };
         st.requests.fetch_add(1, Ordering::SeqCst);
         match &http {
+            Http::Echo => {
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                let out = if path.starts_with("/landing") {
+                    let body = format!(
+                        "<html><head><title>Welcome {query}</title></head><body>Your code: {query}</body></html>"
+                    );
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nX-Echo: {query}\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    format!(
+                        "HTTP/1.1 302 Found\r\nLocation: /landing?{query}\r\nContent-Length: 0\r\n\r\n"
+                    )
+                };
+                s.write_all(out.as_bytes()).await?;
+                s.flush().await?;
+            }
             Http::Page {
                 status,
                 headers,
