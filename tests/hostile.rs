@@ -723,3 +723,87 @@ fn redirect_to_a_host_outside_the_profile_is_not_followed() {
     let so = &outside.stats;
     assert_eq!(so.get(&so.connections), 0, "a host outside the profile was contacted");
 }
+
+// ------------------------------------------------------------------ malformed local input
+
+/// Bad input of every kind: exit code 2, one clear line on stderr, no panic, no raw control
+/// characters. Prints a Markdown table row per case (for the README's reliability section).
+#[test]
+fn bad_input_exits_2_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).display().to_string();
+    let k = |n: &str| pki(n).display().to_string();
+    std::fs::write(d("empty.pem"), b"").unwrap();
+    std::fs::write(d("huge.pem"), vec![b'A'; 5 * 1024 * 1024]).unwrap();
+    std::fs::write(d("escape\u{1b}[2J.pem"), b"x").unwrap();
+    std::fs::write(d("bad.toml"), "name = \"x\"\n[[endpoint]\nid = 1\n").unwrap();
+    std::fs::write(
+        d("regex.toml"),
+        std::fs::read_to_string(support::repo().join("tests/support/local_profile.toml"))
+            .unwrap()
+            .replace("過去1年間ログインされていません", "(unclosed"),
+    )
+    .unwrap();
+    std::fs::write(d("pw.txt"), "wrong\n").unwrap();
+    let profile = support::repo()
+        .join("tests/support/local_profile.toml")
+        .display()
+        .to_string();
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("missing certificate file", vec!["inspect".into(), d("nope.pem")]),
+        ("a folder instead of a file", vec!["inspect".into(), d("")]),
+        ("empty file", vec!["inspect".into(), d("empty.pem")]),
+        ("file over 4 MiB", vec!["inspect".into(), d("huge.pem")]),
+        ("random bytes", vec!["inspect".into(), k("garbage.bin")]),
+        ("PEM cut short", vec!["inspect".into(), k("client-truncated.pem")]),
+        ("PKCS#12 cut short", vec!["inspect".into(), k("client-truncated.p12")]),
+        ("PKCS#12 without a password (no terminal)", vec!["inspect".into(), k("client.p12")]),
+        (
+            "PKCS#12 with a wrong password",
+            vec!["inspect".into(), k("client.p12"), "--password-file".into(), d("pw.txt")],
+        ),
+        (
+            "encrypted key without a password",
+            vec!["verify".into(), "--cert".into(), k("client.pem"), "--key".into(), k("client-enc.key")],
+        ),
+        ("file name with escapes", vec!["inspect".into(), d("escape\u{1b}[2J.pem")]),
+        ("profile: TOML syntax", vec!["profile".into(), "check".into(), d("bad.toml")]),
+        ("profile: bad page pattern", vec!["profile".into(), "check".into(), d("regex.toml")]),
+        ("--timeout 0s", vec!["explain".into(), "46".into(), "--timeout".into(), "0s".into()]),
+        ("--at yesterday", vec!["verify".into(), "--cert".into(), k("client.pem"), "--at".into(), "yesterday".into()]),
+        (
+            "--endpoint unknown",
+            vec!["check".into(), "--profile".into(), profile.clone(), "--only".into(), "network".into(), "--endpoint".into(), "nope".into()],
+        ),
+        (
+            "--resolver not an address",
+            vec!["check".into(), "--profile".into(), profile.clone(), "--only".into(), "network".into(), "--resolver".into(), "dns.example".into()],
+        ),
+        (
+            "--proxy not a URL",
+            vec!["check".into(), "--profile".into(), profile.clone(), "--only".into(), "network".into(), "--proxy".into(), "::::".into()],
+        ),
+        ("tls with an empty target", vec!["tls".into(), "".into(), "--profile".into(), profile.clone()]),
+        ("explain an unknown section", vec!["explain".into(), "9-9".into()]),
+    ];
+    let mut rows = Vec::new();
+    for (name, args) in &cases {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run_measured(&argv, Duration::from_secs(30));
+        let err = r.err();
+        assert_eq!(r.code, Some(2), "{name}: exit {:?}\n{err}", r.code);
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        if let Some(bad) = raw_controls(&r.stderr) {
+            panic!("{name}: raw control character on stderr: {bad}");
+        }
+        let first = err.lines().next().unwrap_or("").to_string();
+        assert!(
+            first.starts_with("certprobe: ") || first.starts_with("error: "),
+            "{name}: {err}"
+        );
+        let shown = first.replace(&dir.path().display().to_string(), "DIR");
+        let shown = shown.replace(&support::repo().display().to_string(), ".");
+        rows.push(format!("| {name} | {} | {} |", r.code.unwrap(), shown.replace('|', "\\|")));
+    }
+    eprintln!("| bad input | exit | message |\n| --- | --- | --- |\n{}", rows.join("\n"));
+}
