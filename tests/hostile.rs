@@ -3,9 +3,9 @@
 //! for starting the process), reports a classified finding, keeps its peak memory (the child's
 //! max RSS from `wait4`) bounded, and prints no raw control character in any output format.
 
-mod support;
 #[path = "support/hostile.rs"]
 mod hostile;
+mod support;
 
 use hostile::{Behavior, FullBacklog, HostileServer, Http, ServerCert, TestCa};
 use rcgen::DnType;
@@ -387,7 +387,14 @@ fn two_mebibyte_certificate_chain() {
     let ca = TestCa::new("Hostile CA");
     let one = ca.der.len();
     let copies = (2 * 1024 * 1024) / one + 1;
-    let s = tls_server(&ca, "127.0.0.1", &cn("127.0.0.1"), copies, false, Http::Silent);
+    let s = tls_server(
+        &ca,
+        "127.0.0.1",
+        &cn("127.0.0.1"),
+        copies,
+        false,
+        Http::Silent,
+    );
     let case = Case::new(&url(&s, "/"), None, Some(&ca.pem));
     let fs = run_case("chain-2mib", &case);
     assert_classified("chain-2mib", &fs, "net.login.tls", &["fail"]);
@@ -509,7 +516,9 @@ fn c1_and_bidi_in_http_headers() {
             status: 200,
             headers: vec![
                 "Server: nginx\u{9b}31m\u{202e}exe.txt".as_bytes().to_vec(),
-                "Content-Type: text/html; charset=utf-8\u{2066}\u{85}".as_bytes().to_vec(),
+                "Content-Type: text/html; charset=utf-8\u{2066}\u{85}"
+                    .as_bytes()
+                    .to_vec(),
                 "Location: /\u{202e}\u{9b}2J".as_bytes().to_vec(),
             ],
             body: "<title>\u{9b}2J\u{202e}</title>".as_bytes().to_vec(),
@@ -721,7 +730,11 @@ fn redirect_to_a_host_outside_the_profile_is_not_followed() {
     let fs = run_case("redirect-outside", &case);
     assert_classified("redirect-outside", &fs, "net.login.http", &["warn"]);
     let so = &outside.stats;
-    assert_eq!(so.get(&so.connections), 0, "a host outside the profile was contacted");
+    assert_eq!(
+        so.get(&so.connections),
+        0,
+        "a host outside the profile was contacted"
+    );
 }
 
 // ------------------------------------------------------------------ malformed local input
@@ -750,41 +763,120 @@ fn bad_input_exits_2_with_one_clear_line() {
         .display()
         .to_string();
     let cases: Vec<(&str, Vec<String>)> = vec![
-        ("missing certificate file", vec!["inspect".into(), d("nope.pem")]),
+        (
+            "missing certificate file",
+            vec!["inspect".into(), d("nope.pem")],
+        ),
         ("a folder instead of a file", vec!["inspect".into(), d("")]),
         ("empty file", vec!["inspect".into(), d("empty.pem")]),
         ("file over 4 MiB", vec!["inspect".into(), d("huge.pem")]),
         ("random bytes", vec!["inspect".into(), k("garbage.bin")]),
-        ("PEM cut short", vec!["inspect".into(), k("client-truncated.pem")]),
-        ("PKCS#12 cut short", vec!["inspect".into(), k("client-truncated.p12")]),
-        ("PKCS#12 without a password (no terminal)", vec!["inspect".into(), k("client.p12")]),
+        (
+            "PEM cut short",
+            vec!["inspect".into(), k("client-truncated.pem")],
+        ),
+        (
+            "PKCS#12 cut short",
+            vec!["inspect".into(), k("client-truncated.p12")],
+        ),
+        (
+            "PKCS#12 without a password (no terminal)",
+            vec!["inspect".into(), k("client.p12")],
+        ),
         (
             "PKCS#12 with a wrong password",
-            vec!["inspect".into(), k("client.p12"), "--password-file".into(), d("pw.txt")],
+            vec![
+                "inspect".into(),
+                k("client.p12"),
+                "--password-file".into(),
+                d("pw.txt"),
+            ],
         ),
         (
             "encrypted key without a password",
-            vec!["verify".into(), "--cert".into(), k("client.pem"), "--key".into(), k("client-enc.key")],
+            vec![
+                "verify".into(),
+                "--cert".into(),
+                k("client.pem"),
+                "--key".into(),
+                k("client-enc.key"),
+            ],
         ),
-        ("file name with escapes", vec!["inspect".into(), d("escape\u{1b}[2J.pem")]),
-        ("profile: TOML syntax", vec!["profile".into(), "check".into(), d("bad.toml")]),
-        ("profile: bad page pattern", vec!["profile".into(), "check".into(), d("regex.toml")]),
-        ("--timeout 0s", vec!["explain".into(), "46".into(), "--timeout".into(), "0s".into()]),
-        ("--at yesterday", vec!["verify".into(), "--cert".into(), k("client.pem"), "--at".into(), "yesterday".into()]),
+        (
+            "file name with escapes",
+            vec!["inspect".into(), d("escape\u{1b}[2J.pem")],
+        ),
+        (
+            "profile: TOML syntax",
+            vec!["profile".into(), "check".into(), d("bad.toml")],
+        ),
+        (
+            "profile: bad page pattern",
+            vec!["profile".into(), "check".into(), d("regex.toml")],
+        ),
+        (
+            "--timeout 0s",
+            vec![
+                "explain".into(),
+                "46".into(),
+                "--timeout".into(),
+                "0s".into(),
+            ],
+        ),
+        (
+            "--at yesterday",
+            vec![
+                "verify".into(),
+                "--cert".into(),
+                k("client.pem"),
+                "--at".into(),
+                "yesterday".into(),
+            ],
+        ),
         (
             "--endpoint unknown",
-            vec!["check".into(), "--profile".into(), profile.clone(), "--only".into(), "network".into(), "--endpoint".into(), "nope".into()],
+            vec![
+                "check".into(),
+                "--profile".into(),
+                profile.clone(),
+                "--only".into(),
+                "network".into(),
+                "--endpoint".into(),
+                "nope".into(),
+            ],
         ),
         (
             "--resolver not an address",
-            vec!["check".into(), "--profile".into(), profile.clone(), "--only".into(), "network".into(), "--resolver".into(), "dns.example".into()],
+            vec![
+                "check".into(),
+                "--profile".into(),
+                profile.clone(),
+                "--only".into(),
+                "network".into(),
+                "--resolver".into(),
+                "dns.example".into(),
+            ],
         ),
         (
             "--proxy not a URL",
-            vec!["check".into(), "--profile".into(), profile.clone(), "--only".into(), "network".into(), "--proxy".into(), "::::".into()],
+            vec![
+                "check".into(),
+                "--profile".into(),
+                profile.clone(),
+                "--only".into(),
+                "network".into(),
+                "--proxy".into(),
+                "::::".into(),
+            ],
         ),
-        ("tls with an empty target", vec!["tls".into(), "".into(), "--profile".into(), profile.clone()]),
-        ("explain an unknown section", vec!["explain".into(), "9-9".into()]),
+        (
+            "tls with an empty target",
+            vec!["tls".into(), "".into(), "--profile".into(), profile.clone()],
+        ),
+        (
+            "explain an unknown section",
+            vec!["explain".into(), "9-9".into()],
+        ),
     ];
     let mut rows = Vec::new();
     for (name, args) in &cases {
@@ -803,7 +895,14 @@ fn bad_input_exits_2_with_one_clear_line() {
         );
         let shown = first.replace(&dir.path().display().to_string(), "DIR");
         let shown = shown.replace(&support::repo().display().to_string(), ".");
-        rows.push(format!("| {name} | {} | {} |", r.code.unwrap(), shown.replace('|', "\\|")));
+        rows.push(format!(
+            "| {name} | {} | {} |",
+            r.code.unwrap(),
+            shown.replace('|', "\\|")
+        ));
     }
-    eprintln!("| bad input | exit | message |\n| --- | --- | --- |\n{}", rows.join("\n"));
+    eprintln!(
+        "| bad input | exit | message |\n| --- | --- | --- |\n{}",
+        rows.join("\n")
+    );
 }

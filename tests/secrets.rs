@@ -6,9 +6,9 @@
 //! The servers echo what they are sent: a redirect to `/landing?<query>` and a page whose title
 //! repeats the query, as real sites do with per-user codes.
 
-mod support;
 #[path = "support/hostile.rs"]
 mod hostile;
+mod support;
 
 use base64::Engine;
 use hostile::{Behavior, HostileServer, Http, TestCa};
@@ -46,7 +46,10 @@ fn needles() -> Vec<(String, String)> {
     }
     // The private key: each base64 line of its PEM, and its DER in hex.
     let pem = std::fs::read_to_string(secrets("client.key")).unwrap();
-    for line in pem.lines().filter(|l| !l.starts_with("-----") && l.len() >= 16) {
+    for line in pem
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+    {
         v.push(("private key (PEM line)".into(), line.to_string()));
     }
     let der: Vec<u8> = b64

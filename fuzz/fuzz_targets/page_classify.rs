@@ -8,7 +8,10 @@ fuzz_target!(|data: &[u8]| {
     static PROFILE: OnceLock<certprobe::profile::Profile> = OnceLock::new();
     let profile = PROFILE.get_or_init(certprobe::profile::Profile::builtin);
     let (ct, body) = match data.iter().position(|b| *b == b'\n') {
-        Some(i) => (Some(String::from_utf8_lossy(&data[..i]).into_owned()), &data[i + 1..]),
+        Some(i) => (
+            Some(String::from_utf8_lossy(&data[..i]).into_owned()),
+            &data[i + 1..],
+        ),
         None => (None, data),
     };
     let (text, _enc) = certprobe::net::http::decode_body(ct.as_deref(), body);

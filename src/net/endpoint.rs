@@ -570,7 +570,13 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         };
         s.push(f);
     } else {
-        s.push(page_finding(ctx, page, &text_body, resp.truncated, &t.section));
+        s.push(page_finding(
+            ctx,
+            page,
+            &text_body,
+            resp.truncated,
+            &t.section,
+        ));
     }
     outcome.findings = s.out;
     outcome
@@ -1094,9 +1100,11 @@ mod tests {
 
     #[test]
     fn echoed_secrets_are_scrubbed() {
-        let mut fs = vec![Finding::new("net.x.page", Phase::Network, Text::same("t"), "h")
-            .pass(Text::same("title: Welcome cd=CODE123"))
-            .data(serde_json::json!({"redirects": ["302 h/landing?cd=CODE123"]}))];
+        let mut fs = vec![
+            Finding::new("net.x.page", Phase::Network, Text::same("t"), "h")
+                .pass(Text::same("title: Welcome cd=CODE123"))
+                .data(serde_json::json!({"redirects": ["302 h/landing?cd=CODE123"]})),
+        ];
         scrub_secrets(&mut fs, &["CODE123", ""]);
         assert_eq!(fs[0].detail.en, "title: Welcome cd=***");
         assert_eq!(fs[0].data["redirects"][0], "302 h/landing?cd=***");

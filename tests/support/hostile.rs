@@ -347,9 +347,8 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
                 st.bytes_sent.fetch_add(out.len(), Ordering::SeqCst);
             }
             Http::Redirect(loc) => {
-                let out = format!(
-                    "HTTP/1.1 302 Found\r\nLocation: {loc}\r\nContent-Length: 0\r\n\r\n"
-                );
+                let out =
+                    format!("HTTP/1.1 302 Found\r\nLocation: {loc}\r\nContent-Length: 0\r\n\r\n");
                 s.write_all(out.as_bytes()).await?;
                 s.flush().await?;
             }
