@@ -41,6 +41,8 @@ impl Run {
 }
 
 /// Run certprobe, measure wall time and the child's own peak RSS (wait4), kill it after `hard`.
+/// The child is reaped by `wait4`, not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_measured(args: &[&str], hard: Duration) -> Run {
     use std::io::Read;
     use std::process::{Command, Stdio};

@@ -75,11 +75,18 @@ fn assert_clean(what: &str, bytes: &[u8]) {
             || (needle.chars().all(|c| c.is_ascii_hexdigit()) && lower.contains(&needle));
         if found {
             let at = lower.find(&needle.to_lowercase()).unwrap_or(0);
-            let from = text.floor_char_boundary(at.saturating_sub(300));
-            let to = text.ceil_char_boundary((at + 300).min(text.len()));
+            let around: String = lower[..at]
+                .chars()
+                .rev()
+                .take(300)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .chain(lower[at..].chars().take(300))
+                .collect();
             panic!(
                 "{what}: contains a secret ({name}: {needle})\n--- around it:\n{}",
-                &text[from..to]
+                around
             );
         }
     }
