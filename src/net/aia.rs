@@ -187,6 +187,164 @@ pub async fn fetch_one(ctx: &NetContext, ca: &CaSpec, index: usize, out: &Path) 
     f.fix(fix("net.ca_import", &[("file", &shown)]))
 }
 
+/// The `caIssuers` URLs (http/https) of a certificate's Authority Information Access.
+pub fn ca_issuers_urls(der: &[u8]) -> Vec<String> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    let Ok(cert) = x509_cert::Certificate::from_der(der) else {
+        return vec![];
+    };
+    let Ok(Some((_, aia))) = cert
+        .tbs_certificate()
+        .get_extension::<x509_cert::ext::pkix::AuthorityInfoAccessSyntax>()
+    else {
+        return vec![];
+    };
+    let ca_issuers = const_oid_ca_issuers();
+    aia.0
+        .into_iter()
+        .filter(|d| d.access_method == ca_issuers)
+        .filter_map(|d| match d.access_location {
+            GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+            _ => None,
+        })
+        .filter(|u| {
+            let l = u.to_ascii_lowercase();
+            l.starts_with("http://") || l.starts_with("https://")
+        })
+        .collect()
+}
+
+fn const_oid_ca_issuers() -> der::oid::ObjectIdentifier {
+    // id-ad-caIssuers, RFC 5280 4.2.2.1
+    der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2")
+}
+
+/// `net.ca_fetch`: when the local probes found the intermediate missing, download it (from
+/// the certificate's AIA `caIssuers`, else the profile's URL) and check that it is the right
+/// one — its subject is the certificate's issuer, and its SHA-256 matches the profile's pin.
+/// Nothing is saved here; `certprobe fetch-ca --out DIR` saves.
+pub async fn missing_intermediate_finding(
+    ctx: &NetContext,
+    local_findings: &[Finding],
+) -> Option<Finding> {
+    let missing = local_findings
+        .iter()
+        .any(|f| f.id == "trust.intermediate" && f.status == crate::finding::Status::Fail);
+    if !missing {
+        return None;
+    }
+    let key = ctx.client.as_ref()?;
+    let leaf = super::tls::CertInfo::parse(key.cert.first()?)?;
+    let profile_ca = ctx
+        .profile
+        .cas
+        .iter()
+        .find(|c| {
+            c.role == CaRole::Intermediate && leaf.issuer_cn.as_deref() == Some(c.name.as_str())
+        })
+        .or_else(|| {
+            ctx.profile
+                .cas
+                .iter()
+                .find(|c| c.role == CaRole::Intermediate)
+        });
+    let url = ca_issuers_urls(key.cert.first()?)
+        .into_iter()
+        .next()
+        .or_else(|| profile_ca.and_then(|c| c.url.clone()))?;
+    let f = Finding::new(
+        "net.ca_fetch",
+        Phase::Network,
+        Text::new(
+            "Missing intermediate CA: download",
+            "不足している中間 CA 証明書の取得",
+        ),
+        url.clone(),
+    );
+    let parsed = match crate::profile::parse_url(&url) {
+        Ok(u) => u,
+        Err(e) => return Some(f.info(Text::same(e))),
+    };
+    let start = Instant::now();
+    let resp = fetch(ctx, &parsed, CA_CAP).await;
+    let f = f.elapsed(start.elapsed());
+    let body = match resp {
+        Ok(r) if r.status == 200 && !r.truncated => r.body,
+        Ok(r) => {
+            return Some(
+                f.warn(text!(
+                    ("cannot download it: HTTP {}", r.status),
+                    ("ダウンロードできません: HTTP {}", r.status)
+                ))
+                .section("2-1 (7)")
+                .fix(fix("net.ca_download", &[("url", &url)])),
+            )
+        }
+        Err(why) => {
+            return Some(
+                f.warn(text!(
+                    ("cannot download it: {}", why.en),
+                    ("ダウンロードできません: {}", why.ja)
+                ))
+                .section("2-1 (7)")
+                .fix(fix("net.ca_download", &[("url", &url)])),
+            )
+        }
+    };
+    let Some(der) = to_der(&body) else {
+        return Some(
+            f.warn(Text::new(
+                "the download is not a certificate",
+                "ダウンロードしたものが証明書ではありません",
+            ))
+            .section("2-1 (7)")
+            .fix(fix("net.ca_download", &[("url", &url)])),
+        );
+    };
+    let got = super::tls::CertInfo::parse(&der)?;
+    let sha = sha256_hex(&der);
+    let f = f.data(serde_json::json!({"url": url, "subject": got.subject, "sha256": sha}));
+    if got.subject_der != leaf.issuer_der {
+        return Some(
+            f.fail(text!(
+                (
+                    "the certificate at {url} is `{}`, not the issuer of your certificate (`{}`)",
+                    got.subject,
+                    leaf.issuer
+                ),
+                (
+                    "{url} の証明書は「{}」で、あなたの証明書の発行者 (「{}」) ではありません",
+                    got.subject,
+                    leaf.issuer
+                )
+            ))
+            .section("2-1 (7)")
+            .fix(fix("net.ca_download", &[("url", &url)])),
+        );
+    }
+    if let Some(pin) = profile_ca.and_then(|c| c.sha256.as_ref()) {
+        if !pin.eq_ignore_ascii_case(&sha) {
+            return Some(
+                f.fail(text!(
+                    ("the certificate at {url} has SHA-256 {sha}, not the pinned {pin}"),
+                    ("{url} の証明書の SHA-256 {sha} は固定値 {pin} と違います")
+                ))
+                .section("2-1 (7)")
+                .fix(fix("net.ca_pin_mismatch", &[("url", &url)])),
+            );
+        }
+    }
+    let name = got.subject_name().to_string();
+    Some(
+        f.warn(text!(
+            ("your intermediate CA certificate `{name}` is missing locally; it is available at {url} (checked: it issued your certificate) — save it with `certprobe fetch-ca --out DIR` and import it"),
+            ("中間 CA 証明書「{name}」がこの PC にありません。{url} から取得できます (あなたの証明書の発行者であることを確認済み)。`certprobe fetch-ca --out DIR` で保存してインポートしてください")
+        ))
+        .section("2-1 (7)")
+        .fix(fix("net.ca_import", &[("file", &format!("{name}.cer"))])),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

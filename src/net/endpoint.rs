@@ -462,7 +462,12 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             );
             break;
         }
-        hops.push(format!("{} {}{}", resp.status, next.authority(), next.path));
+        hops.push(format!(
+            "{} {}{}",
+            resp.status,
+            next.authority(),
+            redact_query(&next.path)
+        ));
         let same =
             next.host == current.host && next.port == current.port && next.scheme == current.scheme;
         let reuse = same && conn.as_ref().map(Conn::is_ready).unwrap_or(false);

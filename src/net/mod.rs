@@ -167,8 +167,15 @@ pub async fn probe_endpoints(
     });
     let crl_ctx = ctx.clone();
     let revocation = tokio::spawn(async move { crl::revocation_finding(&crl_ctx).await });
+    let ca_ctx = ctx.clone();
+    let local_findings = local.findings.clone();
+    let ca_fetch =
+        tokio::spawn(
+            async move { aia::missing_intermediate_finding(&ca_ctx, &local_findings).await },
+        );
     let outcomes = tcp::join_all(tasks).await;
     let revocation = revocation.await.ok().flatten();
+    let ca_fetch = ca_fetch.await.ok().flatten();
     progress.finish_and_clear();
 
     let mut findings = Vec::new();
@@ -177,6 +184,7 @@ pub async fn probe_endpoints(
         findings.extend(o.findings);
     }
     findings.extend(revocation);
+    findings.extend(ca_fetch);
     Ok(findings)
 }
 
