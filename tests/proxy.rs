@@ -23,7 +23,7 @@ use support::nginx::Nginx;
 use support::tinyproxy::Tinyproxy;
 use support::{fill, pki, repo};
 
-// ---------------------------------------------------------------- helpers
+// ---------------------------------------------------------------- shared pieces
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
