@@ -149,8 +149,12 @@ proptest! {
         v.extend(bytes);
         let cut = cut.min(v.len());
         // Once the parser has decided on a prefix, more bytes do not change its mind.
+        // (A `NotTls` description quotes the first bytes, so only its kind is compared.)
         if let legacy::Parse::Done(r) = legacy::parse_reply(&v[..cut]) {
-            prop_assert_eq!(legacy::parse_reply(&v), legacy::Parse::Done(r));
+            match (r, legacy::parse_reply(&v)) {
+                (legacy::Reply::NotTls(_), legacy::Parse::Done(legacy::Reply::NotTls(_))) => {}
+                (r, full) => prop_assert_eq!(full, legacy::Parse::Done(r)),
+            }
         }
     }
 
