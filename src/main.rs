@@ -14,7 +14,9 @@ fn main() -> ExitCode {
     match certprobe::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("certprobe: {e}");
+            // File names and profile text reach the message: no raw control characters.
+            let msg = certprobe::report::escape::clean_multiline(&e.to_string());
+            eprintln!("certprobe: {msg}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -172,7 +172,16 @@ pub struct FileContents {
 /// Read certificates (and a key, if present) from a PEM, DER or PKCS#12 file.
 pub fn read_container(path: &Path, passwords: &Passwords) -> Result<FileContents, AppError> {
     let bytes = read_file(path)?;
-    let shown = path.display().to_string();
+    parse_container(bytes, &path.display().to_string(), passwords)
+}
+
+/// [`read_container`] on bytes already read; `shown` names them in messages.
+pub fn parse_container(
+    bytes: Vec<u8>,
+    shown: &str,
+    passwords: &Passwords,
+) -> Result<FileContents, AppError> {
+    let shown = shown.to_string();
     if looks_like_pem(&bytes) {
         let blocks = pem_blocks(&bytes).map_err(|label| {
             AppError::input(format!(

@@ -189,7 +189,43 @@ pub async fn probe_endpoint(
             .map_or(outcome.findings.len(), |i| i + 1);
         outcome.findings.insert(at, v);
     }
+    let secrets: Vec<&str> = params.values().map(String::as_str).collect();
+    scrub_secrets(&mut outcome.findings, &secrets);
     outcome
+}
+
+/// Servers echo the per-user URL parts (a redirect that keeps the query, a page title that
+/// repeats the code): take them out of every finding before it leaves the probe.
+pub fn scrub_secrets(findings: &mut [Finding], secrets: &[&str]) {
+    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 3).collect();
+    if secrets.is_empty() {
+        return;
+    }
+    let scrub = |s: &mut String| {
+        for x in &secrets {
+            if s.contains(x) {
+                *s = s.replace(x, "***");
+            }
+        }
+    };
+    fn walk(v: &mut serde_json::Value, scrub: &dyn Fn(&mut String)) {
+        match v {
+            serde_json::Value::String(s) => scrub(s),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, scrub)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, scrub)),
+            _ => {}
+        }
+    }
+    for f in findings {
+        scrub(&mut f.detail.en);
+        scrub(&mut f.detail.ja);
+        scrub(&mut f.target);
+        if let Some(t) = &mut f.fix {
+            scrub(&mut t.en);
+            scrub(&mut t.ja);
+        }
+        walk(&mut f.data, &scrub);
+    }
 }
 
 /// Run the five steps against one target.
@@ -539,7 +575,13 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         };
         s.push(f);
     } else {
-        s.push(page_finding(ctx, page, &text_body, resp.truncated));
+        s.push(page_finding(
+            ctx,
+            page,
+            &text_body,
+            resp.truncated,
+            &t.section,
+        ));
     }
     outcome.findings = s.out;
     outcome
@@ -982,7 +1024,13 @@ fn http_failure(s: &Steps<'_>, t: &Target, e: &HttpFailure, elapsed: Duration) -
     f.fail(detail).section(t.section.clone()).fix(fix(key, &[]))
 }
 
-fn page_finding(ctx: &NetContext, f: Finding, text_body: &str, truncated: bool) -> Finding {
+fn page_finding(
+    ctx: &NetContext,
+    f: Finding,
+    text_body: &str,
+    truncated: bool,
+    section: &str,
+) -> Finding {
     let title = super::page::title(text_body);
     let data = serde_json::json!({"title": title, "truncated": truncated});
     let f = f.data(data);
@@ -1014,6 +1062,17 @@ fn page_finding(ctx: &NetContext, f: Finding, text_body: &str, truncated: bool) 
             }
             f
         }
+        // A page that did not end (an endless or oversized body) was read only in part: its
+        // lack of an error message proves nothing.
+        None if truncated => {
+            let cap = http::BODY_CAP / 1024;
+            f.warn(text!(
+                ("the page did not end: only its first {cap} KiB were read, with no error message of the guide in them"),
+                ("ページが終わりません: 最初の {cap} KiB だけを読みました (ガイドのエラー表示はありません)")
+            ))
+            .section(section.to_string())
+            .fix(fix("net.http_error", &[]))
+        }
         None => {
             let t = title.unwrap_or_default();
             f.pass(text!(
@@ -1042,6 +1101,18 @@ mod tests {
         assert_eq!((u.host.as_str(), u.port), ("other.test", 443));
         let u = resolve_location(&base, "//o.test/y").unwrap();
         assert_eq!((u.scheme.as_str(), u.host.as_str()), ("https", "o.test"));
+    }
+
+    #[test]
+    fn echoed_secrets_are_scrubbed() {
+        let mut fs = vec![
+            Finding::new("net.x.page", Phase::Network, Text::same("t"), "h")
+                .pass(Text::same("title: Welcome cd=CODE123"))
+                .data(serde_json::json!({"redirects": ["302 h/landing?cd=CODE123"]})),
+        ];
+        scrub_secrets(&mut fs, &["CODE123", ""]);
+        assert_eq!(fs[0].detail.en, "title: Welcome cd=***");
+        assert_eq!(fs[0].data["redirects"][0], "302 h/landing?cd=***");
     }
 
     #[test]

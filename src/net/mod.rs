@@ -65,6 +65,11 @@ impl NetContext {
     ) -> Result<NetContext, AppError> {
         let resolver =
             dns::ResolverChoice::parse(args.resolver.as_deref()).map_err(AppError::Input)?;
+        // A proxy the person names on the command line must be usable: probing around it
+        // would answer a question they did not ask. (The error never repeats the value.)
+        if let Some(p) = &args.proxy {
+            proxy::ProxyUrl::parse(p).map_err(|e| AppError::Input(format!("--proxy: {e}")))?;
+        }
         let per_query = DNS_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
         let dns =
             dns::Dns::new(resolver.clone(), per_query.max(Duration::from_millis(1))).map(Arc::new);
