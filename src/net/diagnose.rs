@@ -231,8 +231,12 @@ pub fn diagnose(
             "net.tls_other",
         ),
         TlsFailure::Io(msg) => {
+            let said = Text::new(msg.clone(), format!("サーバーが接続を閉じました ({msg})"));
             if facts.client_cert_requested && !facts.client_cert_sent {
-                return no_certificate(&code, cs, Text::new(format!("the server closed the connection ({msg})"), format!("サーバーが接続を閉じました ({msg})")));
+                return no_certificate(&code, cs, said);
+            }
+            if facts.client_cert_requested && facts.version.as_deref() == Some("TLS 1.3") {
+                return rejected_certificate(&code, facts, cs, said);
             }
             generic(
                 text!(("the TLS handshake broke off: {msg}"), ("TLS ハンドシェイクが途中で切れました: {msg}")),

@@ -175,7 +175,21 @@ pub async fn probe_endpoint(
             ..Default::default()
         };
     }
-    probe_target(&ctx, &target).await
+    // The version probes run beside the endpoint's own steps (net::versions).
+    let (mut outcome, versions) = tokio::join!(
+        probe_target(&ctx, &target),
+        super::versions::for_target(&ctx, &target)
+    );
+    if let Some(v) = versions {
+        let tls_id = format!("net.{}.tls", target.id);
+        let at = outcome
+            .findings
+            .iter()
+            .position(|f| f.id == tls_id)
+            .map_or(outcome.findings.len(), |i| i + 1);
+        outcome.findings.insert(at, v);
+    }
+    outcome
 }
 
 /// Run the five steps against one target.
@@ -187,18 +201,33 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
     };
     let host = t.url.host.as_str();
 
-    // 1. DNS
-    let Some(addrs) = step_dns(ctx, &mut s, host).await else {
-        s.skip_after_failure("dns");
-        outcome.findings = s.out;
-        return outcome;
-    };
+    // 1–2 through an HTTP CONNECT tunnel when the proxy settings say so (net::proxy).
+    let route = ctx.proxy.route(&t.url.scheme, host);
+    let via_proxy = matches!(route, super::proxy::Route::Via(_));
+    let stream = if let super::proxy::Route::Via(p) = &route {
+        let opened = super::proxy::open_via(ctx, t, p).await;
+        s.out.extend(opened.findings);
+        let Some(stream) = opened.stream else {
+            s.skip_after_failure("tcp");
+            outcome.findings = s.out;
+            return outcome;
+        };
+        stream
+    } else {
+        // 1. DNS
+        let Some(addrs) = step_dns(ctx, &mut s, host).await else {
+            s.skip_after_failure("dns");
+            outcome.findings = s.out;
+            return outcome;
+        };
 
-    // 2. TCP
-    let Some((stream, _peer)) = step_tcp(ctx, &mut s, &addrs, t.url.port).await else {
-        s.skip_after_failure("tcp");
-        outcome.findings = s.out;
-        return outcome;
+        // 2. TCP
+        let Some((stream, _peer)) = step_tcp(ctx, &mut s, &addrs, t.url.port).await else {
+            s.skip_after_failure("tcp");
+            outcome.findings = s.out;
+            return outcome;
+        };
+        stream
     };
 
     // 3. TLS (its verdict waits for the first read: TLS 1.3 rejects a certificate only then)
@@ -228,6 +257,13 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         }
         match res {
             Err(failure) => {
+                if let Some(f) = intercepted(via_proxy, ctx, t, &facts) {
+                    s.push(f);
+                    s.skip_after_failure("tls");
+                    outcome.tls = Some(facts);
+                    outcome.findings = s.out;
+                    return outcome;
+                }
                 let d = diagnose::diagnose(&failure, &facts, &cs, to);
                 s.push(tls_fail(&s, d, &facts));
                 s.skip_after_failure("tls");
@@ -236,6 +272,13 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 return outcome;
             }
             Ok(stream) => {
+                if let Some(f) = intercepted(via_proxy, ctx, t, &facts) {
+                    s.push(f);
+                    s.skip_after_failure("tls");
+                    outcome.tls = Some(facts);
+                    outcome.findings = s.out;
+                    return outcome;
+                }
                 tls_facts = Some(facts);
                 conn = Conn::open(stream, ctx.deadline).await;
             }
@@ -269,6 +312,28 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 .ja
                 .push_str(" (ハンドシェイク後、最初の読み込みで)");
             s.push(f);
+            s.skip_after_failure("tls");
+            outcome.tls = Some(facts);
+            outcome.findings = s.out;
+            return outcome;
+        }
+        Err(e @ (HttpFailure::Closed(_) | HttpFailure::Protocol(_)))
+            if tls_facts.as_ref().is_some_and(|f| {
+                f.client_cert_requested && f.version.as_deref() == Some("TLS 1.3")
+            }) =>
+        {
+            // Over TLS 1.3 the server judges the certificate after the handshake; one that
+            // hangs up (or resets, losing its alert) before answering has rejected it.
+            let facts = tls_facts.take().unwrap_or_default();
+            let msg = match &e {
+                HttpFailure::Closed(m) | HttpFailure::Protocol(m) => m.clone(),
+                _ => String::new(),
+            };
+            let failure = TlsFailure::Io(format!(
+                "the server hung up right after the handshake without answering ({msg})"
+            ));
+            let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
+            s.push(tls_fail(&s, d, &facts));
             s.skip_after_failure("tls");
             outcome.tls = Some(facts);
             outcome.findings = s.out;
@@ -473,6 +538,26 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
     }
     outcome.findings = s.out;
     outcome
+}
+
+/// Through a proxy, a server chain that is not the server's own means TLS interception.
+fn intercepted(via_proxy: bool, ctx: &NetContext, t: &Target, facts: &TlsFacts) -> Option<Finding> {
+    if !via_proxy {
+        return None;
+    }
+    let verdict = super::proxy::interception_from_facts(facts);
+    super::proxy::interception_finding(
+        &t.id,
+        &t.url.authority(),
+        &t.url.host,
+        &verdict,
+        &ctx.profile,
+    )
+    .map(|f| {
+        let mut f = f;
+        f.title = step_title("tls", &t.title);
+        f
+    })
 }
 
 fn redact_query(path: &str) -> String {

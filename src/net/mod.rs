@@ -49,6 +49,8 @@ pub struct NetContext {
     /// A host the person named together with `--cert` (`certprobe tls HOST --cert …`): it may
     /// see the certificate although the profile does not list it.
     pub named_host: Option<String>,
+    /// Proxy settings: which hosts go through a CONNECT tunnel (src/net/proxy.rs).
+    pub proxy: proxy::ProxySettings,
 }
 
 impl NetContext {
@@ -72,6 +74,7 @@ impl NetContext {
             roots,
             deadline,
             named_host: None,
+            proxy: proxy::ProxySettings::from_environment(args),
         })
     }
 

@@ -953,6 +953,129 @@ pub fn tunnel_failure_finding(
     .fix(crate::guide::fix(key, &args))
 }
 
+/// Steps 1–2 of an endpoint that goes through a proxy: the findings (`dns`, `proxy`, `tcp`) and
+/// the tunnel, if one was opened.
+pub struct Opened {
+    pub findings: Vec<Finding>,
+    pub stream: Option<super::tcp::BoxStream>,
+}
+
+/// Open the endpoint's connection through `proxy`. The local name lookup is only informative:
+/// the proxy resolves the name itself, so a lookup that fails here does not stop the probe.
+pub async fn open_via(ctx: &super::NetContext, t: &super::Target, proxy: &Proxy) -> Opened {
+    let host = t.url.host.as_str();
+    let port = t.url.port;
+    let mut findings = Vec::new();
+    let dns_f = Finding::new(
+        format!("net.{}.dns", t.id),
+        Phase::Network,
+        Text::new(
+            format!("{}: name lookup", t.title.en),
+            format!("{}: 名前解決", t.title.ja),
+        ),
+        host,
+    );
+    let start = std::time::Instant::now();
+    let local = match &ctx.dns {
+        Ok(d) => tokio::time::timeout_at(
+            ctx.step_deadline(super::DNS_TIMEOUT).into(),
+            d.resolve(host),
+        )
+        .await
+        .map_err(|_| "timeout".to_string())
+        .and_then(|r| r.map_err(|e| e.code().to_string())),
+        Err(e) => Err(format!("{e:?}")),
+    };
+    let dns_f = dns_f.elapsed(start.elapsed());
+    findings.push(match local {
+        Ok(addrs) => {
+            let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            let joined = list.join(", ");
+            dns_f
+                .data(serde_json::json!({"addresses": list, "via_proxy": true}))
+                .pass(text!(
+                    ("{host} → {joined} (the proxy {} resolves it again itself)", proxy.url),
+                    ("{host} → {joined} (プロキシ {} 側でも名前解決します)", proxy.url)
+                ))
+        }
+        Err(code) => dns_f
+            .data(serde_json::json!({"error": code, "via_proxy": true}))
+            .info(text!(
+                ("{host} cannot be resolved here ({code}), but the proxy {} resolves names itself: probing through it", proxy.url),
+                ("{host} はこの PC では名前解決できません ({code}) が、プロキシ {} が名前解決するので、プロキシ経由で確認します", proxy.url)
+            )),
+    });
+    let route = Route::Via(proxy.clone());
+    let route_f = route_finding(
+        &t.id,
+        host,
+        port,
+        ctx.may_present(host),
+        &route,
+        &ctx.profile,
+    );
+    let tcp_f = Finding::new(
+        format!("net.{}.tcp", t.id),
+        Phase::Network,
+        Text::new(
+            format!("{}: TCP connection", t.title.en),
+            format!("{}: TCP 接続", t.title.ja),
+        ),
+        t.url.authority(),
+    );
+    let to = super::TCP_TIMEOUT
+        .min(
+            ctx.deadline
+                .saturating_duration_since(std::time::Instant::now()),
+        )
+        .max(Duration::from_millis(1));
+    let start = std::time::Instant::now();
+    match connect_tunnel(&proxy.url, host, port, to).await {
+        Ok(stream) => {
+            let elapsed = start.elapsed();
+            findings.push(route_f);
+            findings.push(
+                tcp_f
+                    .elapsed(elapsed)
+                    .data(serde_json::json!({"proxy": proxy.url.to_string(), "tunnel": true}))
+                    .pass(text!(
+                        (
+                            "tunnel to {}:{port} opened by the proxy {} (HTTP CONNECT)",
+                            host,
+                            proxy.url
+                        ),
+                        (
+                            "プロキシ {} が {}:{port} へのトンネルを開きました (HTTP CONNECT)",
+                            proxy.url,
+                            host
+                        )
+                    )),
+            );
+            Opened {
+                findings,
+                stream: Some(Box::new(stream)),
+            }
+        }
+        Err(e) => {
+            let proxy_id = format!("net.{}.proxy", t.id);
+            findings.push(
+                tunnel_failure_finding(&t.id, host, port, &e, &ctx.profile)
+                    .elapsed(start.elapsed()),
+            );
+            findings.push(
+                tcp_f
+                    .fail(text!(("no connection: {e}"), ("接続できません: {e}")))
+                    .section("1-3 (5)-(8)")
+                    .consequence_of(proxy_id),
+            );
+            Opened {
+                findings,
+                stream: None,
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // TLS interception
 
@@ -1114,6 +1237,41 @@ pub fn interception_finding(
             &[("issuer", &who), ("windows", &windows)],
         )),
     )
+}
+
+/// The interception verdict from what the endpoint's own TLS step saw (issuer names and
+/// rustls's verification error), without another connection.
+pub fn interception_from_facts(facts: &super::tls::TlsFacts) -> Interception {
+    let Some(leaf) = facts.server_chain.first() else {
+        return Interception::None;
+    };
+    let issuer = leaf.issuer.clone();
+    let lower = issuer.to_ascii_lowercase();
+    let product = INTERCEPTORS
+        .iter()
+        .find(|(k, _)| lower.contains(k))
+        .map(|(_, p)| *p);
+    if let Some(p) = product {
+        return Interception::Detected {
+            issuer,
+            product: Some(p),
+            reason: format!("the certificate is issued by {p}, an intercepting proxy"),
+        };
+    }
+    let err = facts
+        .server_verify_error
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .replace([' ', '_'], "");
+    if err.contains("unknownissuer") || err.contains("badsignature") {
+        return Interception::Detected {
+            issuer,
+            product: None,
+            reason: "the certificate does not chain to a trusted root".into(),
+        };
+    }
+    Interception::None
 }
 
 /// Accepts any server certificate and keeps nothing: used only to look at the chain.
@@ -1413,10 +1571,10 @@ mod tests {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(real_ca).unwrap();
         assert_eq!(
-            detect_interception(&[real_leaf.clone()], "login.test", &roots, None),
+            detect_interception(std::slice::from_ref(&real_leaf), "login.test", &roots, None),
             Interception::None
         );
-        match detect_interception(&[mitm_leaf.clone()], "login.test", &roots, None) {
+        match detect_interception(std::slice::from_ref(&mitm_leaf), "login.test", &roots, None) {
             Interception::Detected {
                 product, issuer, ..
             } => {
@@ -1426,7 +1584,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            detect_interception(&[other_leaf.clone()], "login.test", &roots, None),
+            detect_interception(
+                std::slice::from_ref(&other_leaf),
+                "login.test",
+                &roots,
+                None
+            ),
             Interception::Detected { product: None, .. }
         ));
         // Trusted, but not what is seen directly.
@@ -1434,7 +1597,12 @@ mod tests {
         let (corp_ca, corp_leaf) = mk("Corp Inspection CA");
         roots2.add(corp_ca).unwrap();
         assert_eq!(
-            detect_interception(&[corp_leaf.clone()], "login.test", &roots2, None),
+            detect_interception(
+                std::slice::from_ref(&corp_leaf),
+                "login.test",
+                &roots2,
+                None
+            ),
             Interception::None
         );
         assert!(matches!(

@@ -15,6 +15,37 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// How a probe reaches the server: directly, or through an HTTP CONNECT proxy.
+#[derive(Debug, Clone)]
+pub enum Dial {
+    Direct(SocketAddr),
+    Tunnel(super::proxy::ProxyUrl, String, u16),
+}
+
+impl Dial {
+    async fn open(&self, timeout: Duration) -> Result<tokio::net::TcpStream, String> {
+        match self {
+            Dial::Direct(a) => {
+                match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(a)).await {
+                    Ok(Ok(s)) => Ok(s),
+                    Ok(Err(e)) => Err(format!("cannot connect: {e}")),
+                    Err(_) => Err(format!("cannot connect: no answer within {timeout:?}")),
+                }
+            }
+            Dial::Tunnel(p, h, port) => super::proxy::connect_tunnel(p, h, *port, timeout)
+                .await
+                .map_err(|e| format!("cannot connect: {e}")),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Dial::Direct(a) => a.to_string(),
+            Dial::Tunnel(p, _, _) => format!("via proxy {p}"),
+        }
+    }
+}
+
 /// A protocol version, newest first in [`Version::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Version {
@@ -161,22 +192,25 @@ const RUSTLS_READ_CAP: usize = 256 * 1024;
 /// One rustls handshake offering only `version` (1.2 or 1.3), driven by hand so that the
 /// version the server chose is known even when the handshake then fails — a server that
 /// requires a client certificate refuses a TLS 1.2 handshake without one, after choosing 1.2.
-async fn rustls_probe(addr: SocketAddr, sni: &str, version: Version) -> Outcome {
+async fn rustls_probe(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
     let config = match config_for(version) {
         Ok(c) => c,
         Err(e) => return Outcome::Unknown(format!("client configuration: {e}")),
     };
     let name = match ServerName::try_from(sni.to_string()) {
         Ok(n) => n,
-        Err(_) => ServerName::IpAddress(addr.ip().into()),
+        Err(_) => match dial {
+            Dial::Direct(a) => ServerName::IpAddress(a.ip().into()),
+            Dial::Tunnel(..) => return Outcome::Unknown(format!("`{sni}` is not a server name")),
+        },
     };
     let mut conn = match ClientConnection::new(config, name) {
         Ok(c) => c,
         Err(e) => return Outcome::Unknown(format!("client configuration: {e}")),
     };
-    let mut tcp = match tokio::net::TcpStream::connect(addr).await {
+    let mut tcp = match dial.open(timeout).await {
         Ok(s) => s,
-        Err(e) => return Outcome::Unknown(format!("cannot connect: {e}")),
+        Err(e) => return Outcome::Unknown(e),
     };
     let chosen = |conn: &ClientConnection| {
         conn.protocol_version()
@@ -269,8 +303,20 @@ fn classify_rustls_error(e: &rustls::Error) -> Outcome {
 }
 
 /// One legacy hello offering `version`.
-async fn legacy_probe(addr: SocketAddr, sni: &str, version: Version, timeout: Duration) -> Outcome {
-    match legacy::probe(addr, version.wire(), Some(sni), timeout).await {
+async fn legacy_probe(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
+    let work = async {
+        let mut s = match dial.open(timeout).await {
+            Ok(s) => s,
+            Err(e) => return Err(Outcome::Unknown(e)),
+        };
+        Ok(legacy::exchange(&mut s, version.wire(), Some(sni)).await)
+    };
+    let r = match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(o)) => return o,
+        Err(_) => Err(HelloError::Timeout(timeout)),
+    };
+    match r {
         Ok(Reply::ServerHello { version: v }) if v == version.wire() => {
             Outcome::Accepted { note: None }
         }
@@ -290,15 +336,12 @@ async fn legacy_probe(addr: SocketAddr, sni: &str, version: Version, timeout: Du
 }
 
 /// Ask one version, bounded by `timeout`.
-pub async fn probe_version(
-    addr: SocketAddr,
-    sni: &str,
-    version: Version,
-    timeout: Duration,
-) -> Outcome {
+pub async fn probe_version(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
     match version {
         Version::Tls13 | Version::Tls12 => {
-            let out = match tokio::time::timeout(timeout, rustls_probe(addr, sni, version)).await {
+            let out = match tokio::time::timeout(timeout, rustls_probe(dial, sni, version, timeout))
+                .await
+            {
                 Ok(o) => o,
                 Err(_) => Outcome::Unknown(format!("no answer within {timeout:?}")),
             };
@@ -308,7 +351,7 @@ pub async fn probe_version(
                 && !out.is_accepted()
                 && !matches!(out, Outcome::Unknown(_))
             {
-                if let Outcome::Accepted { .. } = legacy_probe(addr, sni, version, timeout).await {
+                if let Outcome::Accepted { .. } = legacy_probe(dial, sni, version, timeout).await {
                     return Outcome::Accepted {
                         note: Some(format!(
                             "only with cipher suites this client does not offer (rustls: {})",
@@ -322,18 +365,18 @@ pub async fn probe_version(
             }
             out
         }
-        _ => legacy_probe(addr, sni, version, timeout).await,
+        _ => legacy_probe(dial, sni, version, timeout).await,
     }
 }
 
 /// Every version of one server, concurrently.
-pub async fn probe_all(addr: SocketAddr, sni: &str, timeout: Duration) -> Vec<(Version, Outcome)> {
+pub async fn probe_all(dial: &Dial, sni: &str, timeout: Duration) -> Vec<(Version, Outcome)> {
     let (a, b, c, d, e) = tokio::join!(
-        probe_version(addr, sni, Version::Tls13, timeout),
-        probe_version(addr, sni, Version::Tls12, timeout),
-        probe_version(addr, sni, Version::Tls11, timeout),
-        probe_version(addr, sni, Version::Tls10, timeout),
-        probe_version(addr, sni, Version::Ssl3, timeout),
+        probe_version(dial, sni, Version::Tls13, timeout),
+        probe_version(dial, sni, Version::Tls12, timeout),
+        probe_version(dial, sni, Version::Tls11, timeout),
+        probe_version(dial, sni, Version::Tls10, timeout),
+        probe_version(dial, sni, Version::Ssl3, timeout),
     );
     vec![
         (Version::Tls13, a),
@@ -354,8 +397,9 @@ pub async fn probe_versions(
     timeout: Duration,
 ) -> Finding {
     let start = Instant::now();
-    let results = probe_all(addr, sni, timeout).await;
-    versions_finding(endpoint_id, host, port, addr, &results).elapsed(start.elapsed())
+    let dial = Dial::Direct(addr);
+    let results = probe_all(&dial, sni, timeout).await;
+    versions_finding(endpoint_id, host, port, &dial.describe(), &results).elapsed(start.elapsed())
 }
 
 fn names(vs: &[Version]) -> String {
@@ -366,12 +410,61 @@ fn names(vs: &[Version]) -> String {
     }
 }
 
+/// `net.<endpoint>.versions` for an endpoint of a check: reached the way its other steps are
+/// (directly at its first address, or through the proxy), run beside them. `None` for plain
+/// HTTP endpoints.
+pub async fn for_target(ctx: &super::NetContext, t: &super::Target) -> Option<Finding> {
+    if t.url.scheme != "https" {
+        return None;
+    }
+    let start = Instant::now();
+    let host = t.url.host.as_str();
+    let timeout = super::TLS_TIMEOUT
+        .min(ctx.deadline.saturating_duration_since(Instant::now()))
+        .max(Duration::from_millis(1));
+    let dial = match ctx.proxy.route(&t.url.scheme, host) {
+        super::proxy::Route::Via(p) => Dial::Tunnel(p.url, host.to_string(), t.url.port),
+        super::proxy::Route::Direct(_) => {
+            let first = match &ctx.dns {
+                Ok(d) => tokio::time::timeout(timeout, d.resolve(host))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .and_then(|a| a.first().copied()),
+                Err(_) => None,
+            };
+            match first {
+                Some(ip) => Dial::Direct(SocketAddr::new(ip, t.url.port)),
+                None => {
+                    return Some(
+                        Finding::new(
+                            format!("net.{}.versions", t.id),
+                            Phase::Network,
+                            Text::new("Protocol versions", "プロトコルのバージョン"),
+                            t.url.authority(),
+                        )
+                        .skip(text!(
+                            ("not run: net.{}.dns failed", t.id),
+                            ("未実行: net.{}.dns が失敗したため", t.id)
+                        )),
+                    )
+                }
+            }
+        }
+    };
+    let results = probe_all(&dial, host, timeout).await;
+    Some(
+        versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
+            .elapsed(start.elapsed()),
+    )
+}
+
 /// Classify the results of [`probe_all`] (pure; unit-tested).
 pub fn versions_finding(
     endpoint_id: &str,
     host: &str,
     port: u16,
-    addr: SocketAddr,
+    via: &str,
     results: &[(Version, Outcome)],
 ) -> Finding {
     let target = if host.contains(':') {
@@ -422,7 +515,7 @@ pub fn versions_finding(
         );
     }
     let data = serde_json::json!({
-        "address": addr.to_string(),
+        "address": via,
         "accepted": accepted.iter().map(|v| v.key()).collect::<Vec<_>>(),
         "shared": shared.iter().map(|v| v.key()).collect::<Vec<_>>(),
         "client_offers": offered.iter().map(|v| v.key()).collect::<Vec<_>>(),
@@ -662,7 +755,7 @@ mod tests {
             (Version::Tls10, d),
             (Version::Ssl3, e),
         ];
-        versions_finding("login", "login.test", 443, addr(), &results)
+        versions_finding("login", "login.test", 443, &addr().to_string(), &results)
     }
 
     #[test]

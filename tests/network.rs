@@ -1,0 +1,727 @@
+//! Network probes against real servers on 127.0.0.1: nginx with and without client
+//! authentication, `openssl s_server -Verify`, dnsmasq as the DNS server, a port that refuses
+//! and one that accepts and never answers.
+//!
+//! Two layers: the library's `probe_endpoints` with an identity built here from the fixture
+//! PEM files, and the real binary (`certprobe check`, `certprobe tls`).
+
+mod support;
+
+use certprobe::cli::NetArgs;
+use certprobe::finding::{Finding, Status};
+use certprobe::probe::LocalOutcome;
+use certprobe::profile::Profile;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::dnsmasq::Dnsmasq;
+use support::nginx::Nginx;
+use support::openssl::SServer;
+use support::{fill, pki, repo};
+
+// ---------------------------------------------------------------- helpers
+
+/// The identity and trust a person would give with `--cert`, `--key`, `--trust`.
+fn local(chain: Option<&str>, key: &str, trust: &[&str]) -> LocalOutcome {
+    let client = chain.map(|c| {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(pki(c))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(pki(key)).unwrap();
+        let signer = rustls::crypto::ring::sign::any_supported_type(&key).unwrap();
+        Arc::new(rustls::sign::CertifiedKey::new(certs, signer))
+    });
+    let mut roots = rustls::RootCertStore::empty();
+    for t in trust {
+        for c in CertificateDer::pem_file_iter(pki(t)).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+    }
+    LocalOutcome {
+        findings: vec![],
+        client,
+        client_issuer: None,
+        roots: Arc::new(roots),
+    }
+}
+
+fn good_client() -> LocalOutcome {
+    local(Some("client-chain.pem"), "client.key", &["server-root.pem"])
+}
+
+struct ProfileFile {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    profile: Profile,
+}
+
+/// The loopback test profile with its placeholders filled.
+fn profile(host: &str, verify: u16, open: u16, login: &str, check: &str) -> ProfileFile {
+    let src = std::fs::read_to_string(repo().join("fixtures/profiles/loopback.toml.in")).unwrap();
+    let text = fill(
+        &src,
+        &[
+            ("HOST", host.to_string()),
+            ("PORT_VERIFY", verify.to_string()),
+            ("PORT_OPEN", open.to_string()),
+            ("PATH_LOGIN", login.to_string()),
+            ("PATH_CHECK", check.to_string()),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loopback.toml");
+    std::fs::write(&path, &text).unwrap();
+    let profile = Profile::load(&path).unwrap();
+    ProfileFile {
+        _dir: dir,
+        path,
+        profile,
+    }
+}
+
+fn args(endpoints: &[&str]) -> NetArgs {
+    NetArgs {
+        endpoints: endpoints.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn run(p: &Profile, a: &NetArgs, l: &LocalOutcome, timeout: Duration) -> Vec<Finding> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(certprobe::net::probe_endpoints(
+        p,
+        a,
+        l,
+        Instant::now() + timeout,
+    ))
+    .unwrap()
+}
+
+fn get<'a>(fs: &'a [Finding], id: &str) -> &'a Finding {
+    fs.iter().find(|f| f.id == id).unwrap_or_else(|| {
+        panic!(
+            "no finding {id}; have: {:?}",
+            fs.iter().map(|f| &f.id).collect::<Vec<_>>()
+        )
+    })
+}
+
+fn show(fs: &[Finding]) -> String {
+    fs.iter()
+        .map(|f| format!("{} {} {:?} {}", f.id, f.status, f.section, f.detail.en))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn assert_step(fs: &[Finding], id: &str, status: Status, section: Option<&str>) {
+    let f = get(fs, id);
+    assert_eq!(f.status, status, "{id}:\n{}", show(fs));
+    if let Some(s) = section {
+        assert_eq!(f.section.as_deref(), Some(s), "{id}:\n{}", show(fs));
+    }
+    if matches!(status, Status::Fail | Status::Warn) {
+        assert!(f.fix.is_some(), "{id} has no fix");
+        let sec = f.section.as_deref().expect("a section");
+        assert!(
+            certprobe::guide::catalogue().find(sec).is_some(),
+            "{id}: unknown section {sec}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- library level
+
+#[test]
+fn healthy_log_in_over_nginx_with_client_certificate() {
+    let ng = Nginx::start();
+    let p = profile(
+        "localhost",
+        ng.verify_port,
+        ng.open_port,
+        "/sjis/login.html",
+        "/utf8/login.html",
+    );
+    let mut a = args(&[]);
+    a.token = Some("tok-secret-123".into());
+    let fs = run(&p.profile, &a, &good_client(), Duration::from_secs(10));
+    for ep in ["check", "login", "issuance"] {
+        for step in ["dns", "tcp", "tls", "http", "page"] {
+            assert_step(&fs, &format!("net.{ep}.{step}"), Status::Pass, None);
+        }
+    }
+    assert_step(&fs, "env.clock", Status::Pass, None);
+    let tls = get(&fs, "net.login.tls");
+    assert_eq!(tls.data["client_cert_sent"], true);
+    assert_eq!(tls.data["client_cert_requested"], true);
+    let cas = tls.data["acceptable_client_cas"].to_string();
+    assert!(cas.contains("Security Communication RootCA1"), "{cas}");
+    assert!(tls.data["version"].as_str().unwrap().starts_with("TLS 1."));
+    assert!(tls.data["server_chain"][0]["issuer"]
+        .as_str()
+        .unwrap()
+        .contains("certprobe Test Public Root"));
+    // The Shift_JIS page was decoded as such.
+    assert_eq!(get(&fs, "net.login.http").data["encoding"], "Shift_JIS");
+    // The issuance site does not ask for a certificate and is not sent one.
+    let iss = get(&fs, "net.issuance.tls");
+    assert_eq!(iss.data["client_cert_requested"], false);
+    assert_eq!(iss.data["client_cert_sent"], false);
+    // The per-user token never shows.
+    let all = format!("{fs:?}");
+    assert!(!all.contains("tok-secret-123"), "token leaked");
+    // One connection per endpoint: nginx saw exactly one request per endpoint.
+    let log = ng.access_log();
+    assert_eq!(log.lines().count(), 3, "{log}");
+}
+
+#[test]
+fn endpoint_without_its_per_user_part_is_skipped() {
+    let ng = Nginx::start();
+    let p = profile(
+        "localhost",
+        ng.verify_port,
+        ng.open_port,
+        "/utf8/login.html",
+        "/utf8/login.html",
+    );
+    let fs = run(
+        &p.profile,
+        &args(&[]),
+        &good_client(),
+        Duration::from_secs(10),
+    );
+    for step in ["dns", "tcp", "tls", "http", "page"] {
+        let f = get(&fs, &format!("net.issuance.{step}"));
+        assert_eq!(f.status, Status::Skip);
+        assert!(f.detail.en.contains("--token"), "{}", f.detail.en);
+    }
+    assert_step(&fs, "net.login.page", Status::Pass, None);
+}
+
+#[test]
+fn no_client_certificate_nginx_answers_400() {
+    let ng = Nginx::start();
+    let p = profile(
+        "localhost",
+        ng.verify_port,
+        ng.open_port,
+        "/utf8/login.html",
+        "/utf8/login.html",
+    );
+    let l = local(None, "client.key", &["server-root.pem"]);
+    let fs = run(&p.profile, &args(&["login"]), &l, Duration::from_secs(10));
+    assert_step(&fs, "net.login.tls", Status::Fail, Some("2-1 (6)"));
+    let tls = get(&fs, "net.login.tls");
+    assert!(
+        tls.detail.en.contains("No required SSL certificate"),
+        "{}",
+        tls.detail.en
+    );
+    assert_eq!(tls.data["client_cert_sent"], false);
+    assert_step(&fs, "net.login.http", Status::Skip, None);
+    assert_step(&fs, "net.login.page", Status::Skip, None);
+}
+
+#[test]
+fn expired_client_certificate_is_named() {
+    let ng = Nginx::start();
+    let p = profile(
+        "localhost",
+        ng.verify_port,
+        ng.open_port,
+        "/utf8/login.html",
+        "/utf8/login.html",
+    );
+    // client-expired.pem is the leaf alone; add the intermediate as a browser would send it.
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("expired-chain.pem");
+    let mut pem = std::fs::read_to_string(pki("client-expired.pem")).unwrap();
+    pem.push_str(&std::fs::read_to_string(pki("inter.pem")).unwrap());
+    std::fs::write(&chain, pem).unwrap();
+    let l = local(
+        Some(chain.to_str().unwrap()),
+        "client.key",
+        &["server-root.pem"],
+    );
+    let fs = run(&p.profile, &args(&["login"]), &l, Duration::from_secs(10));
+    assert_step(&fs, "net.login.tls", Status::Fail, Some("2-1 (6)"));
+    assert!(
+        get(&fs, "net.login.tls").detail.en.contains("expired"),
+        "{}",
+        show(&fs)
+    );
+}
+
+#[test]
+fn server_certificate_from_unknown_ca_is_flagged_as_interception() {
+    let ng = Nginx::start();
+    let p = profile(
+        "localhost",
+        ng.unknown_port,
+        ng.open_port,
+        "/utf8/login.html",
+        "/utf8/login.html",
+    );
+    let fs = run(
+        &p.profile,
+        &args(&["login"]),
+        &good_client(),
+        Duration::from_secs(10),
+    );
+    assert_step(&fs, "net.login.tls", Status::Fail, Some("1-3 (5)-(8)"));
+    let tls = get(&fs, "net.login.tls");
+    assert!(tls.detail.en.contains("interception"), "{}", tls.detail.en);
+    // The chain seen is kept although it failed validation.
+    let issuer = tls.data["server_chain"][0]["issuer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(issuer.contains("Unknown Test CA"), "{issuer}");
+    assert!(
+        tls.detail.en.contains("Unknown Test CA"),
+        "{}",
+        tls.detail.en
+    );
+    // The certificate was not sent: verification failed first (TLS 1.3 order aside, the
+    // handshake stops) — and the HTTP step did not run.
+    assert_step(&fs, "net.login.http", Status::Skip, None);
+}
+
+#[test]
+fn each_error_page_names_its_guide_section_in_shift_jis_and_utf8() {
+    let ng = Nginx::start();
+    let cases = [
+        ("error-42.html", "2-2 42"),
+        ("error-44.html", "2-2 44"),
+        ("error-46.html", "2-2 46"),
+        ("error-53.html", "2-2 53"),
+        ("error-61.html", "2-2 other"),
+        ("year.html", "2-3"),
+        ("browser.html", "1-1"),
+    ];
+    for dir in ["sjis", "utf8"] {
+        for (page, section) in cases {
+            let path = format!("/{dir}/{page}");
+            let p = profile("localhost", ng.verify_port, ng.open_port, &path, &path);
+            let fs = run(
+                &p.profile,
+                &args(&["login"]),
+                &good_client(),
+                Duration::from_secs(10),
+            );
+            assert_step(&fs, "net.login.http", Status::Pass, None);
+            assert_step(&fs, "net.login.page", Status::Fail, Some(section));
+            let f = get(&fs, "net.login.page");
+            if section == "2-2 other" {
+                assert_eq!(f.data["code"], "61");
+            }
+            let expect = if dir == "sjis" { "Shift_JIS" } else { "UTF-8" };
+            assert_eq!(get(&fs, "net.login.http").data["encoding"], expect);
+        }
+    }
+}
+
+#[test]
+fn redirects_are_followed_only_within_the_profile() {
+    let ng = Nginx::start();
+    let p = profile(
+        "localhost",
+        ng.verify_port,
+        ng.open_port,
+        "/redirect",
+        "/away",
+    );
+    let fs = run(
+        &p.profile,
+        &args(&["login", "check"]),
+        &good_client(),
+        Duration::from_secs(10),
+    );
+    assert_step(&fs, "net.login.http", Status::Pass, None);
+    assert_eq!(
+        get(&fs, "net.login.http").data["redirects"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_step(&fs, "net.login.page", Status::Pass, None);
+    assert_step(&fs, "net.check.http", Status::Warn, None);
+    assert!(get(&fs, "net.check.http")
+        .detail
+        .en
+        .contains("elsewhere.example"));
+}
+
+#[test]
+fn refused_connection() {
+    let port = support::free_port();
+    let p = profile("localhost", port, port, "/", "/");
+    let fs = run(
+        &p.profile,
+        &args(&["login"]),
+        &good_client(),
+        Duration::from_secs(10),
+    );
+    assert_step(&fs, "net.login.dns", Status::Pass, None);
+    assert_step(&fs, "net.login.tcp", Status::Fail, Some("2-1"));
+    let tcp = get(&fs, "net.login.tcp");
+    assert!(tcp.detail.en.contains("refused"), "{}", tcp.detail.en);
+    for s in ["tls", "http", "page"] {
+        assert_step(&fs, &format!("net.login.{s}"), Status::Skip, None);
+    }
+}
+
+#[test]
+fn a_server_that_never_answers_is_bounded_by_the_timeout() {
+    let silent = support::SilentServer::start();
+    let p = profile("127.0.0.1", silent.port, silent.port, "/", "/");
+    let start = Instant::now();
+    let fs = run(
+        &p.profile,
+        &args(&["login"]),
+        &good_client(),
+        Duration::from_secs(2),
+    );
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert_step(&fs, "net.login.tcp", Status::Pass, None);
+    assert_step(&fs, "net.login.tls", Status::Fail, None);
+    assert_eq!(get(&fs, "net.login.tls").data["error"], "timeout");
+}
+
+#[test]
+fn dns_through_a_chosen_resolver() {
+    let ng = Nginx::start();
+    let dns = Dnsmasq::start(&["--host-record=login.test,127.0.0.1", "--address=/#/"]);
+    let mut a = args(&["login"]);
+    a.resolver = Some(dns.addr());
+    let p = profile(
+        "login.test",
+        ng.verify_port,
+        ng.open_port,
+        "/utf8/login.html",
+        "/",
+    );
+    let fs = run(&p.profile, &a, &good_client(), Duration::from_secs(10));
+    assert_step(&fs, "net.login.dns", Status::Pass, None);
+    assert_eq!(get(&fs, "net.login.dns").data["addresses"][0], "127.0.0.1");
+    assert_step(&fs, "net.login.tcp", Status::Pass, None);
+    // The fixture server certificate names localhost (its `*.test` is not a valid wildcard
+    // for webpki: two labels must follow it): a certificate for another name is what a
+    // proxy answering in the server's place looks like.
+    assert_step(&fs, "net.login.tls", Status::Fail, Some("1-3 (5)-(8)"));
+    assert!(get(&fs, "net.login.tls")
+        .detail
+        .en
+        .contains("is not for login.test"));
+
+    let p = profile("nowhere.test", ng.verify_port, ng.open_port, "/", "/");
+    let fs = run(&p.profile, &a, &good_client(), Duration::from_secs(10));
+    assert_step(&fs, "net.login.dns", Status::Fail, Some("2-1"));
+    assert_eq!(get(&fs, "net.login.dns").data["error"], "nxdomain");
+    assert_step(&fs, "net.login.tcp", Status::Skip, None);
+}
+
+#[test]
+fn dns_server_that_does_not_answer_is_a_timeout() {
+    // A UDP socket that reads queries and never answers.
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut a = args(&["login"]);
+    a.resolver = Some(sock.local_addr().unwrap().to_string());
+    let p = profile("login.test", 1, 1, "/", "/");
+    let fs = run(&p.profile, &a, &good_client(), Duration::from_secs(3));
+    assert_step(&fs, "net.login.dns", Status::Fail, None);
+    assert_eq!(get(&fs, "net.login.dns").data["error"], "timeout");
+}
+
+/// s_server with client authentication; `-partial_chain` lets the intermediate alone be the
+/// accepted CA, so its CertificateRequest names "SECOM Passport for Member PUB CA1".
+fn s_server(version: &str) -> SServer {
+    let cert = pki("server.pem");
+    let key = pki("server.key");
+    let ca = pki("inter.pem");
+    SServer::start(&[
+        version,
+        "-www",
+        "-cert",
+        cert.to_str().unwrap(),
+        "-key",
+        key.to_str().unwrap(),
+        "-Verify",
+        "2",
+        "-verify_return_error",
+        "-partial_chain",
+        "-CAfile",
+        ca.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn openssl_s_server_accepts_the_right_certificate() {
+    for v in ["-tls1_2", "-tls1_3"] {
+        let s = s_server(v);
+        let p = profile("localhost", s.port, s.port, "/", "/");
+        let fs = run(
+            &p.profile,
+            &args(&["login"]),
+            &good_client(),
+            Duration::from_secs(10),
+        );
+        assert_step(&fs, "net.login.tls", Status::Pass, None);
+        assert_step(&fs, "net.login.http", Status::Pass, None);
+        let cas = get(&fs, "net.login.tls").data["acceptable_client_cas"].to_string();
+        assert!(cas.contains("SECOM Passport for Member PUB CA1"), "{cas}");
+    }
+}
+
+#[test]
+fn openssl_s_server_without_client_certificate_fails_in_the_handshake_or_at_the_first_read() {
+    for v in ["-tls1_2", "-tls1_3"] {
+        let s = s_server(v);
+        let p = profile("localhost", s.port, s.port, "/", "/");
+        let l = local(None, "client.key", &["server-root.pem"]);
+        let fs = run(&p.profile, &args(&["login"]), &l, Duration::from_secs(10));
+        assert_step(&fs, "net.login.tls", Status::Fail, Some("2-1 (6)"));
+        let tls = get(&fs, "net.login.tls");
+        assert!(
+            tls.detail.en.contains("none was sent"),
+            "{v}: {}",
+            tls.detail.en
+        );
+        if v == "-tls1_3" {
+            assert!(tls.detail.en.contains("first read"), "{}", tls.detail.en);
+            assert_eq!(tls.data["error"], "alert_certificate_required");
+        }
+    }
+}
+
+#[test]
+fn certificate_from_another_ca_names_both_issuers() {
+    for v in ["-tls1_2", "-tls1_3"] {
+        let s = s_server(v);
+        let p = profile("localhost", s.port, s.port, "/", "/");
+        let l = local(
+            Some("client-wrong-issuer-chain.pem"),
+            "client.key",
+            &["server-root.pem"],
+        );
+        let fs = run(&p.profile, &args(&["login"]), &l, Duration::from_secs(10));
+        assert_step(&fs, "net.login.tls", Status::Fail, Some("2-1 (6)"));
+        let d = &get(&fs, "net.login.tls").detail.en;
+        assert!(d.contains("accepts certificates issued by"), "{v}: {d}");
+        assert!(d.contains("SECOM Passport for Member PUB CA1"), "{d}");
+        assert!(d.contains("SECOM Web Server CA1"), "{d}");
+    }
+}
+
+#[test]
+fn endpoints_run_concurrently() {
+    // Three silent servers, 2 s timeout: run one after another they would need 6 s.
+    let a = support::SilentServer::start();
+    let b = support::SilentServer::start();
+    let p = profile("127.0.0.1", a.port, b.port, "/", "/");
+    let mut na = args(&[]);
+    na.token = Some("t".into());
+    let start = Instant::now();
+    let fs = run(&p.profile, &na, &good_client(), Duration::from_secs(2));
+    let took = start.elapsed();
+    for ep in ["check", "login", "issuance"] {
+        assert_eq!(get(&fs, &format!("net.{ep}.tls")).data["error"], "timeout");
+    }
+    // Not a timing threshold on speed: the whole run is bounded by its own timeout.
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+// ---------------------------------------------------------------- the binary
+
+fn certprobe() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("certprobe").unwrap();
+    for v in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "CERTPROBE_CERT",
+        "CERTPROBE_KEY",
+        "CERTPROBE_PROFILE",
+        "CERTPROBE_TOKEN",
+        "CERTPROBE_SIGNUP_CODE",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("LANG", "C").timeout(Duration::from_secs(30));
+    c
+}
+
+fn json_findings(out: &[u8]) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)));
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn jget<'a>(fs: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    fs.iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {fs:?}"))
+}
+
+#[test]
+fn binary_check_healthy_log_in() {
+    let ng = Nginx::start();
+    let p = profile(
+        "localhost",
+        ng.verify_port,
+        ng.open_port,
+        "/sjis/login.html",
+        "/utf8/login.html",
+    );
+    let out = certprobe()
+        .args([
+            "--profile",
+            p.path.to_str().unwrap(),
+            "--format",
+            "json",
+            "check",
+        ])
+        .args(["--only", "network"])
+        .arg("--cert")
+        .arg(pki("client-chain.pem"))
+        .arg("--key")
+        .arg(pki("client.key"))
+        .arg("--trust")
+        .arg(pki("server-root.pem"))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    let fs = json_findings(&out.stdout);
+    assert_eq!(jget(&fs, "net.login.tls")["status"], "pass", "{fs:?}");
+    assert_eq!(jget(&fs, "net.login.page")["status"], "pass");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn binary_check_honours_the_timeout_against_a_silent_server() {
+    let silent = support::SilentServer::start();
+    let p = profile("127.0.0.1", silent.port, silent.port, "/", "/");
+    let out = certprobe()
+        .args([
+            "--profile",
+            p.path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--timeout",
+            "2s",
+        ])
+        .args(["check", "--only", "network", "--endpoint", "login"])
+        .arg("--trust")
+        .arg(pki("server-root.pem"))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let fs = json_findings(&out.stdout);
+    assert_eq!(jget(&fs, "net.login.tls")["status"], "fail");
+}
+
+#[test]
+fn binary_check_dns_failure_through_resolver() {
+    let dns = Dnsmasq::start(&["--address=/#/"]);
+    let p = profile("nowhere.test", 443, 443, "/", "/");
+    let out = certprobe()
+        .args(["--profile", p.path.to_str().unwrap(), "--format", "json"])
+        .args([
+            "check",
+            "--only",
+            "network",
+            "--endpoint",
+            "login",
+            "--resolver",
+            &dns.addr(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let fs = json_findings(&out.stdout);
+    let d = jget(&fs, "net.login.dns");
+    assert_eq!(d["status"], "fail");
+    assert_eq!(d["section"], "2-1");
+}
+
+#[test]
+fn binary_unknown_endpoint_is_an_input_error() {
+    let p = profile("localhost", 1, 1, "/", "/");
+    let out = certprobe()
+        .args(["--profile", p.path.to_str().unwrap()])
+        .args(["check", "--only", "network", "--endpoint", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+#[test]
+fn binary_tls_shows_handshake_details() {
+    let ng = Nginx::start();
+    let p = profile("localhost", ng.verify_port, ng.open_port, "/", "/");
+    let target = format!("localhost:{}", ng.verify_port);
+    // JSON: the details are in the TLS finding's data.
+    let out = certprobe()
+        .args([
+            "--profile",
+            p.path.to_str().unwrap(),
+            "--format",
+            "json",
+            "tls",
+            &target,
+        ])
+        .arg("--cert")
+        .arg(pki("client-chain.pem"))
+        .arg("--key")
+        .arg(pki("client.key"))
+        .arg("--trust")
+        .arg(pki("server-root.pem"))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    let fs = json_findings(&out.stdout);
+    let tls = jget(&fs, "net.server.tls");
+    assert_eq!(tls["status"], "pass", "{fs:?}");
+    let data = tls["data"].to_string();
+    assert!(data.contains("Security Communication RootCA1"), "{data}");
+    assert!(data.contains("cipher_suite"), "{data}");
+    // Table: the handshake details come first.
+    let out = certprobe()
+        .args(["--profile", p.path.to_str().unwrap(), "tls", &target])
+        .arg("--trust")
+        .arg(pki("server-root.pem"))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Acceptable client CAs"), "{text}");
+    assert!(text.contains("Security Communication RootCA1"), "{text}");
+    // Without a certificate nginx refuses: exit 1.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+}
+
+#[test]
+fn binary_tls_rejects_a_bad_target() {
+    let out = certprobe().args(["tls", "host:99999"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
