@@ -27,7 +27,8 @@ NETWORK = [
     ("testssl.sh --protocols", "#d62728"),
     ("sslyze (versions only)", "#8c564b"),
 ]
-LOCAL = ["certprobe check --only local", "certprobe verify", "openssl verify", "certprobe --help"]
+LOCAL = ["certprobe check --only local", "certprobe verify", "openssl verify", "certprobe --help",
+         "true (process start floor)"]
 
 
 def fmt_ms(v):
@@ -75,7 +76,7 @@ def network_table(s):
         n = cell(cmds, name, mid, "n")
         wall = cell(cmds, name, mid, "wall_ms_median")
         cpu = cell(cmds, name, mid, "cpu_ms_median")
-        rss = max(e["rss_mib_max"] for e in c["by_rtt"].values())
+        rss = max((e["rss_mib_max"] or 0) for e in c["by_rtt"].values())
         row = [f"`{name}`"] + walls + [
             f"{fmt_ms(lo)} – {fmt_ms(hi)} (n={n})",
             f"{fit['b_rtts']:.1f}" if fit else "–",
@@ -117,12 +118,12 @@ def targets(s):
 
     w = g(CHECK, mid, "wall_ms_median")
     fit = cmds.get(CHECK, {}).get("fit") or {}
-    if w is not None:
+    if w is not None and mid > 0:
         add(f"whole `check` (4 endpoints, versions) ≤ 4 RTT of wall time at {mid} ms",
             f"{fmt_ms(w)} = {w / mid:.1f} RTT (fit: {fmt_ms(fit.get('a_ms'))} + {fit.get('b_rtts', 0):.1f} × RTT)",
             w <= 4 * mid)
     c1 = g("curl ×1", mid, "wall_ms_median")
-    if w and c1:
+    if w and c1 and mid > 0:
         add(f"whole `check` within 1.3× of one curl request at {mid} ms", f"{w / c1:.2f}× ({fmt_ms(c1)} for curl)",
             w / c1 <= 1.3)
     for other in ("testssl.sh --protocols", "sslyze (versions only)"):
@@ -136,7 +137,7 @@ def targets(s):
     cpu = g(CHECK, mid, "cpu_ms_median")
     if cpu is not None:
         add("CPU time of a full check < 30 ms", fmt_ms(cpu), cpu < 30)
-    rss = max((e["rss_mib_max"] for e in cmds.get(CHECK, {}).get("by_rtt", {}).values()), default=None)
+    rss = max((e["rss_mib_max"] or 0 for e in cmds.get(CHECK, {}).get("by_rtt", {}).values()), default=None)
     if rss is not None:
         add("peak RSS of a full check < 20 MB", f"{rss:.1f} MiB ({rss * 1.048576:.1f} MB)", rss * 1.048576 < 20)
     h = g("certprobe --help", r0, "wall_ms_median")

@@ -76,6 +76,24 @@ def drain(stream, sink=None):
     t.start()
 
 
+def readline_within(stream, seconds):
+    """One line of a child's output, or "" when none comes in time."""
+    import select
+
+    end = time.time() + seconds
+    buf = b""
+    fd = stream.fileno()
+    while not buf.endswith(b"\n"):
+        left = end - time.time()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        c = os.read(fd, 1)
+        if not c:
+            break
+        buf += c
+    return buf.decode("utf-8", "replace")
+
+
 class Servers:
     """nginx, openssl s_server and tinyproxy on 127.0.0.1; stopped by PID in stop()."""
 
@@ -110,13 +128,14 @@ class Servers:
         # openssl s_server: TLS 1.0 only (it serves one connection at a time).
         p = subprocess.Popen(
             [openssl, "s_server", "-accept", "127.0.0.1:0", "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0",
-             "-cert", os.path.join(PKI, "server.pem"), "-key", os.path.join(PKI, "server.key"), "-www",
-             "-quiet"],
+             "-cert", os.path.join(PKI, "server.pem"), "-key", os.path.join(PKI, "server.key"), "-www"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self.procs.append(p)
-        line = p.stdout.readline().decode()
-        m = re.match(r"ACCEPT 127\.0\.0\.1:(\d+)", line)
+        m, line = None, "?"
+        while not m and line:
+            line = readline_within(p.stdout, 10.0)
+            m = re.match(r"ACCEPT 127\.0\.0\.1:(\d+)", line)
         if not m:
             die(f"openssl s_server did not start: {line!r}")
         self.port_sserver = int(m.group(1))
@@ -159,7 +178,7 @@ class Relay:
         )
         self.port = {}
         while True:
-            line = self.p.stdout.readline().decode()
+            line = readline_within(self.p.stdout, 10.0)
             if not line:
                 die("delay_relay exited before READY")
             if line.strip() == "READY":
@@ -200,6 +219,23 @@ def run_once(argvs, env):
     return wall, cpu, rss, codes
 
 
+def peak_rss_kib(argvs, env, gnu_time, tmp):
+    """Peak RSS in KiB of the biggest process of a run, measured through GNU time: a child of
+    this Python process would inherit its high-water mark (wait4 reports the maximum of the
+    Python image and the command), a child of the small `time` process does not."""
+    out = os.path.join(tmp, "rss")
+    peak = 0
+    for argv in argvs:
+        pid = os.posix_spawn(gnu_time, [gnu_time, "-f", "%M", "-o", out] + argv, env,
+                             file_actions=DEVNULL_ACTIONS)
+        os.wait4(pid, 0)
+        try:
+            peak = max(peak, int(open(out).read().split()[-1]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return peak
+
+
 def capture(argv, env, timeout=120):
     r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
@@ -219,19 +255,23 @@ class Bench:
         self.relay_bin = os.path.abspath(a.relay)
         for f in (self.certprobe, self.relay_bin):
             if not os.access(f, os.X_OK):
-                die(f"{f} is missing: run `cargo build --release --bin certprobe --example delay_relay`")
+                die(f"{f} is missing: run scripts/bench.sh, which builds both")
         self.curl = need("curl", "curl")
         self.openssl = need("openssl", "openssl")
         self.testssl = shutil.which("testssl") or shutil.which("testssl.sh")
         if not self.testssl:
             die("`testssl` not found: install the Debian package testssl.sh")
         self.sslyze = a.sslyze or shutil.which("sslyze")
-        if not self.sslyze or not os.access(self.sslyze, os.X_OK):
+        if not a.no_slow and (not self.sslyze or not os.access(self.sslyze, os.X_OK)):
             die("`sslyze` not found: `python3 -m venv /tmp/sslyze-venv && /tmp/sslyze-venv/bin/pip install sslyze`,"
                 " then pass --sslyze /tmp/sslyze-venv/bin/sslyze")
         self.env = clean_env()
         self.tmp = tempfile.mkdtemp(prefix="certprobe-bench.")
-        self.samples = []  # dicts: cmd, rtt, wall, cpu, rss, codes
+        self.samples = []  # dicts: cmd, rtt_ms, wall_s, cpu_s, exit
+        self.rss = []  # dicts: cmd, rtt_ms, rss_kib
+        self.gnu_time = "/usr/bin/time"
+        if not os.access(self.gnu_time, os.X_OK):
+            die("/usr/bin/time (GNU time) not found: install the Debian package `time`")
 
     # -- the commands ---------------------------------------------------------------------------
 
@@ -289,6 +329,7 @@ class Bench:
             "openssl verify": [[self.openssl, "verify", "-purpose", "sslclient", "-CAfile", f"{PKI}/root.pem",
                                 "-untrusted", f"{PKI}/inter.pem", f"{PKI}/client.pem"]],
             "certprobe --help": [[self.certprobe, "--help"]],
+            "true (process start floor)": [["/bin/true"]],
         }
 
     SLOW = ("testssl.sh --protocols", "sslyze (versions only)")
@@ -301,14 +342,21 @@ class Bench:
                 continue
             _, _, _, codes = run_once(argvs, self.env)
             log(f"  warm-up {name}: exit {codes}")
-        for i in range(max(runs, slow_runs)):
+        rounds = max([runs] + [slow_runs for n in cmds if n in self.SLOW])
+        for i in range(rounds):
             for name, argvs in cmds.items():
                 if i >= (slow_runs if name in self.SLOW else runs):
                     continue
-                wall, cpu, rss, codes = run_once(argvs, self.env)
+                wall, cpu, _, codes = run_once(argvs, self.env)
                 self.samples.append({"cmd": name, "rtt_ms": rtt, "wall_s": wall, "cpu_s": cpu,
-                                     "rss_kib": rss, "exit": codes})
+                                     "exit": codes})
             log(f"  rtt {rtt} ms: round {i + 1} done")
+        # Peak RSS: one more run of each through GNU time (the slow tools only at the first RTT).
+        for name, argvs in cmds.items():
+            if name in self.SLOW and rtt != self.a.rtts[0]:
+                continue
+            self.rss.append({"cmd": name, "rtt_ms": rtt,
+                             "rss_kib": peak_rss_kib(argvs, self.env, self.gnu_time, self.tmp)})
 
     def snapshot(self, relay, profile, rtt):
         """One certprobe check with its JSON kept: per-step times show where the round trips go."""
@@ -404,9 +452,9 @@ class Bench:
         meta["command"] = a.command_line
         meta["rtts_ms"] = a.rtts
         meta["runs"] = {"default": a.runs, "slow": a.slow_runs, "local": a.local_runs}
-        json.dump({"meta": meta, "samples": self.samples}, open(os.path.join(self.out, "samples.json"), "w"),
-                  indent=1)
-        summary = summarize(self.samples, a.rtts)
+        json.dump({"meta": meta, "samples": self.samples, "rss": self.rss},
+                  open(os.path.join(self.out, "samples.json"), "w"), indent=1)
+        summary = summarize(self.samples, self.rss, a.rtts)
         summary["meta"] = meta
         summary["snapshots"] = snapshots
         summary["versions_crosscheck"] = cross
@@ -469,25 +517,27 @@ def machine_meta():
     }
 
 
-def summarize(samples, rtts):
+def summarize(samples, rss_samples, rtts):
     by = {}
     for s in samples:
         by.setdefault(s["cmd"], {}).setdefault(s["rtt_ms"], []).append(s)
+    peak = {}
+    for s in rss_samples:
+        k = (s["cmd"], s["rtt_ms"])
+        peak[k] = max(peak.get(k, 0), s["rss_kib"])
     out = {"commands": {}}
     for cmd, per in by.items():
         e = {}
         for rtt, ss in sorted(per.items()):
             walls = sorted(x["wall_s"] * 1000 for x in ss)
             cpus = sorted(x["cpu_s"] * 1000 for x in ss)
-            rss = sorted(x["rss_kib"] / 1024 for x in ss)
             e[str(rtt)] = {
                 "n": len(ss),
                 "wall_ms_median": statistics.median(walls),
                 "wall_ms_min": walls[0],
                 "wall_ms_max": walls[-1],
                 "cpu_ms_median": statistics.median(cpus),
-                "rss_mib_max": rss[-1],
-                "rss_mib_median": statistics.median(rss),
+                "rss_mib_max": peak[(cmd, rtt)] / 1024 if (cmd, rtt) in peak else None,
                 "exit": sorted({tuple(x["exit"]) for x in ss}),
             }
         fit = None
@@ -507,13 +557,21 @@ def summarize(samples, rtts):
 
 
 def main():
+    # SIGTERM/SIGHUP end the run through the `finally` blocks, which stop every server by PID.
+    import signal
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rtts", default="0,25,50,100", help="round-trip times in ms (default 0,25,50,100)")
     ap.add_argument("--runs", type=int, default=9, help="runs per command and RTT (default 9)")
     ap.add_argument("--slow-runs", type=int, default=3, help="runs of testssl.sh and sslyze (default 3)")
     ap.add_argument("--local-runs", type=int, default=30, help="runs of the offline commands (default 30)")
     ap.add_argument("--certprobe", default=os.path.join(ROOT, "target", "release", "certprobe"))
-    ap.add_argument("--relay", default=os.path.join(ROOT, "target", "release", "examples", "delay_relay"))
+    ap.add_argument("--relay", default=os.path.join(ROOT, "target", "bench", "delay_relay"))
     ap.add_argument("--sslyze", default=None, help="sslyze executable (default: on PATH)")
     ap.add_argument("--no-slow", action="store_true", help="leave out testssl.sh and sslyze")
     ap.add_argument("--no-crosscheck", action="store_true", help="skip the certprobe/testssl version cross-check")
