@@ -56,6 +56,16 @@ def cell(cmds, name, rtt, key):
     return None if e is None else e[key]
 
 
+def network_rows(cmds):
+    """The known commands in order, with any `certprobe check (…)` variants after the check."""
+    rows = []
+    for name, colour in NETWORK:
+        rows.append((name, colour))
+        if name == CHECK:
+            rows += [(n, "#7f7f7f") for n in sorted(cmds) if n.startswith(CHECK + " (")]
+    return rows
+
+
 def network_table(s):
     cmds = s["commands"]
     rtts = s["meta"]["rtts_ms"]
@@ -66,7 +76,7 @@ def network_table(s):
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     base_wall = cell(cmds, CHECK, mid, "wall_ms_median")
     base_cpu = cell(cmds, CHECK, mid, "cpu_ms_median")
-    for name, _ in NETWORK:
+    for name, _ in network_rows(cmds):
         if name not in cmds:
             continue
         c = cmds[name]
@@ -194,7 +204,7 @@ def svg(s, path):
     W, H = 860, 520
     L, R, T, B = 80, 250, 40, 60
     pw, ph = W - L - R, H - T - B
-    vals = [e["wall_ms_median"] for n, _ in NETWORK if n in cmds for e in cmds[n]["by_rtt"].values()]
+    vals = [e["wall_ms_median"] for n, _ in network_rows(cmds) if n in cmds for e in cmds[n]["by_rtt"].values()]
     if not vals:
         return
     lo = 10 ** math.floor(math.log10(max(min(vals), 0.1)))
@@ -229,7 +239,7 @@ def svg(s, path):
              f'relay on 127.0.0.1)</text>')
     o.append(f'<rect x="{L}" y="{T}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>')
     ly = T + 10
-    for name, colour in NETWORK:
+    for name, colour in network_rows(cmds):
         if name not in cmds:
             continue
         pts = [(X(r), Y(cmds[name]["by_rtt"][str(r)]["wall_ms_median"])) for r in rtts

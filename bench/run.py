@@ -311,6 +311,9 @@ class Bench:
                                   "-cert_chain", f"{PKI}/inter.pem", "-key", f"{PKI}/client.key",
                                   "-CAfile", f"{PKI}/server-root.pem", "-verify_return_error", "-brief"]],
         }
+        for label, binary in self.a.also:
+            alt = [os.path.abspath(binary)] + cp[1:]
+            c[f"certprobe check ({label})"] = [alt + ["check"] + self.identity()]
         if not self.a.no_slow:
             c["testssl.sh --protocols"] = [[self.testssl, "--protocols", "--quiet", "--color", "0",
                                             "--warnings", "off", "--nodns", "none", "--ip", "127.0.0.1",
@@ -572,6 +575,8 @@ def main():
     ap.add_argument("--local-runs", type=int, default=30, help="runs of the offline commands (default 30)")
     ap.add_argument("--certprobe", default=os.path.join(ROOT, "target", "release", "certprobe"))
     ap.add_argument("--relay", default=os.path.join(ROOT, "target", "bench", "delay_relay"))
+    ap.add_argument("--also", action="append", default=[], metavar="LABEL=PATH",
+                    help="also time `check` with another certprobe binary (e.g. an older build)")
     ap.add_argument("--sslyze", default=None, help="sslyze executable (default: on PATH)")
     ap.add_argument("--no-slow", action="store_true", help="leave out testssl.sh and sslyze")
     ap.add_argument("--no-crosscheck", action="store_true", help="skip the certprobe/testssl version cross-check")
@@ -579,6 +584,7 @@ def main():
     ap.add_argument("--no-report", action="store_true", help="do not rewrite docs/performance.md")
     a = ap.parse_args()
     a.rtts = [int(x) for x in a.rtts.split(",")]
+    a.also = [tuple(x.split("=", 1)) for x in a.also if "=" in x]
     a.command_line = os.environ.get("BENCH_COMMAND", "scripts/bench.sh " + " ".join(sys.argv[1:])).strip()
     out = Bench(a).run()
     if not a.no_report:
