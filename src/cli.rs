@@ -176,6 +176,34 @@ pub struct CheckArgs {
     /// Run only these groups of probes; repeatable.
     #[arg(long, value_enum, value_name = "GROUP", action = clap::ArgAction::Append)]
     pub only: Vec<PhaseArg>,
+
+    #[command(flatten)]
+    pub login: LoginArgs,
+}
+
+/// A real log-in through the profile's form, submitted once (never retried).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LoginArgs {
+    /// Submit the profile's log-in form once, over the client-certificate connection.
+    #[arg(long = "login", requires = "login_user")]
+    pub enabled: bool,
+
+    /// User ID for --login.
+    #[arg(long, value_name = "ID", env = "CERTPROBE_LOGIN_USER")]
+    pub login_user: Option<String>,
+
+    /// Read the log-in password from this environment variable.
+    #[arg(long, value_name = "VAR", requires = "enabled")]
+    pub login_password_env: Option<String>,
+
+    /// Read the log-in password from the first line of this file.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "enabled",
+        conflicts_with = "login_password_env"
+    )]
+    pub login_password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

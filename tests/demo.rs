@@ -214,3 +214,77 @@ fn table_output_introduces_the_demo_in_japanese() {
     assert!(text.contains("certprobe デモ"), "{text}");
     assert!(text.contains("診断:"), "{text}");
 }
+
+/// A Python with PyPI `prometheus-client`: `$CERTPROBE_PROMETHEUS_PYTHON`, else the venv
+/// `/tmp/certprobe-prom` (python3 -m venv /tmp/certprobe-prom &&
+/// /tmp/certprobe-prom/bin/pip install prometheus-client).
+fn prometheus_python() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("CERTPROBE_PROMETHEUS_PYTHON") {
+        return p.into();
+    }
+    let venv = std::path::Path::new("/tmp/certprobe-prom/bin/python");
+    assert!(
+        venv.is_file(),
+        "this test needs PyPI `prometheus-client`: python3 -m venv /tmp/certprobe-prom && \
+         /tmp/certprobe-prom/bin/pip install prometheus-client (or set CERTPROBE_PROMETHEUS_PYTHON)"
+    );
+    venv.to_path_buf()
+}
+
+/// The monitoring output of a real check parses with Prometheus' own text parser, and says
+/// what the check found (one series per finding, the failing one marked).
+#[test]
+fn prometheus_output_parses_with_the_prometheus_client_parser() {
+    let python = prometheus_python();
+    for (scenario, failing) in [
+        ("healthy", None),
+        ("account-locked", Some("net.login.page")),
+    ] {
+        let out = certprobe()
+            .args(["demo", "--scenario", scenario, "--format", "prometheus"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let script = r#"
+import sys, json
+from prometheus_client.parser import text_string_to_metric_families
+fams = list(text_string_to_metric_families(sys.stdin.read()))
+print(json.dumps([[s.name, s.labels, s.value] for f in fams for s in f.samples]))
+"#;
+        let parsed = std::process::Command::new(&python)
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(text.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        assert!(
+            parsed.status.success(),
+            "{scenario}: the parser refused the output: {}\n{text}",
+            String::from_utf8_lossy(&parsed.stderr)
+        );
+        let samples: Vec<(String, serde_json::Map<String, Value>, f64)> =
+            serde_json::from_slice(&parsed.stdout).unwrap();
+        assert!(samples.len() > 10, "{scenario}: {samples:?}");
+        let fails_for = |id: &str| {
+            samples.iter().any(|(_, labels, v)| {
+                *v == 1.0
+                    && labels.values().any(|l| l == id)
+                    && labels.values().any(|l| l == "fail")
+            })
+        };
+        if let Some(id) = failing {
+            assert!(
+                fails_for(id),
+                "{scenario}: no failing series for {id}:\n{text}"
+            );
+        } else {
+            assert!(!fails_for("net.login.page"), "{text}");
+        }
+    }
+}

@@ -191,7 +191,7 @@ pub struct ChainInput<'a> {
 
 fn unix(at: OffsetDateTime) -> UnixTime {
     UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-        at.unix_timestamp().max(0) as u64,
+        at.unix_timestamp().max(0) as u64
     ))
 }
 
@@ -409,9 +409,15 @@ fn date_problem(
     not_yet: impl Fn(String, String) -> Problem,
 ) -> Option<Problem> {
     if at > info.not_after {
-        Some(expired(info.subject_name.clone(), show_date(info.not_after)))
+        Some(expired(
+            info.subject_name.clone(),
+            show_date(info.not_after),
+        ))
     } else if at < info.not_before {
-        Some(not_yet(info.subject_name.clone(), show_date(info.not_before)))
+        Some(not_yet(
+            info.subject_name.clone(),
+            show_date(info.not_before),
+        ))
     } else {
         None
     }
@@ -430,10 +436,8 @@ fn diagnose(leaf: &CertInfo, input: &ChainInput<'_>, err: &webpki::Error) -> Wal
     ) {
         problems.push(p);
     }
-    if matches!(
-        err,
-        webpki::Error::RequiredEkuNotFoundContext(_)
-    ) || (input.purpose == Purpose::Client && !leaf.client_auth)
+    if matches!(err, webpki::Error::RequiredEkuNotFoundContext(_))
+        || (input.purpose == Purpose::Client && !leaf.client_auth)
         || (input.purpose == Purpose::Server && !leaf.server_auth)
     {
         problems.push(Problem::WrongUsage {
@@ -442,6 +446,15 @@ fn diagnose(leaf: &CertInfo, input: &ChainInput<'_>, err: &webpki::Error) -> Wal
                 Purpose::Client => "client authentication (clientAuth)".into(),
                 Purpose::Server => "server authentication (serverAuth)".into(),
             },
+        });
+    }
+
+    if matches!(err, webpki::Error::CaUsedAsEndEntity) {
+        problems.push(Problem::Other {
+            reason: format!(
+                "`{}` is a CA certificate, not a client or server certificate",
+                leaf.subject_name
+            ),
         });
     }
 
@@ -562,4 +575,225 @@ fn weak(info: &CertInfo) -> Problem {
 
 fn name_of_issuer(info: &CertInfo) -> String {
     info.issuer_name.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::source::read_certs;
+    use crate::trust::{AnchorOrigin, TrustStore};
+    use std::path::PathBuf;
+
+    fn pki(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/pki")
+            .join(name)
+    }
+
+    fn cert(name: &str) -> CertificateDer<'static> {
+        read_certs(&pki(name)).unwrap().remove(0)
+    }
+
+    fn candidates(names: &[&str]) -> Vec<Candidate> {
+        names
+            .iter()
+            .map(|n| {
+                let der = cert(n);
+                Candidate {
+                    info: CertInfo::parse(&der).unwrap(),
+                    der,
+                    origin: Origin::CaFile(n.to_string()),
+                }
+            })
+            .collect()
+    }
+
+    fn store(names: &[&str]) -> TrustStore {
+        let paths: Vec<PathBuf> = names.iter().map(|n| pki(n)).collect();
+        TrustStore::load(false, &paths).unwrap()
+    }
+
+    fn run(leaf: &str, inters: &[&str], anchors: &[&str], at: Option<&str>) -> ChainReport {
+        let leaf = cert(leaf);
+        let cands = candidates(inters);
+        let store = store(anchors);
+        let at = at
+            .map(|s| crate::cli::parse_time(s).unwrap())
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        validate(&ChainInput {
+            leaf: &leaf,
+            intermediates: &cands,
+            store: &store,
+            at,
+            purpose: Purpose::Client,
+        })
+    }
+
+    #[test]
+    fn a_sound_chain_gives_the_whole_path_and_what_to_send() {
+        let r = run("client.pem", &["inter.pem"], &["root.pem"], None);
+        assert!(r.valid, "{r:?}");
+        let roles: Vec<&str> = r.path.iter().map(|l| l.role).collect();
+        assert_eq!(roles, ["leaf", "intermediate", "root"]);
+        assert_eq!(r.send.len(), 2);
+        assert_eq!(
+            r.path[2].origin,
+            AnchorOrigin::File(pki("root.pem")).describe()
+        );
+    }
+
+    #[test]
+    fn each_broken_link_is_named() {
+        let first = |r: ChainReport| r.problems.into_iter().next().unwrap();
+        assert!(matches!(
+            first(run("client.pem", &[], &["root.pem"], None)),
+            Problem::IntermediateMissing { ref name, .. } if name == "SECOM Passport for Member PUB CA1"
+        ));
+        assert_eq!(
+            first(run(
+                "client.pem",
+                &["inter-expired.pem"],
+                &["root.pem"],
+                None
+            )),
+            Problem::IntermediateExpired {
+                name: "SECOM Passport for Member PUB CA1".into(),
+                date: "2024-01-01".into()
+            }
+        );
+        assert_eq!(
+            first(run(
+                "client.pem",
+                &["inter.pem"],
+                &["root-expired.pem"],
+                None
+            )),
+            Problem::RootExpired {
+                name: "Security Communication RootCA1".into(),
+                date: "2023-09-30".into()
+            }
+        );
+        assert_eq!(
+            first(run(
+                "client.pem",
+                &["inter.pem"],
+                &["server-root.pem"],
+                None
+            )),
+            Problem::RootNotTrusted {
+                name: "Security Communication RootCA1".into()
+            }
+        );
+        assert!(matches!(
+            first(run(
+                "client.pem",
+                &["inter.pem"],
+                &["real/Security_Communication_Root_CA.pem"],
+                None
+            )),
+            Problem::BadSignature { .. }
+        ));
+        assert!(matches!(
+            first(run(
+                "client-expired.pem",
+                &["inter.pem"],
+                &["root.pem"],
+                None
+            )),
+            Problem::LeafExpired { .. }
+        ));
+        assert!(matches!(
+            first(run(
+                "client-servereku.pem",
+                &["inter.pem"],
+                &["root.pem"],
+                None
+            )),
+            Problem::WrongUsage { .. }
+        ));
+        assert!(matches!(
+            first(run("client-sha1.pem", &["inter.pem"], &["root.pem"], None)),
+            Problem::WeakSignature { .. }
+        ));
+        assert!(matches!(
+            first(run(
+                "client-nodigsig.pem",
+                &["inter.pem"],
+                &["root.pem"],
+                None
+            )),
+            Problem::NoDigitalSignature { .. }
+        ));
+    }
+
+    #[test]
+    fn an_expired_anchor_is_skipped_when_a_valid_one_exists() {
+        let r = run(
+            "client.pem",
+            &["inter.pem"],
+            &["root-expired.pem", "root.pem"],
+            None,
+        );
+        assert!(r.valid, "{r:?}");
+        // And at a time when the old root was still valid, the leaf was not yet.
+        let r = run(
+            "client.pem",
+            &["inter.pem"],
+            &["root.pem"],
+            Some("2024-06-01"),
+        );
+        assert!(matches!(r.problems[0], Problem::LeafNotYetValid { .. }));
+    }
+
+    #[test]
+    fn every_problem_has_a_fix_and_a_guide_section() {
+        let s = String::new;
+        let all = [
+            Problem::LeafExpired {
+                name: s(),
+                date: s(),
+            },
+            Problem::LeafNotYetValid {
+                name: s(),
+                date: s(),
+            },
+            Problem::WrongUsage {
+                name: s(),
+                purpose: s(),
+            },
+            Problem::NoDigitalSignature { name: s() },
+            Problem::IntermediateMissing { name: s(), of: s() },
+            Problem::IntermediateExpired {
+                name: s(),
+                date: s(),
+            },
+            Problem::IntermediateNotYetValid {
+                name: s(),
+                date: s(),
+            },
+            Problem::RootNotTrusted { name: s() },
+            Problem::RootExpired {
+                name: s(),
+                date: s(),
+            },
+            Problem::WeakSignature {
+                name: s(),
+                algorithm: s(),
+            },
+            Problem::BadSignature {
+                name: s(),
+                issuer: s(),
+            },
+            Problem::Other { reason: s() },
+        ];
+        let cat = crate::guide::catalogue();
+        for p in all {
+            let (key, section) = p.fix_key();
+            let fix = cat.fix_text(key).unwrap_or_else(|| panic!("no fix {key}"));
+            assert!(!fix.en.is_empty() && !fix.ja.is_empty(), "{key}");
+            assert!(cat.find(section).is_some(), "no section {section}");
+            let (en, ja) = p.describe();
+            assert!(!en.is_empty() && !ja.is_empty());
+        }
+    }
 }

@@ -42,8 +42,12 @@ pub fn leaf_findings(
     let mut out = Vec::new();
 
     // Subject.
-    let f = finding("cert.subject", Text::new("Certificate subject", "証明書の発行先"), target)
-        .data(json!({ "subject": info.subject, "pattern": spec.subject_pattern }));
+    let f = finding(
+        "cert.subject",
+        Text::new("Certificate subject", "証明書の発行先"),
+        target,
+    )
+    .data(json!({ "subject": info.subject, "pattern": spec.subject_pattern }));
     out.push(match &spec.subject_pattern {
         Some(p) if !glob_match(p, name) => f
             .fail(text!(
@@ -52,7 +56,10 @@ pub fn leaf_findings(
             ))
             .section("2-1 (6)")
             .fix(fix("cert.wrong_subject", &[("pattern", p), ("name", name)])),
-        Some(p) => f.pass(text!(("`{name}` matches `{p}`"), ("「{name}」は「{p}」に一致します"))),
+        Some(p) => f.pass(text!(
+            ("`{name}` matches `{p}`"),
+            ("「{name}」は「{p}」に一致します")
+        )),
         None => f.info(text!(("issued to `{name}`"), ("発行先「{name}」"))),
     });
 
@@ -65,24 +72,38 @@ pub fn leaf_findings(
     } else {
         spec.issuers.join(", ")
     };
-    let f = finding("cert.issuer", Text::new("Certificate issuer", "証明書の発行者"), target)
-        .data(json!({ "issuer": info.issuer, "expected": wanted }));
-    out.push(if spec.issuers.is_empty() && spec.issuer_patterns.is_empty() {
-        f.info(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
-    } else if expected {
-        f.pass(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
-    } else {
-        f.fail(text!(
+    let f = finding(
+        "cert.issuer",
+        Text::new("Certificate issuer", "証明書の発行者"),
+        target,
+    )
+    .data(json!({ "issuer": info.issuer, "expected": wanted }));
+    out.push(
+        if spec.issuers.is_empty() && spec.issuer_patterns.is_empty() {
+            f.info(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
+        } else if expected {
+            f.pass(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
+        } else {
+            f.fail(text!(
             ("issued by `{issuer}`, but this service accepts certificates from `{wanted}` only"),
             ("発行者が「{issuer}」です。このサービスは「{wanted}」発行の証明書のみ受け付けます")
         ))
-        .section("2-1 (6)")
-        .fix(fix("cert.wrong_issuer", &[("issuer", issuer), ("expected", &wanted)]))
-    });
+            .section("2-1 (6)")
+            .fix(fix(
+                "cert.wrong_issuer",
+                &[("issuer", issuer), ("expected", &wanted)],
+            ))
+        },
+    );
 
     // Validity.
     let days = info.days_left(at);
-    let f = finding("cert.validity", Text::new("Validity period", "有効期間"), target).data(json!({
+    let f = finding(
+        "cert.validity",
+        Text::new("Validity period", "有効期間"),
+        target,
+    )
+    .data(json!({
         "not_before": show_date(info.not_before),
         "not_after": show_date(info.not_after),
         "days_left": days,
@@ -118,8 +139,12 @@ pub fn leaf_findings(
     });
 
     // Extended key usage.
-    let f = finding("cert.eku", Text::new("Extended key usage", "拡張キー使用法"), target)
-        .data(json!({ "eku": info.eku }));
+    let f = finding(
+        "cert.eku",
+        Text::new("Extended key usage", "拡張キー使用法"),
+        target,
+    )
+    .data(json!({ "eku": info.eku }));
     out.push(match &info.eku {
         None if spec.require_client_auth_eku => f
             .fail(Text::new(
@@ -148,8 +173,12 @@ pub fn leaf_findings(
     });
 
     // Key usage.
-    let f = finding("cert.key_usage", Text::new("Key usage", "キー使用法"), target)
-        .data(json!({ "key_usage": info.key_usage }));
+    let f = finding(
+        "cert.key_usage",
+        Text::new("Key usage", "キー使用法"),
+        target,
+    )
+    .data(json!({ "key_usage": info.key_usage }));
     out.push(match &info.key_usage {
         None => f.pass(Text::new(
             "no key usage extension (any use)",
@@ -172,8 +201,12 @@ pub fn leaf_findings(
 
     // Key algorithm and size.
     let kind = format!("{} {} bits", info.key_type, info.key_bits);
-    let f = finding("cert.key", Text::new("Key algorithm and size", "鍵の種類と長さ"), target)
-        .data(json!({ "type": info.key_type, "bits": info.key_bits }));
+    let f = finding(
+        "cert.key",
+        Text::new("Key algorithm and size", "鍵の種類と長さ"),
+        target,
+    )
+    .data(json!({ "type": info.key_type, "bits": info.key_bits }));
     let weak_rsa = info.key_type == "RSA" && info.key_bits < 2048;
     out.push(if weak_rsa || info.key_type == "DSA" {
         f.fail(text!(
@@ -188,8 +221,12 @@ pub fn leaf_findings(
 
     // Signature algorithm.
     let alg = &info.signature_algorithm;
-    let f = finding("cert.signature", Text::new("Signature algorithm", "署名アルゴリズム"), target)
-        .data(json!({ "algorithm": alg }));
+    let f = finding(
+        "cert.signature",
+        Text::new("Signature algorithm", "署名アルゴリズム"),
+        target,
+    )
+    .data(json!({ "algorithm": alg }));
     out.push(if info.weak_signature {
         f.warn(text!(
             ("signed with {alg}, which current TLS software refuses"),
@@ -235,11 +272,7 @@ pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, S
 
 /// `cert.key_match`.
 pub fn key_finding(leaf: &CertificateDer<'_>, key: Option<&LoadedKey>, target: &str) -> Finding {
-    let f = finding(
-        "cert.key_match",
-        Text::new("Private key", "秘密鍵"),
-        target,
-    );
+    let f = finding("cert.key_match", Text::new("Private key", "秘密鍵"), target);
     let Some(key) = key else {
         return f
             .fail(Text::new(
@@ -290,7 +323,10 @@ pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> F
         return f.pass(text!(("{path}"), ("{path}")));
     }
     let Some(first) = report.problems.first() else {
-        return f.fail(Text::new("path validation failed", "証明書パスの検証に失敗しました"));
+        return f.fail(Text::new(
+            "path validation failed",
+            "証明書パスの検証に失敗しました",
+        ));
     };
     let (en, ja) = first.describe();
     let more: Vec<(String, String)> = report.problems[1..].iter().map(Problem::describe).collect();
@@ -333,6 +369,29 @@ pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
     let successors = profile.client_cert.successor_roots.join(", ");
     fix(
         key,
-        &[("name", p.name()), ("date", date), ("url", &url), ("successors", &successors)],
+        &[
+            ("name", p.name()),
+            ("date", date),
+            ("url", &url),
+            ("successors", &successors),
+        ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("S47*", "S47000001"));
+        assert!(glob_match("s47*", "S47000001"));
+        assert!(!glob_match("S47*", "T47000001"));
+        assert!(glob_match(
+            "SECOM Passport for Member PUB CA*",
+            "SECOM Passport for Member PUB CA8"
+        ));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a.c", "abc"), "a dot is literal");
+    }
 }

@@ -1,9 +1,9 @@
 //! What a certificate says, read once into plain fields: names, validity, usages, key, signature.
 
-use rustls::pki_types::CertificateDer;
-use serde::Serialize;
 use ::time::format_description::well_known::Rfc3339;
 use ::time::OffsetDateTime;
+use rustls::pki_types::CertificateDer;
+use serde::Serialize;
 use x509_parser::prelude::{
     AttributeTypeAndValue, ExtendedKeyUsage, FromDer, GeneralName, KeyUsage, SubjectPublicKeyInfo,
     X509Certificate, X509Name,
@@ -102,7 +102,8 @@ impl CertInfo {
 
 /// A date as people read it: `2023-09-30 04:20:49 UTC`.
 pub fn show_time(t: OffsetDateTime) -> String {
-    let f = ::time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let f =
+        ::time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     t.to_offset(::time::UtcOffset::UTC)
         .format(&f)
         .unwrap_or_else(|_| t.format(&Rfc3339).unwrap_or_default())

@@ -59,8 +59,12 @@ pub fn load_identity(args: &IdentityArgs) -> Result<Option<Identity>, AppError> 
 pub fn candidates(identity: &Identity, args: &IdentityArgs) -> Result<Vec<Candidate>, AppError> {
     let mut out = Vec::new();
     let mut push = |der: CertificateDer<'static>, origin: Origin| -> Result<(), AppError> {
-        let info = CertInfo::parse(&der)
-            .map_err(|e| AppError::input(format!("{}: unreadable certificate: {e}", origin.describe())))?;
+        let info = CertInfo::parse(&der).map_err(|e| {
+            AppError::input(format!(
+                "{}: unreadable certificate: {e}",
+                origin.describe()
+            ))
+        })?;
         out.push(Candidate { der, info, origin });
         Ok(())
     };
@@ -126,7 +130,10 @@ pub fn analyse(
     let leaf = CertInfo::parse(&identity.leaf)
         .map_err(|e| AppError::input(format!("{target}: unreadable certificate: {e}")))?;
     let key_text = match &identity.key {
-        Some(k) => text!((" with its private key ({})", k.format), ("、秘密鍵 ({}) あり", k.format)),
+        Some(k) => text!(
+            (" with its private key ({})", k.format),
+            ("、秘密鍵 ({}) あり", k.format)
+        ),
         None => Text::new(", no private key", "、秘密鍵なし"),
     };
     findings.push(
@@ -137,13 +144,32 @@ pub fn analyse(
             &target,
         )
         .pass(text!(
-            ("`{}` read from {} ({}){}, {} other certificate(s)", leaf.subject_name, target, identity.format, key_text.en, identity.extra.len()),
-            ("「{}」を {} ({}) から読み込みました{}、ほかの証明書 {} 件", leaf.subject_name, target, identity.format, key_text.ja, identity.extra.len())
+            (
+                "`{}` read from {} ({}){}, {} other certificate(s)",
+                leaf.subject_name,
+                target,
+                identity.format,
+                key_text.en,
+                identity.extra.len()
+            ),
+            (
+                "「{}」を {} ({}) から読み込みました{}、ほかの証明書 {} 件",
+                leaf.subject_name,
+                target,
+                identity.format,
+                key_text.ja,
+                identity.extra.len()
+            )
         ))
         .elapsed(started.elapsed())
         .data(serde_json::to_value(&leaf).unwrap_or_default()),
     );
-    findings.extend(checks::leaf_findings(&leaf, &profile.client_cert, &target, at));
+    findings.extend(checks::leaf_findings(
+        &leaf,
+        &profile.client_cert,
+        &target,
+        at,
+    ));
     findings.push(checks::key_finding(
         &identity.leaf,
         identity.key.as_ref(),
@@ -160,7 +186,9 @@ pub fn analyse(
     });
     findings.push(crate::trust::store_finding(&store));
     findings.extend(crate::trust::root_findings(&store, profile, at));
-    findings.push(intermediate_finding(&leaf, &cands, &store, &target, profile));
+    findings.push(intermediate_finding(
+        &leaf, &cands, &store, &target, profile,
+    ));
     findings.push(checks::chain_finding(&report, &target, profile));
     findings.push(sent_chain_finding(&report, &leaf, &store, &target));
 
@@ -190,11 +218,17 @@ fn intermediate_finding(
     );
     if let Some(c) = cands.iter().find(|c| c.info.subject_der == leaf.issuer_der) {
         let o = c.origin.describe();
-        return f.pass(text!(("`{name}` found in {o}"), ("「{name}」は {o} にあります")));
+        return f.pass(text!(
+            ("`{name}` found in {o}"),
+            ("「{name}」は {o} にあります")
+        ));
     }
     if let Some(a) = store.by_subject(&leaf.issuer_der).next() {
         let o = a.origin.describe();
-        return f.pass(text!(("`{name}` found in {o}"), ("「{name}」は {o} にあります")));
+        return f.pass(text!(
+            ("`{name}` found in {o}"),
+            ("「{name}」は {o} にあります")
+        ));
     }
     let url = profile
         .cas

@@ -6,7 +6,9 @@
 //! store (it only has to sign).
 
 use crate::error::AppError;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
 use rustls::sign::SigningKey;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -315,7 +317,10 @@ fn key_from_pem_block(
 ) -> Result<Option<LoadedKey>, AppError> {
     let der = b.der.clone();
     let (der, format) = match b.label.as_str() {
-        "PRIVATE KEY" => (PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)), "PKCS#8"),
+        "PRIVATE KEY" => (
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+            "PKCS#8",
+        ),
         "RSA PRIVATE KEY" => (
             PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
             "PKCS#1 (RSA)",
@@ -325,9 +330,10 @@ fn key_from_pem_block(
             "SEC1 (EC)",
         ),
         "ENCRYPTED PRIVATE KEY" => {
-            let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
-                AppError::input(format!("{shown}: the encrypted private key is damaged"))
-            })?;
+            let info =
+                pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
+                    AppError::input(format!("{shown}: the encrypted private key is damaged"))
+                })?;
             let pw = passwords.needed(shown)?;
             let doc = info.decrypt(pw.as_bytes()).map_err(|_| {
                 AppError::input(format!(
@@ -415,4 +421,81 @@ pub fn is_ca(der: &CertificateDer<'_>) -> bool {
         .ok()
         .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca))
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pki(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/pki")
+            .join(name)
+    }
+
+    fn with_password() -> Passwords {
+        Passwords {
+            env: None,
+            file: Some(pki("password.txt")),
+        }
+    }
+
+    #[test]
+    fn pem_blocks_are_split_and_decoded() {
+        let bytes = std::fs::read(pki("client-chain.pem")).unwrap();
+        let blocks = pem_blocks(&bytes).unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert!(blocks.iter().all(|b| b.label == "CERTIFICATE"));
+        let cut = &bytes[..bytes.len() / 3];
+        assert!(pem_blocks(cut).is_err());
+    }
+
+    #[test]
+    fn every_pkcs12_encryption_opens() {
+        for f in ["client.p12", "client-legacy.p12", "client-3des.p12"] {
+            let c = read_container(&pki(f), &with_password()).unwrap();
+            assert_eq!(c.format, "PKCS#12");
+            assert_eq!(c.certs.len(), 2, "{f}");
+            assert!(c.key.is_some(), "{f}");
+        }
+    }
+
+    #[test]
+    fn leaf_comes_first_even_when_a_bundle_lists_the_ca_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reversed.pem");
+        let inter = std::fs::read_to_string(pki("inter.pem")).unwrap();
+        let leaf = std::fs::read_to_string(pki("client.pem")).unwrap();
+        std::fs::write(&path, format!("{inter}{leaf}")).unwrap();
+        let id = IdentitySource::File {
+            cert: path,
+            key: None,
+        }
+        .load(&Passwords::default())
+        .unwrap();
+        assert!(!is_ca(&id.leaf));
+        assert_eq!(id.extra.len(), 1);
+    }
+
+    #[test]
+    fn password_file_uses_the_first_line_only() {
+        assert_eq!(
+            with_password().given().unwrap().as_deref(),
+            Some("certprobe-test")
+        );
+    }
+
+    #[test]
+    fn der_and_key_forms() {
+        let c = read_container(&pki("client.der"), &Passwords::default()).unwrap();
+        assert_eq!((c.format, c.certs.len()), ("DER", 1));
+        for (f, form) in [
+            ("client.key", "PKCS#8"),
+            ("client-sec1.key", "SEC1 (EC)"),
+            ("client-rsa-pkcs1.key", "PKCS#1 (RSA)"),
+            ("client-enc.key", "encrypted PKCS#8"),
+        ] {
+            assert_eq!(read_key(&pki(f), &with_password()).unwrap().format, form);
+        }
+    }
 }

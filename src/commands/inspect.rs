@@ -102,7 +102,12 @@ fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
     for file in entries {
         out.push_str(&format!("{} ({})\n", file.path, file.format));
         if let Some(k) = &file.key {
-            out.push_str(&format!("  {}: {} ({})\n", t("private key", "秘密鍵"), k.format, k.origin));
+            out.push_str(&format!(
+                "  {}: {} ({})\n",
+                t("private key", "秘密鍵"),
+                k.format,
+                k.origin
+            ));
         }
         for (i, c) in file.certificates.iter().enumerate() {
             let info = &c.info;
@@ -123,19 +128,36 @@ fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
             };
             let none = |o: &Option<Vec<String>>, lang: Lang| match o {
                 Some(v) => v.join(", "),
-                None => Text::new("(not present: any use)", "(なし: すべての用途)").get(lang).to_string(),
+                None => Text::new("(not present: any use)", "(なし: すべての用途)")
+                    .get(lang)
+                    .to_string(),
             };
             let rows: Vec<(String, String)> = vec![
                 (t("Subject", "発行先"), info.subject.clone()),
                 (t("Issuer", "発行者"), info.issuer.clone()),
                 (t("Serial", "シリアル番号"), info.serial.clone()),
-                (t("Not before", "有効期間の開始"), show_time(info.not_before)),
-                (t("Not after", "有効期間の終了"), format!("{} ({validity})", show_time(info.not_after))),
+                (
+                    t("Not before", "有効期間の開始"),
+                    show_time(info.not_before),
+                ),
+                (
+                    t("Not after", "有効期間の終了"),
+                    format!("{} ({validity})", show_time(info.not_after)),
+                ),
                 (t("SANs", "サブジェクト代替名"), info.sans.join(", ")),
-                (t("Extended key usage", "拡張キー使用法"), none(&info.eku, lang)),
+                (
+                    t("Extended key usage", "拡張キー使用法"),
+                    none(&info.eku, lang),
+                ),
                 (t("Key usage", "キー使用法"), none(&info.key_usage, lang)),
-                (t("Key", "鍵"), format!("{} {} bits", info.key_type, info.key_bits)),
-                (t("Signature", "署名アルゴリズム"), info.signature_algorithm.clone()),
+                (
+                    t("Key", "鍵"),
+                    format!("{} {} bits", info.key_type, info.key_bits),
+                ),
+                (
+                    t("Signature", "署名アルゴリズム"),
+                    info.signature_algorithm.clone(),
+                ),
                 (t("CA", "CA"), info.is_ca.to_string()),
                 ("SHA-256".to_string(), info.sha256.clone()),
                 (

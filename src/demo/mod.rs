@@ -14,7 +14,8 @@ use crate::cli::{CheckArgs, IdentityArgs, NetArgs};
 use crate::error::AppError;
 use crate::finding::{Lang, Status};
 use crate::profile::{
-    CaRole, CaSpec, CertificateHosts, ClientCertSpec, Endpoint, Profile, ProfileText, ProxySpec,
+    CaRole, CaSpec, CertificateHosts, ClientCertSpec, Endpoint, LoginForm, Profile, ProfileText,
+    ProxySpec,
 };
 use pki::{ClientKind, Pki};
 use server::{Page, Request, Router};
@@ -25,6 +26,9 @@ use std::sync::Arc;
 /// The per-user parts of the demo's URLs (from a pretend registration e-mail).
 pub const DEMO_TOKEN: &str = "demo-token-0001";
 pub const DEMO_SIGNUP_CODE: &str = "demo-signup-0001";
+/// The demo user's ID and password (for `check --login` against the simulated log-in form).
+pub const DEMO_USER: &str = "demo-user";
+pub const DEMO_PASSWORD: &str = "demo-password-1";
 
 /// A situation the demo simulates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +154,7 @@ impl Demo {
             .map_err(|e| internal("temporary folder")(e.to_string()))?;
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(2)
             .thread_name("certprobe-demo")
             .enable_all()
             .build()
@@ -292,7 +296,13 @@ fn demo_profile(
             },
         ],
         pages: builtin.pages.clone(),
-        login: None,
+        login: Some(LoginForm {
+            url: url(login, "https", "/ebunsho/Login.do"),
+            user_field: "userId".into(),
+            password_field: "password".into(),
+            extra_fields: Default::default(),
+            success_pattern: "ログインしました".into(),
+        }),
     }
 }
 
@@ -464,6 +474,9 @@ fn login_site(scenario: Scenario) -> Router {
         if !req.target.starts_with("/ebunsho/") {
             return Page::not_found();
         }
+        if req.method == "POST" && req.target.starts_with("/ebunsho/Login.do") {
+            return login_answer(scenario, req);
+        }
         let body = match scenario {
             Scenario::AccountLocked => {
                 "<p class=\"error\">エラーコード：46</p>\n<p>パスワードの入力誤りが規定回数を超えたため、ご利用いただけません。</p>"
@@ -477,6 +490,30 @@ fn login_site(scenario: Scenario) -> Router {
         };
         Page::html_sjis(200, &page_html("あんしんエコ文書 ログイン", body))
     })
+}
+
+/// What the log-in form answers: the scenario's error code, or success for the demo user's
+/// password, or a wrong-password message (which carries no code).
+fn login_answer(scenario: Scenario, req: &Request) -> Page {
+    let (Some(user), Some(password)) = (req.form_field("userId"), req.form_field("password"))
+    else {
+        return Page::html_sjis(
+            400,
+            &page_html("ログイン", "<p>入力内容が不足しています。</p>"),
+        );
+    };
+    let body = match scenario {
+        Scenario::AccountLocked => "<p class=\"error\">エラーコード：46</p>".to_string(),
+        Scenario::SignupIncomplete => "<p class=\"error\">エラーコード：53</p>".to_string(),
+        _ if user == DEMO_USER && password == DEMO_PASSWORD => {
+            format!(
+                "<p>ログインしました。ようこそ {} さん</p>",
+                escape_html(&user)
+            )
+        }
+        _ => "<p class=\"error\">ユーザーIDまたはパスワードが正しくありません。</p>".to_string(),
+    };
+    Page::html_sjis(200, &page_html("あんしんエコ文書", &body))
 }
 
 fn repository(pki: &Pki) -> Router {

@@ -64,6 +64,24 @@ pub struct Request {
     pub target: String,
     /// Subject of the client certificate the TLS layer accepted, if any.
     pub client_subject: Option<String>,
+    /// The request body (a form), up to [`HEAD_LIMIT`] bytes.
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A field of an `application/x-www-form-urlencoded` body.
+    pub fn form_field(&self, name: &str) -> Option<String> {
+        let body = String::from_utf8_lossy(&self.body);
+        body.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k) == name).then(|| decode(v))
+        })
+    }
 }
 
 pub type Router = Arc<dyn Fn(&Request) -> Page + Send + Sync>;
@@ -93,6 +111,37 @@ pub async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<Vec<u8>> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// The body announced by `Content-Length` (capped): what came with the head, then the rest.
+async fn read_body<S: AsyncRead + Unpin>(s: &mut S, head: &[u8]) -> io::Result<Vec<u8>> {
+    let end = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .unwrap_or(head.len());
+    let text = String::from_utf8_lossy(&head[..end]);
+    let len = text
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0)
+        .min(HEAD_LIMIT);
+    let mut body = head[end..].to_vec();
+    body.truncate(len);
+    while body.len() < len {
+        let mut chunk = vec![0u8; len - body.len()];
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(body)
 }
 
 /// `GET /path HTTP/1.1` → (`GET`, `/path`).
@@ -158,10 +207,12 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
     let Some((method, target)) = request_line(&head) else {
         return write_page(&mut s, &Page::html_utf8(400, "bad request"), false).await;
     };
+    let body = read_body(&mut s, &head).await?;
     let req = Request {
         method: method.clone(),
         target,
         client_subject,
+        body,
     };
     let page = match method.as_str() {
         "GET" | "HEAD" | "POST" => router(&req),

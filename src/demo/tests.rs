@@ -393,3 +393,79 @@ fn http_dates_are_imf_fixdate() {
     let t = time::macros::datetime!(2026-11-25 07:05:09 UTC);
     assert_eq!(server::http_date(t), "Wed, 25 Nov 2026 07:05:09 GMT");
 }
+
+/// `check --login` for real (the probe code, in process) against the demo's log-in form.
+async fn login_check(scenario: Scenario, password: &str) -> crate::finding::Finding {
+    let mut demo = Demo::start(scenario).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, format!("{password}\n")).unwrap();
+    demo.args.login = crate::cli::LoginArgs {
+        enabled: true,
+        login_user: Some(DEMO_USER.into()),
+        login_password_env: None,
+        login_password_file: Some(pw),
+    };
+    let plan = crate::probe::CheckPlan {
+        profile: &demo.profile,
+        args: &demo.args,
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let report = crate::probe::run(&plan).await.unwrap();
+    let rendered = crate::report::json::render(&report, &Default::default());
+    assert!(
+        !rendered.contains(password),
+        "the password appears in the output"
+    );
+    report
+        .findings
+        .into_iter()
+        .find(|f| f.id == "net.login.form")
+        .expect("a net.login.form finding")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_check_reports_success_and_each_error_code_once() {
+    let ok = login_check(Scenario::Healthy, DEMO_PASSWORD).await;
+    assert_eq!(ok.status, Status::Pass, "{:?}", ok.detail);
+    for (scenario, section) in [
+        (Scenario::AccountLocked, "2-2 46"),
+        (Scenario::SignupIncomplete, "2-2 53"),
+    ] {
+        let f = login_check(scenario, DEMO_PASSWORD).await;
+        assert_eq!(f.status, Status::Fail, "{scenario:?}");
+        assert_eq!(
+            f.section.as_deref(),
+            Some(section),
+            "{scenario:?}: {:?}",
+            f.detail
+        );
+        assert!(f.detail.en.contains("not retried"), "{:?}", f.detail);
+    }
+    let wrong = login_check(Scenario::Healthy, "not-the-password").await;
+    assert_eq!(wrong.status, Status::Fail);
+    assert_eq!(wrong.section.as_deref(), Some("2-4"));
+}
+
+#[test]
+fn login_refuses_to_run_without_a_form_or_a_password() {
+    let demo = Demo::start(Scenario::Healthy).unwrap();
+    let mut args = demo.args.clone();
+    args.login = crate::cli::LoginArgs {
+        enabled: true,
+        login_user: Some(DEMO_USER.into()),
+        ..Default::default()
+    };
+    let err = crate::probe::login::prepare(&demo.profile, &args)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("--login-password"), "{err}");
+    let mut no_form = demo.profile.clone();
+    no_form.login = None;
+    args.login.login_password_env = Some("PATH".into());
+    assert!(crate::probe::login::prepare(&no_form, &args).is_err());
+    args.login.enabled = false;
+    assert!(crate::probe::login::prepare(&demo.profile, &args)
+        .unwrap()
+        .is_none());
+}

@@ -426,12 +426,17 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             );
             break;
         }
-        hops.push(format!("{} {}{}", resp.status, next.authority(), next.path));
+        hops.push(format!(
+            "{} {}{}",
+            resp.status,
+            next.authority(),
+            redact_query(&next.path)
+        ));
         let same =
             next.host == current.host && next.port == current.port && next.scheme == current.scheme;
         let reuse = same && conn.as_ref().map(Conn::is_ready).unwrap_or(false);
         if !reuse {
-            conn = open_hop(ctx, &next)
+            conn = open_hop(ctx, &next, true)
                 .await
                 .map_err(|e| HttpFailure::Closed(e.en));
         }
@@ -605,8 +610,28 @@ pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, St
     })
 }
 
+/// GET a URL (a CRL, a CA certificate) without presenting the client certificate; the body is
+/// read up to `cap` bytes. Any failure comes back as one sentence.
+pub async fn fetch(
+    ctx: &NetContext,
+    u: &EndpointUrl,
+    cap: usize,
+) -> Result<http::HttpResponse, Text> {
+    let mut conn = open_hop(ctx, u, false).await?;
+    conn.get_capped(&u.authority(), &u.path, ctx.deadline, cap)
+        .await
+        .map_err(|e| match e {
+            HttpFailure::Timeout => Text::new(
+                "no answer before the timeout",
+                "タイムアウトまでに応答がありません",
+            ),
+            HttpFailure::Tls(t) => Text::same(format!("TLS: {t}")),
+            HttpFailure::Closed(m) | HttpFailure::Protocol(m) => Text::same(m),
+        })
+}
+
 /// DNS, TCP and TLS to a redirect target, without findings of their own.
-async fn open_hop(ctx: &NetContext, u: &EndpointUrl) -> Result<Conn, Text> {
+async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Conn, Text> {
     let dns = ctx.dns.as_ref().map_err(|e| Text::same(format!("{e:?}")))?;
     let addrs = tokio::time::timeout_at(
         ctx.step_deadline(super::DNS_TIMEOUT).into(),
@@ -625,7 +650,7 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl) -> Result<Conn, Text> {
             .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"));
     }
     let params = TlsParams {
-        client: if ctx.may_present(&u.host) {
+        client: if present && ctx.may_present(&u.host) {
             ctx.client.clone()
         } else {
             None
@@ -762,15 +787,18 @@ async fn step_tcp(
                         .map(|e| format!("{}: {}", a.addr, e.code()))
                 })
                 .collect();
-            let note = if others.is_empty() {
-                String::new()
+            let (note, note_ja) = if others.is_empty() {
+                (String::new(), String::new())
             } else {
-                format!(" (not reachable: {})", others.join(", "))
+                (
+                    format!(" (not reachable: {})", others.join(", ")),
+                    format!(" (到達できないアドレス: {})", others.join(", ")),
+                )
             };
             let peer = c.peer;
             s.push(
                 f.elapsed(elapsed)
-                    .pass(text!(("connected to {peer}{note}"), ("{peer} に接続しました{note}")))
+                    .pass(text!(("connected to {peer}{note}"), ("{peer} に接続しました{note_ja}")))
                     .data(serde_json::json!({"peer": peer.to_string(), "attempts": attempts_json(&c.attempts)})),
             );
             Some((c.stream, peer))

@@ -83,6 +83,17 @@ impl Conn {
         path: &str,
         deadline: Instant,
     ) -> Result<HttpResponse, HttpFailure> {
+        self.get_capped(authority, path, deadline, BODY_CAP).await
+    }
+
+    /// [`Conn::get`] with a body cap of `cap` bytes.
+    pub async fn get_capped(
+        &mut self,
+        authority: &str,
+        path: &str,
+        deadline: Instant,
+        cap: usize,
+    ) -> Result<HttpResponse, HttpFailure> {
         let req = hyper::Request::get(path)
             .header(hyper::header::HOST, authority)
             .header(hyper::header::USER_AGENT, USER_AGENT)
@@ -142,11 +153,11 @@ impl Conn {
                 }
                 Ok(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
-                        let room = BODY_CAP - out.body.len();
+                        let room = cap - out.body.len();
                         if data.len() >= room {
                             out.body.extend_from_slice(&data[..room]);
                             out.truncated = data.len() > room;
-                            if out.body.len() >= BODY_CAP {
+                            if out.body.len() >= cap {
                                 out.truncated = true;
                                 break;
                             }

@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod aia;
 pub mod clock;
+pub mod crl;
 pub mod diagnose;
 pub mod dns;
 pub mod endpoint;
@@ -146,20 +148,55 @@ pub async fn probe_endpoints(
         deadline,
     )?);
     let params = url_params(args);
+    let progress = progress_bar(endpoints.len());
     let tasks = endpoints.into_iter().map(|ep| {
         let ctx = ctx.clone();
         let ep = ep.clone();
         let params = params.clone();
-        async move { endpoint::probe_endpoint(ctx, ep, params).await }
+        let progress = progress.clone();
+        async move {
+            let o = endpoint::probe_endpoint(ctx, ep, params).await;
+            progress.inc(1);
+            o
+        }
     });
+    let crl_ctx = ctx.clone();
+    let revocation = tokio::spawn(async move { crl::revocation_finding(&crl_ctx).await });
+    let ca_ctx = ctx.clone();
+    let local_findings = local.findings.clone();
+    let ca_fetch =
+        tokio::spawn(
+            async move { aia::missing_intermediate_finding(&ca_ctx, &local_findings).await },
+        );
     let outcomes = tcp::join_all(tasks).await;
+    let revocation = revocation.await.ok().flatten();
+    let ca_fetch = ca_fetch.await.ok().flatten();
+    progress.finish_and_clear();
 
     let mut findings = Vec::new();
     findings.push(clock_finding(&outcomes));
     for o in outcomes {
         findings.extend(o.findings);
     }
+    findings.extend(revocation);
+    findings.extend(ca_fetch);
     Ok(findings)
+}
+
+/// A progress line on stderr while the endpoints run — on a terminal only (indicatif hides
+/// itself otherwise), so pipes, files and JSON output stay clean.
+fn progress_bar(n: usize) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(n as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} checking endpoints {pos}/{len} {elapsed}",
+    ) {
+        pb.set_style(style);
+    }
+    pb.enable_steady_tick(Duration::from_millis(100));
+    pb
 }
 
 /// `env.clock`: the local clock against the servers' `Date` headers.

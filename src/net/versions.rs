@@ -637,7 +637,9 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
         "Internet Options",
     );
     let Some(value) = secure_protocols else {
-        return f.target("certprobe").info(Text::new(
+        let mut f = f;
+        f.target = "certprobe".into();
+        return f.info(Text::new(
             "this client uses TLS 1.3 and TLS 1.2 (rustls); SSL 2.0/3.0 and TLS 1.0/1.1 are offered only to enumerate a server's versions",
             "このツールは TLS 1.3 と TLS 1.2 (rustls) を使います。SSL 2.0/3.0 と TLS 1.0/1.1 はサーバーのバージョン確認にだけ使います",
         ));
@@ -721,16 +723,6 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
             "proxy.tls_settings",
             &[("on", &on_s), ("off", &off_s)],
         ))
-}
-
-trait Target {
-    fn target(self, t: &str) -> Self;
-}
-impl Target for Finding {
-    fn target(mut self, t: &str) -> Self {
-        self.target = t.to_string();
-        self
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use crate::report::Report;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod login;
+
 /// What the local probes hand on to the network probes.
 #[derive(Clone)]
 pub struct LocalOutcome {
@@ -51,11 +53,18 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
             .extend(crate::net::environment_probe(plan.profile, &plan.args.net));
     }
 
+    // `--login`: its inputs are checked before anything is contacted.
+    let login = login::prepare(plan.profile, plan.args)?;
+
     if plan.runs(PhaseArg::Network) {
         let deadline = start + plan.timeout;
         let net =
             crate::net::probe_endpoints(plan.profile, &plan.args.net, &local, deadline).await?;
         report.findings.extend(net);
+        if let Some(form) = login {
+            let f = login::run(plan.profile, plan.args, &local, form, deadline).await?;
+            report.findings.push(f);
+        }
     }
 
     link_consequences(&mut report.findings);

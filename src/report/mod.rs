@@ -11,6 +11,7 @@ pub mod junit;
 pub mod markdown;
 pub mod nagios;
 pub mod prometheus;
+pub mod support;
 pub mod table;
 
 /// Version of the JSON document's shape; bumped on any incompatible change.

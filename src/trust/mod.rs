@@ -132,11 +132,7 @@ fn finding(id: &str, title: Text, target: &str) -> Finding {
 
 /// `trust.store`: how many roots were loaded, and what could not be read.
 pub fn store_finding(store: &TrustStore) -> Finding {
-    let target = if store.system {
-        "platform"
-    } else {
-        "--trust"
-    };
+    let target = if store.system { "platform" } else { "--trust" };
     let f = finding(
         "trust.store",
         Text::new("Trust store", "信頼されたルート証明書ストア"),
@@ -154,8 +150,14 @@ pub fn store_finding(store: &TrustStore) -> Finding {
     if store.system && store.platform_loaded == 0 {
         return f
             .warn(text!(
-                ("no root certificates could be loaded from the platform store ({} errors)", store.platform_errors.len()),
-                ("OS のルート証明書ストアから証明書を読み込めませんでした (エラー {} 件)", store.platform_errors.len())
+                (
+                    "no root certificates could be loaded from the platform store ({} errors)",
+                    store.platform_errors.len()
+                ),
+                (
+                    "OS のルート証明書ストアから証明書を読み込めませんでした (エラー {} 件)",
+                    store.platform_errors.len()
+                )
             ))
             .section("2-1 (7)")
             .fix(crate::guide::fix("cert.trust_store_empty", &[]))
@@ -170,8 +172,18 @@ pub fn store_finding(store: &TrustStore) -> Finding {
         )
     };
     f.info(text!(
-        ("{} platform roots and {} from --trust loaded{}", store.platform_loaded, extra, errors.en),
-        ("OS のルート証明書 {} 件、--trust から {} 件を読み込みました{}", store.platform_loaded, extra, errors.ja)
+        (
+            "{} platform roots and {} from --trust loaded{}",
+            store.platform_loaded,
+            extra,
+            errors.en
+        ),
+        (
+            "OS のルート証明書 {} 件、--trust から {} 件を読み込みました{}",
+            store.platform_loaded,
+            extra,
+            errors.ja
+        )
     ))
     .data(data)
 }
@@ -224,8 +236,18 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
     if let Some(a) = current.first() {
         return vec![f
             .pass(text!(
-                ("root `{}` is trusted ({}), valid until {}", a.info.subject_name, a.origin.describe(), show_date(a.info.not_after)),
-                ("ルート証明書「{}」は信頼されています ({})。有効期限 {}", a.info.subject_name, a.origin.describe(), show_date(a.info.not_after))
+                (
+                    "root `{}` is trusted ({}), valid until {}",
+                    a.info.subject_name,
+                    a.origin.describe(),
+                    show_date(a.info.not_after)
+                ),
+                (
+                    "ルート証明書「{}」は信頼されています ({})。有効期限 {}",
+                    a.info.subject_name,
+                    a.origin.describe(),
+                    show_date(a.info.not_after)
+                )
             ))
             .data(data)];
     }
@@ -253,4 +275,53 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
             &[("name", &a.info.subject_name), ("date", &show_date(a.info.not_after)), ("successors", &successors)],
         ))
         .data(data)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Status;
+
+    fn pki(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/pki")
+            .join(name)
+    }
+
+    #[test]
+    fn the_genuine_root_ca1_is_reported_expired_not_ok() {
+        let store =
+            TrustStore::load(false, &[pki("real/Security_Communication_Root_CA.pem")]).unwrap();
+        let fs = root_findings(&store, &Profile::builtin(), OffsetDateTime::now_utc());
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].status, Status::Fail);
+        assert_eq!(fs[0].section.as_deref(), Some("2-1 (7)"));
+        assert!(
+            fs[0].detail.en.contains("expired on 2023-09-30"),
+            "{}",
+            fs[0].detail.en
+        );
+        // Before its end it was fine.
+        let before = crate::cli::parse_time("2023-09-01").unwrap();
+        assert_eq!(
+            root_findings(&store, &Profile::builtin(), before)[0].status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn a_missing_root_fails_with_the_download_address() {
+        let store = TrustStore::load(false, &[pki("server-root.pem")]).unwrap();
+        let fs = root_findings(&store, &Profile::builtin(), OffsetDateTime::now_utc());
+        assert_eq!(fs[0].status, Status::Fail);
+        assert!(fs[0].fix.as_ref().unwrap().en.contains("SCRoot1ca.cer"));
+    }
+
+    #[test]
+    fn store_finding_counts_roots() {
+        let store = TrustStore::load(false, &[pki("root.pem"), pki("server-root.pem")]).unwrap();
+        let f = store_finding(&store);
+        assert_eq!(f.data["extra_roots"], 2);
+        assert_eq!(f.data["platform_roots"], 0);
+    }
 }

@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 pub mod dnsmasq;
+pub mod mitm;
 pub mod nginx;
 pub mod openssl;
+pub mod tinyproxy;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};

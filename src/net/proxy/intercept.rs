@@ -1,0 +1,273 @@
+//! TLS interception: is the server chain seen through a proxy the server's own?
+
+use super::exceptions_for;
+use crate::finding::{Finding, Phase, Text};
+use crate::profile::Profile;
+use crate::text;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use std::time::Duration;
+
+/// Names of the issuers of well-known intercepting proxies and security products.
+const INTERCEPTORS: &[(&str, &str)] = &[
+    ("mitmproxy", "mitmproxy"),
+    ("fortinet", "Fortinet FortiGate"),
+    ("fortigate", "Fortinet FortiGate"),
+    ("zscaler", "Zscaler"),
+    ("palo alto", "Palo Alto Networks"),
+    ("netskope", "Netskope"),
+    ("blue coat", "Blue Coat / Symantec"),
+    ("bluecoat", "Blue Coat / Symantec"),
+    ("sophos", "Sophos"),
+    ("cisco umbrella", "Cisco Umbrella"),
+    ("forcepoint", "Forcepoint"),
+    ("websense", "Forcepoint"),
+    ("checkpoint", "Check Point"),
+    ("check point", "Check Point"),
+    ("kaspersky", "Kaspersky"),
+    ("eset ssl filter", "ESET"),
+    ("avast", "Avast"),
+    ("avg web", "AVG"),
+    ("bitdefender", "Bitdefender"),
+    ("trend micro", "Trend Micro"),
+    ("charles proxy", "Charles Proxy"),
+    ("fiddler", "Fiddler"),
+    ("burp", "Burp Suite"),
+];
+
+/// What the chain seen through a proxy says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interception {
+    /// The chain is the server's own (validates to the trust store and matches the direct one
+    /// where that is known).
+    None,
+    Detected {
+        /// The issuer of the leaf seen through the proxy (`CN=mitmproxy,O=mitmproxy`).
+        issuer: String,
+        /// The product, when its name is recognised.
+        product: Option<&'static str>,
+        /// Why: untrusted issuer, known product, or differs from the direct chain.
+        reason: String,
+    },
+}
+
+fn issuer_of(der: &[u8]) -> Option<String> {
+    use der::Decode;
+    let c = x509_cert::Certificate::from_der(der).ok()?;
+    Some(c.tbs_certificate().issuer().to_string())
+}
+
+/// Decide whether `chain` (leaf first) seen through a proxy for `host` is the server's own.
+/// `roots` are the public roots plus any the user trusts; `direct` the chain seen without the
+/// proxy, when it could be fetched.
+pub fn detect_interception(
+    chain: &[CertificateDer<'_>],
+    host: &str,
+    roots: &rustls::RootCertStore,
+    direct: Option<&[CertificateDer<'_>]>,
+) -> Interception {
+    let Some(leaf) = chain.first() else {
+        return Interception::None;
+    };
+    let issuer = issuer_of(leaf).unwrap_or_else(|| "an unreadable issuer".into());
+    let lower = issuer.to_ascii_lowercase();
+    let product = INTERCEPTORS
+        .iter()
+        .find(|(k, _)| lower.contains(k))
+        .map(|(_, p)| *p);
+    if let Some(d) = direct.and_then(|d| d.first()) {
+        if d.as_ref() != leaf.as_ref() {
+            let direct_issuer = issuer_of(d).unwrap_or_default();
+            if direct_issuer != issuer || product.is_some() {
+                return Interception::Detected {
+                    issuer,
+                    product,
+                    reason: format!(
+                        "the certificate seen through the proxy differs from the one seen directly (issued by {direct_issuer})"
+                    ),
+                };
+            }
+        }
+    }
+    if let Some(p) = product {
+        return Interception::Detected {
+            issuer,
+            product: Some(p),
+            reason: format!("the certificate is issued by {p}, an intercepting proxy"),
+        };
+    }
+    let untrusted = match webpki::EndEntityCert::try_from(leaf) {
+        Ok(ee) => {
+            let anchors = &roots.roots;
+            let r = ee.verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                anchors,
+                &chain[1..],
+                UnixTime::now(),
+                webpki::KeyUsage::server_auth(),
+                None,
+                None,
+            );
+            matches!(
+                r,
+                Err(webpki::Error::UnknownIssuer)
+                    | Err(webpki::Error::InvalidSignatureForPublicKey)
+                    | Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_))
+            )
+        }
+        Err(_) => false,
+    };
+    // `host` is not checked against the leaf here: a wrong name is the TLS step's finding, and
+    // proxies that intercept do mint certificates for the right name.
+    let _ = host;
+    if untrusted {
+        return Interception::Detected {
+            issuer,
+            product: None,
+            reason: "the certificate does not chain to a trusted root".into(),
+        };
+    }
+    Interception::None
+}
+
+/// `net.<endpoint>.tls` fail when the connection is intercepted; `None` otherwise.
+pub fn interception_finding(
+    endpoint_id: &str,
+    target: &str,
+    host: &str,
+    verdict: &Interception,
+    profile: &Profile,
+) -> Option<Finding> {
+    let Interception::Detected {
+        issuer,
+        product,
+        reason,
+    } = verdict
+    else {
+        return None;
+    };
+    let windows = exceptions_for(profile, &[host.to_string()]).join(";");
+    let who = product
+        .map(str::to_string)
+        .unwrap_or_else(|| issuer.clone());
+    Some(
+        Finding::new(
+            format!("net.{endpoint_id}.tls"),
+            Phase::Network,
+            Text::new("TLS handshake", "TLS ハンドシェイク"),
+            target,
+        )
+        .data(serde_json::json!({"interception": true, "issuer": issuer, "product": product, "reason": reason}))
+        .fail(text!(
+            ("TLS interception: the connection is decrypted on the way (issuer {issuer}); {reason}. A client certificate cannot be used through it"),
+            ("TLS の傍受: 通信が経路上で復号されています (発行者 {issuer})。クライアント証明書はこの経路では使えません")
+        ))
+        .section("1-3 (5)-(8)")
+        .fix(crate::guide::fix(
+            "proxy.interception",
+            &[("issuer", &who), ("windows", &windows)],
+        )),
+    )
+}
+
+/// The interception verdict from what the endpoint's own TLS step saw (issuer names and
+/// rustls's verification error), without another connection.
+pub fn interception_from_facts(facts: &crate::net::tls::TlsFacts) -> Interception {
+    let Some(leaf) = facts.server_chain.first() else {
+        return Interception::None;
+    };
+    let issuer = leaf.issuer.clone();
+    let lower = issuer.to_ascii_lowercase();
+    let product = INTERCEPTORS
+        .iter()
+        .find(|(k, _)| lower.contains(k))
+        .map(|(_, p)| *p);
+    if let Some(p) = product {
+        return Interception::Detected {
+            issuer,
+            product: Some(p),
+            reason: format!("the certificate is issued by {p}, an intercepting proxy"),
+        };
+    }
+    let err = facts
+        .server_verify_error
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .replace([' ', '_'], "");
+    if err.contains("unknownissuer") || err.contains("badsignature") {
+        return Interception::Detected {
+            issuer,
+            product: None,
+            reason: "the certificate does not chain to a trusted root".into(),
+        };
+    }
+    Interception::None
+}
+
+/// Accepts any server certificate and keeps nothing: used only to look at the chain.
+#[derive(Debug)]
+struct Look(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for Look {
+    fn verify_server_cert(
+        &self,
+        _e: &CertificateDer<'_>,
+        _i: &[CertificateDer<'_>],
+        _n: &ServerName<'_>,
+        _o: &[u8],
+        _t: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The server chain (leaf first) over an open stream: a handshake without client certificate,
+/// no data sent. Used to compare the chain through a proxy with the expected one.
+pub async fn peek_chain<S>(
+    stream: S,
+    sni: &str,
+    timeout: Duration,
+) -> Result<Vec<CertificateDer<'static>>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(Look(provider)))
+        .with_no_client_auth();
+    let name = ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg));
+    let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
+        .await
+        .map_err(|_| format!("no TLS handshake within {timeout:?}"))?
+        .map_err(|e| e.to_string())?;
+    let chain = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(|c| c.iter().map(|x| x.clone().into_owned()).collect())
+        .unwrap_or_default();
+    Ok(chain)
+}

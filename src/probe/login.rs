@@ -1,0 +1,289 @@
+//! `check --login`: submit the profile's log-in form **once** over the client-certificate
+//! connection and say whether the log-in worked, or which error code the service answered.
+//!
+//! Never retried (repeated wrong passwords lock the account: code 46), never run without an
+//! explicit `--login`, and the password is never logged or put in a finding.
+
+use crate::cli::{CheckArgs, LoginArgs};
+use crate::error::AppError;
+use crate::finding::{Finding, Phase, Text};
+use crate::net::{self, NetContext};
+use crate::probe::LocalOutcome;
+use crate::profile::{parse_url, Profile};
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ID: &str = "net.login.form";
+const BODY_CAP: usize = 1024 * 1024;
+
+/// The password from `--login-password-env` or `--login-password-file` (first line).
+fn password(args: &LoginArgs) -> Result<String, AppError> {
+    if let Some(var) = &args.login_password_env {
+        return std::env::var(var).map_err(|_| {
+            AppError::input(format!(
+                "--login-password-env {var}: the environment variable {var} is not set"
+            ))
+        });
+    }
+    if let Some(path) = &args.login_password_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AppError::input(format!("--login-password-file {}: {e}", path.display()))
+        })?;
+        return Ok(text.lines().next().unwrap_or("").to_string());
+    }
+    Err(AppError::input(
+        "--login needs the password: give --login-password-env VAR or --login-password-file FILE",
+    ))
+}
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, NON_ALPHANUMERIC),
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Check the inputs before anything is sent: bad input ends the run (exit 2).
+pub fn prepare(profile: &Profile, args: &CheckArgs) -> Result<Option<Prepared>, AppError> {
+    let l = &args.login;
+    if !l.enabled {
+        return Ok(None);
+    }
+    let form = profile.login.clone().ok_or_else(|| {
+        AppError::input(format!(
+            "--login: the profile `{}` describes no log-in form ([login] with url, user_field, password_field, success_pattern)",
+            profile.name
+        ))
+    })?;
+    let url = parse_url(&form.url).map_err(|e| AppError::input(format!("[login] url: {e}")))?;
+    if url.scheme != "https" || !profile.may_present_certificate(&url.host) {
+        return Err(AppError::input(format!(
+            "[login] url must be https on a host in certificate_hosts.allow (got {})",
+            form.url
+        )));
+    }
+    let success = regex::Regex::new(&form.success_pattern)
+        .map_err(|e| AppError::input(format!("[login] success_pattern: {e}")))?;
+    let user = l
+        .login_user
+        .clone()
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| AppError::input("--login needs --login-user ID"))?;
+    let password = password(l)?;
+    let mut pairs: Vec<(String, String)> = form
+        .extra_fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    pairs.push((form.user_field.clone(), user));
+    pairs.push((form.password_field.clone(), password));
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Ok(Some(Prepared {
+        url,
+        body: form_encode(&borrowed),
+        success,
+    }))
+}
+
+/// A form ready to submit. The body holds the password: it is never printed.
+pub struct Prepared {
+    url: crate::profile::EndpointUrl,
+    body: String,
+    success: regex::Regex,
+}
+
+/// Submit the form once and read the answer.
+pub async fn run(
+    profile: &Profile,
+    args: &CheckArgs,
+    local: &LocalOutcome,
+    prepared: Prepared,
+    deadline: Instant,
+) -> Result<Finding, AppError> {
+    let start = Instant::now();
+    let u = &prepared.url;
+    let f = Finding::new(
+        ID,
+        Phase::Network,
+        Text::new(
+            "Log-in with user ID and password",
+            "ユーザーIDとパスワードでのログイン",
+        ),
+        format!("https://{}{}", u.authority(), u.path),
+    );
+    if local.client.is_none() {
+        return Ok(f
+            .skip(Text::new(
+                "not run: no usable client certificate",
+                "未実行: 使えるクライアント証明書がありません",
+            ))
+            .consequence_of("cert.load"));
+    }
+    let ctx = NetContext::new(
+        profile,
+        &args.net,
+        local.client.clone(),
+        local.roots.clone(),
+        deadline,
+    )?;
+    let answer = tokio::time::timeout_at(deadline.into(), submit(&ctx, &prepared)).await;
+    let f = f.elapsed(start.elapsed());
+    let (status, html) = match answer {
+        Err(_) => {
+            return Ok(f
+                .fail(Text::new(
+                    "no answer to the log-in before the timeout (not retried)",
+                    "タイムアウトまでにログインの応答がありません（再試行はしません）",
+                ))
+                .section("2-4"))
+        }
+        Ok(Err(why)) => {
+            return Ok(f
+                .fail(text_of(&why))
+                .section("2-4")
+                .fix(crate::guide::fix("demo.login_unreachable", &[])))
+        }
+        Ok(Ok(v)) => v,
+    };
+    if prepared.success.is_match(&html) {
+        return Ok(f.pass(Text::new(
+            format!("logged in (HTTP {status}); the success marker is on the page"),
+            format!("ログインできました（HTTP {status}）。成功を示す表示があります"),
+        )));
+    }
+    if let Some(m) = net::page::read_page(profile, &html) {
+        let section = m.section.clone();
+        let fix = crate::guide::catalogue()
+            .find(&section)
+            .map(|s| s.fix.clone())
+            .unwrap_or_default();
+        return Ok(f
+            .fail(Text::new(
+                format!(
+                    "the service refused the log-in: `{}` (not retried)",
+                    m.matched
+                ),
+                format!(
+                    "サービスがログインを拒否しました: `{}`（再試行はしません）",
+                    m.matched
+                ),
+            ))
+            .section(section)
+            .fix(fix));
+    }
+    Ok(f
+        .fail(Text::new(
+            format!("HTTP {status}: neither the success marker nor a known error code on the page (not retried)"),
+            format!("HTTP {status}: 成功を示す表示も既知のエラーコードもありません（再試行はしません）"),
+        ))
+        .section("2-4")
+        .fix(crate::guide::fix("demo.login_unknown", &[])))
+}
+
+fn text_of(why: &str) -> Text {
+    Text::new(
+        format!("the log-in form could not be submitted: {why}"),
+        format!("ログインフォームを送信できません: {why}"),
+    )
+}
+
+/// One POST over a fresh client-certificate connection; returns the status and decoded page.
+async fn submit(ctx: &NetContext, p: &Prepared) -> Result<(u16, String), String> {
+    let u = &p.url;
+    let dns = ctx.dns.as_ref().map_err(|e| format!("{e:?}"))?;
+    let addrs = dns
+        .resolve(&u.host)
+        .await
+        .map_err(|e| format!("name lookup failed: {}", e.code()))?;
+    let left = ctx.deadline.saturating_duration_since(Instant::now());
+    let conn = net::tcp::connect_direct(&addrs, u.port, net::TCP_TIMEOUT.min(left))
+        .await
+        .map_err(|_| "cannot connect".to_string())?;
+    let params = net::tls::TlsParams {
+        client: ctx.client.clone(),
+        roots: ctx.roots.clone(),
+        versions: None,
+        alpn: vec![b"http/1.1".to_vec()],
+    };
+    let left = ctx.deadline.saturating_duration_since(Instant::now());
+    let (tls, _) =
+        net::tls::handshake(conn.stream, &u.host, &params, net::TLS_TIMEOUT.min(left)).await;
+    let mut tls = tls.map_err(|e| format!("TLS handshake failed: {}", e.code()))?;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: certprobe/{}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        u.path,
+        u.authority(),
+        env!("CARGO_PKG_VERSION"),
+        p.body.len()
+    );
+    tls.write_all(head.as_bytes())
+        .await
+        .and(tls.write_all(p.body.as_bytes()).await)
+        .and(tls.flush().await)
+        .map_err(|e| {
+            format!(
+                "sending failed: {}",
+                net::tls::TlsFailure::from_io(&e).code()
+            )
+        })?;
+    let mut resp = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match tls.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => {
+                resp.extend_from_slice(&buf[..n]);
+                if resp.len() > BODY_CAP {
+                    break;
+                }
+            }
+            // A server that closes without close_notify has still answered.
+            Err(_) if !resp.is_empty() => break,
+            Err(e) => {
+                return Err(format!(
+                    "no answer: {}",
+                    net::tls::TlsFailure::from_io(&e).code()
+                ))
+            }
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut r = httparse::Response::new(&mut headers);
+    let body_at = match r.parse(&resp) {
+        Ok(httparse::Status::Complete(n)) => n,
+        _ => return Err("the answer is not HTTP".into()),
+    };
+    let status = r.code.unwrap_or(0);
+    let ctype = r
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+        .and_then(|h| std::str::from_utf8(h.value).ok())
+        .map(str::to_string);
+    let (html, _) = net::http::decode_body(ctype.as_deref(), &resp[body_at..]);
+    Ok((status, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_are_encoded() {
+        assert_eq!(
+            form_encode(&[("userId", "S47 01"), ("password", "p&w=ö")]),
+            "userId=S47%2001&password=p%26w%3D%C3%B6"
+        );
+    }
+}
