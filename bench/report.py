@@ -2,7 +2,9 @@
 """Turn a benchmark result (bench/results/<stamp>/summary.json) into docs/performance.md (from
 bench/performance.md.in) and the plot docs/performance-rtt.svg. Python standard library only.
 
-usage: bench/report.py RESULT_DIR
+usage: bench/report.py RESULT_DIR [EARLIER_RESULT_DIR...]
+
+Commands missing from RESULT_DIR (a `--no-slow` run) are taken from the earlier runs and marked.
 """
 
 import json
@@ -87,7 +89,8 @@ def network_table(s):
         wall = cell(cmds, name, mid, "wall_ms_median")
         cpu = cell(cmds, name, mid, "cpu_ms_median")
         rss = max((e["rss_mib_max"] or 0) for e in c["by_rtt"].values())
-        row = [f"`{name}`"] + walls + [
+        mark = f" (run of {c['from_date']})" if c.get("from_run") else ""
+        row = [f"`{name}`{mark}"] + walls + [
             f"{fmt_ms(lo)} – {fmt_ms(hi)} (n={n})",
             f"{fit['b_rtts']:.1f}" if fit else "–",
             fmt_ms(fit["a_ms"]) if fit else "–",
@@ -264,11 +267,22 @@ def notes():
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     res = os.path.abspath(sys.argv[1])
     s = json.load(open(os.path.join(res, "summary.json"), encoding="utf-8"))
+    # Commands the main run left out (e.g. `--no-slow`) are taken from earlier full runs, marked.
+    for extra in sys.argv[2:]:
+        e = json.load(open(os.path.join(os.path.abspath(extra), "summary.json"), encoding="utf-8"))
+        for name, c in e["commands"].items():
+            if name not in s["commands"]:
+                c["from_run"] = os.path.relpath(os.path.abspath(extra), ROOT)
+                c["from_date"] = e["meta"]["date"]
+                s["commands"][name] = c
+        if not s.get("versions_crosscheck") and e.get("versions_crosscheck"):
+            s["versions_crosscheck"] = e["versions_crosscheck"]
+            s["crosscheck_from"] = e["meta"]["date"]
     os.makedirs(DOCS, exist_ok=True)
     svg(s, os.path.join(DOCS, "performance-rtt.svg"))
     m = s["meta"]
