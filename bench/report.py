@@ -198,6 +198,8 @@ def cross_table(s):
     for label, r in cross.items():
         cells = [f"{yn(r['certprobe'].get(k))} / {yn(r['testssl'].get(k))}" for k in keys]
         rows.append(f"| {label} | " + " | ".join(cells) + f" | {'yes' if r['agree'] else '**no**'} |")
+    if s.get("crosscheck_from"):
+        rows.append(f"\n(From the run of {s['crosscheck_from']}.)")
     return "\n".join(rows)
 
 
