@@ -206,8 +206,8 @@ def cross_table(s):
 def svg(s, path):
     cmds = s["commands"]
     rtts = s["meta"]["rtts_ms"]
-    W, H = 860, 520
-    L, R, T, B = 80, 250, 40, 60
+    W, H = 900, 520
+    L, R, T, B = 80, 290, 40, 60
     pw, ph = W - L - R, H - T - B
     vals = [e["wall_ms_median"] for n, _ in network_rows(cmds) if n in cmds for e in cmds[n]["by_rtt"].values()]
     if not vals:
@@ -262,6 +262,14 @@ def svg(s, path):
     open(path, "w", encoding="utf-8").write("\n".join(o) + "\n")
 
 
+def runs_text(s):
+    r = s["meta"]["runs"]
+    slow = any(n in s["commands"] and not s["commands"][n].get("from_run")
+               for n in ("testssl.sh --protocols", "sslyze (versions only)"))
+    mid = f"{r['slow']} for testssl.sh and sslyze, " if slow else ""
+    return f"{r['default']} runs per command and RTT; {mid}{r['local']} for the offline commands"
+
+
 def notes():
     """The hand-written reading of the results (bench/performance-notes.md), if any."""
     p = os.path.join(ROOT, "bench", "performance-notes.md")
@@ -295,15 +303,14 @@ def main():
         "MACHINE": m["machine"],
         "LOAD": f"{m.get('load_avg_at_start', 0):.1f}",
         "COMMAND": m["command"],
-        "RUNS": f"{m['runs']['default']} runs per command and RTT ({m['runs']['slow']} for testssl.sh and sslyze, "
-                f"{m['runs']['local']} for the offline commands)",
+        "RUNS": runs_text(s),
         "RESULTS": rel,
         "NETWORK_TABLE": network_table(s),
         "LOCAL_TABLE": local_table(s),
         "TARGETS": targets(s),
         "STEPS": steps_table(s),
         "CROSSCHECK": cross_table(s),
-        "TOOLS": f"{m.get('curl', '?')}; {m.get('openssl', '?')}",
+        "TOOLS": f"{' '.join(m.get('curl', '?').split()[:2])}; {' '.join(m.get('openssl', '?').split()[:2])}",
         "NOTES": notes(),
     }
     for k, v in subs.items():
