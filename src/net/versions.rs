@@ -289,11 +289,28 @@ fn describe_rustls(e: &rustls::Error) -> String {
     }
 }
 
+/// The reason given when the server answered a TLS 1.2/1.3 hello with TLS 1.1 or older.
+const OLDER_CHOSEN: &str = "the server chose TLS 1.1 or older";
+/// The reason given for a `protocol_version` alert.
+const VERSION_ALERT: &str = "alert protocolversion";
+
+/// Does this refusal say the server does not speak the version at all (an older ServerHello, or
+/// a `protocol_version` alert), as opposed to, say, sharing no cipher suite with rustls?
+fn refuses_the_version(o: &Outcome) -> bool {
+    matches!(o, Outcome::Refused(r) if r == OLDER_CHOSEN || r == VERSION_ALERT)
+}
+
 fn classify_rustls_error(e: &rustls::Error) -> Outcome {
     match e {
+        rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
+            Outcome::Refused(VERSION_ALERT.into())
+        }
         rustls::Error::AlertReceived(a) => {
             Outcome::Refused(format!("alert {}", format!("{a:?}").to_lowercase()))
         }
+        rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13,
+        ) => Outcome::Refused(OLDER_CHOSEN.into()),
         rustls::Error::PeerIncompatible(p) => Outcome::Refused(format!("{p:?}")),
         rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateHandshakeMessage { .. } => {
             Outcome::Unknown(format!("the server does not speak TLS ({e})"))
@@ -346,10 +363,13 @@ pub async fn probe_version(dial: &Dial, sni: &str, version: Version, timeout: Du
                 Err(_) => Outcome::Unknown(format!("no answer within {timeout:?}")),
             };
             // A TLS 1.2 server that shares no cipher suite with rustls still speaks TLS 1.2:
-            // ask again with the broad legacy hello to tell "version" from "ciphers".
+            // ask again with the broad legacy hello to tell "version" from "ciphers". Not when
+            // the refusal was about the version itself: that settles it, and the second
+            // connection would cost two more round trips on the critical path.
             if version == Version::Tls12
                 && !out.is_accepted()
                 && !matches!(out, Outcome::Unknown(_))
+                && !refuses_the_version(&out)
             {
                 if let Outcome::Accepted { .. } = legacy_probe(dial, sni, version, timeout).await {
                     return Outcome::Accepted {
@@ -728,6 +748,58 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A TLS 1.0-only server: answers every hello with a TLS 1.0 ServerHello, or with a
+    /// `protocol_version` alert (as nginx with `ssl_protocols TLSv1` does); counts connections.
+    async fn tls10_only_server(alert: bool) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let c = count.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    // ServerHello: version 3.1, random, no session id, TLS_RSA_WITH_AES_128_CBC_SHA.
+                    let mut body = vec![3, 1];
+                    body.extend_from_slice(&[7; 32]);
+                    body.extend_from_slice(&[0, 0x00, 0x2f, 0]);
+                    let mut hs = vec![2, 0, 0, body.len() as u8];
+                    hs.extend_from_slice(&body);
+                    let mut rec = vec![22, 3, 1, 0, hs.len() as u8];
+                    rec.extend_from_slice(&hs);
+                    if alert {
+                        rec = vec![21, 3, 1, 0, 2, 2, 70];
+                    }
+                    let _ = s.write_all(&rec).await;
+                    let _ = s.read(&mut buf).await;
+                });
+            }
+        });
+        (addr, count)
+    }
+
+    #[tokio::test]
+    async fn a_version_refusal_settles_tls12_in_one_connection() {
+        for (alert, reason) in [(false, OLDER_CHOSEN), (true, VERSION_ALERT)] {
+            let (addr, count) = tls10_only_server(alert).await;
+            let out = probe_version(
+                &Dial::Direct(addr),
+                "localhost",
+                Version::Tls12,
+                Duration::from_secs(5),
+            )
+            .await;
+            assert_eq!(out, Outcome::Refused(reason.into()));
+            assert_eq!(
+                count.load(std::sync::atomic::Ordering::SeqCst),
+                1,
+                "no second (legacy) hello after a version refusal ({reason})"
+            );
+        }
+    }
 
     fn addr() -> SocketAddr {
         "127.0.0.1:443".parse().unwrap()
