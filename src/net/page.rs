@@ -69,7 +69,7 @@ pub fn title(html: &str) -> Option<String> {
 pub fn read_page(profile: &Profile, html: &str) -> Option<PageMatch> {
     let text = visible_text(html);
     for p in &profile.pages {
-        let Ok(re) = regex::Regex::new(&p.pattern) else {
+        let Some(re) = p.regex() else {
             continue;
         };
         if let Some(c) = re.captures(&text) {

@@ -132,7 +132,7 @@ pub enum CaRole {
     Intermediate,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PagePattern {
     /// A regular expression matched against the decoded page text.
@@ -141,6 +141,27 @@ pub struct PagePattern {
     pub section: String,
     #[serde(default = "default_page_status")]
     pub status: PageStatus,
+    /// `pattern`, compiled on first use (a check reads several pages with the same profile).
+    #[serde(skip)]
+    compiled: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl PagePattern {
+    /// The compiled pattern; `None` when it is not a valid regular expression (a checked
+    /// profile never has one).
+    pub fn regex(&self) -> Option<&regex::Regex> {
+        self.compiled
+            .get_or_init(|| regex::Regex::new(&self.pattern).ok())
+            .as_ref()
+    }
+}
+
+impl PartialEq for PagePattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+            && self.section == other.section
+            && self.status == other.status
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -295,14 +316,18 @@ impl Profile {
             }
         }
         for (i, p) in self.pages.iter().enumerate() {
-            if let Err(e) = regex::Regex::new(&p.pattern) {
-                out.push((
+            // Compiled once here and kept for every page the check reads.
+            match regex::Regex::new(&p.pattern) {
+                Ok(re) => {
+                    let _ = p.compiled.set(Some(re));
+                }
+                Err(e) => out.push((
                     format!("page[{i}].pattern"),
                     format!(
                         "not a valid regular expression ({})",
                         e.to_string().lines().last().unwrap_or_default().trim()
                     ),
-                ));
+                )),
             }
             if crate::guide::catalogue().find(&p.section).is_none() {
                 out.push((
