@@ -762,3 +762,74 @@ fn check_without_cert_takes_the_certificate_from_the_personal_store() {
     let root_f = find("trust.root");
     assert!(root_f["data"]["windows_stores"].is_array(), "{root_f:#}");
 }
+
+#[test]
+fn registry_proxy_and_secure_protocols_feed_the_environment_findings() {
+    let _guard = SettingsGuard(internet_settings().unwrap());
+    write_settings(&InternetSettings {
+        proxy_enable: Some(true),
+        proxy_server: Some("127.0.0.1:3128".into()),
+        proxy_override: Some("<local>".into()),
+        auto_config_url: None,
+        // TLS 1.0, 1.1 and 1.2 on, TLS 1.3 off.
+        secure_protocols: Some(SecureProtocols(0x0A80)),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.toml");
+    std::fs::write(&profile, include_str!("support/local_profile.toml")).unwrap();
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("certprobe");
+    for var in [
+        "CERTPROBE_CERT",
+        "CERTPROBE_PROFILE",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "HTTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("LANG", "C")
+        .arg("--profile")
+        .arg(&profile)
+        .args(["--format", "json", "check", "--only", "environment"])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        code == 0 || code == 1,
+        "check exited {code}: {stderr}\n{stdout}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let findings = doc["findings"].as_array().unwrap();
+    let find = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {stdout}"))
+    };
+    let proxy = find("env.proxy");
+    assert_eq!(
+        proxy["data"]["source"], "Windows Internet Settings",
+        "{proxy:#}"
+    );
+    assert!(
+        proxy["data"]["https_proxy"]
+            .as_str()
+            .is_some_and(|p| p.contains("127.0.0.1:3128")),
+        "{proxy:#}"
+    );
+    assert_eq!(proxy["data"]["bypass_source"], "ProxyOverride", "{proxy:#}");
+    let tls = find("env.tls_settings");
+    assert_eq!(tls["data"]["secure_protocols"], 0x0A80, "{tls:#}");
+    assert_eq!(tls["status"], "warn", "{tls:#}");
+    let d = tls["detail"].as_str().unwrap();
+    assert!(d.contains("TLS 1.0") && d.contains("TLS 1.3"), "{d}");
+}
