@@ -3,9 +3,7 @@
 use super::{escape::clean_multiline, text, RenderOptions, Report};
 use crate::finding::{Lang, Status};
 use crate::guide::label;
-use comfy_table::{
-    presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
-};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table};
 
 fn status_word(s: Status, lang: Lang) -> String {
     label(&format!("status.{}", s.as_str()), lang)
