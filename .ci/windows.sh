@@ -72,8 +72,8 @@ common=(--target "$target" -Zbuild-std --target-dir "$target_dir")
 
 # One feature set for everything (test builds unify dev-dependency features): `cargo test` also
 # builds certprobe.exe for the integration tests, so no separate `cargo build` is needed.
-log "unit tests of the platform module under Wine"
-"${cargo[@]}" test "${common[@]}" --lib platform::
+log "unit tests of the platform module and the store findings under Wine"
+"${cargo[@]}" test "${common[@]}" --lib -- platform:: cert::store::
 
 log "Windows tests under Wine (tests/windows.rs)"
 "${cargo[@]}" test "${common[@]}" --test windows -- --test-threads=1

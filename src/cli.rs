@@ -122,6 +122,18 @@ pub struct IdentityArgs {
     #[arg(long)]
     pub no_system_trust: bool,
 
+    /// Windows: the certificate of the personal store with this thumbprint (as certmgr.msc shows it).
+    #[arg(long, value_name = "HEX")]
+    pub cert_thumbprint: Option<String>,
+
+    /// Windows: the certificate of the personal store whose subject contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub cert_subject: Option<String>,
+
+    /// Windows: the machine's personal store (LocalMachine\MY) instead of the user's.
+    #[arg(long)]
+    pub machine_store: bool,
+
     /// Check validity at this time instead of now (RFC 3339, e.g. 2026-01-31T00:00:00Z, or a date).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<time::OffsetDateTime>,

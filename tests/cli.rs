@@ -313,6 +313,30 @@ fn a_missing_certificate_file_is_an_input_error() {
     assert!(r.stderr.contains("no-such.p12"), "{}", r.stderr);
 }
 
+#[cfg(not(windows))]
+#[test]
+fn the_certificate_store_flags_are_windows_only() {
+    for args in [
+        &[
+            "--cert-thumbprint",
+            "00112233445566778899aabbccddeeff00112233",
+        ][..],
+        &["--cert-subject", "S47"][..],
+        &["--machine-store"][..],
+    ] {
+        let r = run(local_check().args(args));
+        assert_input_error(&r, args[0]);
+        assert!(
+            r.stderr.contains(args[0]) && r.stderr.contains("Windows-only"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("--cert FILE"), "{}", r.stderr);
+    }
+    let r = run(certprobe().args(["verify", "--cert-subject", "S47"]));
+    assert_input_error(&r, "verify --cert-subject");
+}
+
 // ─── explain ──────────────────────────────────────────────────────────────────────────────
 
 /// `schema/explain.schema.json`, compiled once per use.

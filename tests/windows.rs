@@ -676,3 +676,160 @@ fn root_and_intermediate_cas_are_found_with_their_expiry() {
     assert!(in_ca.iter().any(|f| f.expired) && in_ca.iter().any(|f| !f.expired));
     assert!(found[2].found.is_empty());
 }
+
+#[test]
+fn check_without_cert_takes_the_certificate_from_the_personal_store() {
+    let pfx_password = "certprobe-test";
+    let my = Added::new("MY", &[CLIENT_RSA, INTER]);
+    my.store()
+        .import_pfx(&rsa_client_pfx(pfx_password), pfx_password);
+    // Where the import wizard puts the intermediate.
+    let ca = Added::new("CA", &[INTER]);
+    ca.store().add_der(&der(INTER));
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.toml");
+    std::fs::write(&profile, include_str!("support/local_profile.toml")).unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, ROOT).unwrap();
+
+    let out = assert_cmd::cargo::cargo_bin_cmd!("certprobe")
+        .env_remove("CERTPROBE_CERT")
+        .env_remove("CERTPROBE_KEY")
+        .env_remove("CERTPROBE_PROFILE")
+        .env("LANG", "C")
+        .args(["--profile"])
+        .arg(&profile)
+        .args([
+            "--format",
+            "json",
+            "check",
+            "--only",
+            "local",
+            "--no-system-trust",
+            "--trust",
+        ])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        code == 0 || code == 1,
+        "check exited {code}: {stderr}\n{stdout}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let findings = doc["findings"].as_array().unwrap();
+    let find = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {stdout}"))
+    };
+    let rsa = thumbprint(CLIENT_RSA);
+    let chosen = find("cert.store");
+    assert_eq!(chosen["status"], "pass", "{chosen:#}");
+    assert_eq!(chosen["target"], "CurrentUser\\MY");
+    let detail = chosen["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("S47000009") && detail.contains(&rsa),
+        "{detail}"
+    );
+    assert!(
+        findings.iter().any(|f| f["id"] == "cert.store.candidate"
+            && f["target"].as_str().is_some_and(|t| t.ends_with(&rsa))
+            && f["detail"]
+                .as_str()
+                .is_some_and(|d| d.ends_with(": chosen"))),
+        "the chosen candidate is listed: {stdout}"
+    );
+    // The store certificate goes through the same checks as a file.
+    let load = find("cert.load");
+    assert_eq!(load["status"], "pass", "{load:#}");
+    assert!(load["target"].as_str().unwrap().contains(&rsa));
+    assert_eq!(find("cert.chain")["status"], "pass", "{stdout}");
+    let key = find("cert.key_match");
+    if is_wine() {
+        assert_eq!(key["status"], "warn", "{key:#}");
+        let d = key["detail"].as_str().unwrap();
+        assert!(d.contains("Wine") && d.contains("--cert"), "{d}");
+        assert_eq!(key["section"], "2-1 (6)");
+    } else {
+        assert_eq!(key["status"], "pass", "{key:#}");
+    }
+    // Where Windows keeps the root (not in its stores here: it came from --trust).
+    let root_f = find("trust.root");
+    assert!(root_f["data"]["windows_stores"].is_array(), "{root_f:#}");
+}
+
+#[test]
+fn registry_proxy_and_secure_protocols_feed_the_environment_findings() {
+    let _guard = SettingsGuard(internet_settings().unwrap());
+    write_settings(&InternetSettings {
+        proxy_enable: Some(true),
+        proxy_server: Some("127.0.0.1:3128".into()),
+        proxy_override: Some("<local>".into()),
+        auto_config_url: None,
+        // TLS 1.0, 1.1 and 1.2 on, TLS 1.3 off.
+        secure_protocols: Some(SecureProtocols(0x0A80)),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.toml");
+    std::fs::write(&profile, include_str!("support/local_profile.toml")).unwrap();
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("certprobe");
+    for var in [
+        "CERTPROBE_CERT",
+        "CERTPROBE_PROFILE",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "HTTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("LANG", "C")
+        .arg("--profile")
+        .arg(&profile)
+        .args(["--format", "json", "check", "--only", "environment"])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        code == 0 || code == 1,
+        "check exited {code}: {stderr}\n{stdout}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let findings = doc["findings"].as_array().unwrap();
+    let find = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {stdout}"))
+    };
+    let proxy = find("env.proxy");
+    assert_eq!(
+        proxy["data"]["source"], "Windows Internet Settings",
+        "{proxy:#}"
+    );
+    assert!(
+        proxy["data"]["https_proxy"]
+            .as_str()
+            .is_some_and(|p| p.contains("127.0.0.1:3128")),
+        "{proxy:#}"
+    );
+    assert_eq!(proxy["data"]["bypass_source"], "ProxyOverride", "{proxy:#}");
+    let tls = find("env.tls_settings");
+    assert_eq!(tls["data"]["secure_protocols"], 0x0A80, "{tls:#}");
+    assert_eq!(tls["status"], "warn", "{tls:#}");
+    let d = tls["detail"].as_str().unwrap();
+    assert!(d.contains("TLS 1.3 switched off"), "{d}");
+}

@@ -4,11 +4,14 @@
 //! - [`info`] reads one certificate into plain facts.
 //! - [`checks`] turns the leaf and its key into findings against the profile.
 //! - [`chain`] validates the path and names the broken link.
+//! - [`store`] takes the certificate from the Windows personal store when no `--cert` is given,
+//!   and adds where Windows keeps the CAs to the trust findings.
 
 pub mod chain;
 pub mod checks;
 pub mod info;
 pub mod source;
+pub mod store;
 
 use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;
@@ -39,6 +42,7 @@ pub fn passwords(args: &IdentityArgs) -> Passwords {
 
 /// The identity named by the flags, if `--cert` was given.
 pub fn load_identity(args: &IdentityArgs) -> Result<Option<Identity>, AppError> {
+    store::check_store_flags(args)?;
     let Some(cert) = &args.cert else {
         if let Some(key) = &args.key {
             return Err(AppError::input(format!(
@@ -97,11 +101,25 @@ pub fn analyse(
     let at = check_time(args);
     let started = Instant::now();
     let identity = load_identity(args)?;
-    let store = TrustStore::load(!args.no_system_trust, &args.trust)?;
     let mut findings = Vec::new();
+    // Windows, no --cert: the personal store ("MY") is the source.
+    #[cfg(windows)]
+    let (identity, from_store) = match identity {
+        Some(id) => (Some(id), false),
+        None => {
+            let (id, fs) = store::from_personal_store(args, profile, at)?;
+            findings.extend(fs);
+            (id, true)
+        }
+    };
+    #[cfg(not(windows))]
+    let from_store = false;
+    let store = TrustStore::load(!args.no_system_trust, &args.trust)?;
 
     let Some(identity) = identity else {
-        findings.push(
+        // The store findings already say why there is no certificate.
+        if !from_store {
+            findings.push(
             Finding::new(
                 "cert.load",
                 Phase::Local,
@@ -114,9 +132,12 @@ pub fn analyse(
             ))
             .section("2-1 (6)")
             .fix(crate::guide::fix("cert.load_missing", &[])),
-        );
+            );
+        }
         findings.push(crate::trust::store_finding(&store));
         findings.extend(crate::trust::root_findings(&store, profile, at));
+        #[cfg(windows)]
+        store::ca_details(&mut findings, profile, None, at);
         return Ok(LocalAnalysis {
             identity: None,
             leaf: None,
@@ -170,11 +191,18 @@ pub fn analyse(
         &target,
         at,
     ));
-    findings.push(checks::key_finding(
-        &identity.leaf,
-        identity.key.as_ref(),
-        &target,
-    ));
+    findings.push(match &identity.key_unusable {
+        Some(k) => Finding::new(
+            "cert.key_match",
+            Phase::Local,
+            Text::new("Private key", "秘密鍵"),
+            &target,
+        )
+        .status(k.status, k.detail.clone())
+        .section("2-1 (6)")
+        .fix(k.fix.clone()),
+        None => checks::key_finding(&identity.leaf, identity.key.as_ref(), &target),
+    });
 
     let cands = candidates(&identity, args)?;
     let report = chain::validate(&ChainInput {
@@ -191,6 +219,8 @@ pub fn analyse(
     ));
     findings.push(checks::chain_finding(&report, &target, profile));
     findings.push(sent_chain_finding(&report, &leaf, &store, &target));
+    #[cfg(windows)]
+    store::ca_details(&mut findings, profile, Some(&leaf.issuer_name), at);
 
     Ok(LocalAnalysis {
         identity: Some(identity),

@@ -21,6 +21,16 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub enum IdentitySource {
     /// A certificate file (PEM, DER or PKCS#12) and, unless it carries one, a key file.
     File { cert: PathBuf, key: Option<PathBuf> },
+    /// A certificate chosen in a Windows personal store (`CurrentUser\MY`); its key stays in
+    /// the store and signs there through CNG.
+    #[cfg(windows)]
+    Store {
+        /// E.g. `CurrentUser\MY`.
+        store: String,
+        cert: crate::platform::windows::store::StoreCertificate,
+        /// Never let Windows show a PIN or consent prompt.
+        silent: bool,
+    },
 }
 
 /// A loaded client identity.
@@ -34,6 +44,17 @@ pub struct Identity {
     /// The other certificates of the file or PKCS#12 bag (intermediates, sometimes the root).
     pub extra: Vec<CertificateDer<'static>>,
     pub key: Option<LoadedKey>,
+    /// Why the source's key could not be used (a store key Windows, or Wine, would not hand
+    /// out); `None` for files, whose missing key is simply `key: None`.
+    pub key_unusable: Option<KeyUnusable>,
+}
+
+/// A key the source holds but that cannot be used, as a finding's parts.
+#[derive(Debug, Clone)]
+pub struct KeyUnusable {
+    pub status: crate::finding::Status,
+    pub detail: crate::finding::Text,
+    pub fix: crate::finding::Text,
 }
 
 /// A private key, usable only for signing.
@@ -386,6 +407,12 @@ impl IdentitySource {
     pub fn load(&self, passwords: &Passwords) -> Result<Identity, AppError> {
         match self {
             IdentitySource::File { cert, key } => load_files(cert, key.as_deref(), passwords),
+            #[cfg(windows)]
+            IdentitySource::Store {
+                store,
+                cert,
+                silent,
+            } => Ok(load_store(store, cert, *silent)),
         }
     }
 }
@@ -422,7 +449,86 @@ fn load_files(
         leaf,
         extra,
         key,
+        key_unusable: None,
     })
+}
+
+/// The chosen store certificate, the intermediates Windows finds for it, and its key as a
+/// CNG handle (never exported).
+#[cfg(windows)]
+fn load_store(
+    store: &str,
+    cert: &crate::platform::windows::store::StoreCertificate,
+    silent: bool,
+) -> Identity {
+    use crate::finding::{Status, Text};
+    use crate::platform::windows::store::{certified_key, StoreError};
+    let summary = &cert.candidate.cert;
+    let origin = format!("{store} {}", summary.thumbprint);
+    let leaf = CertificateDer::from(summary.der.clone());
+    let extra: Vec<CertificateDer<'static>> = cert
+        .chain()
+        .into_iter()
+        .filter(|c| c.as_ref() != summary.der.as_slice())
+        .collect();
+    let name = summary.display_name();
+    let (key, key_unusable) = match certified_key(cert, silent) {
+        Ok(ck) => (
+            Some(LoadedKey {
+                origin: origin.clone(),
+                format: "CNG, kept in the store",
+                key: ck.key.clone(),
+            }),
+            None,
+        ),
+        Err(e) => {
+            let en = e.to_string();
+            let (status, ja, fix) = match &e {
+                StoreError::Wine => (
+                    Status::Warn,
+                    "Wine の CNG は Windows 証明書ストアの鍵で署名できません。証明書を鍵ごと PKCS#12 ファイルにエクスポートして --cert で指定するか、Windows 上で certprobe を実行してください".to_string(),
+                    crate::guide::fix("windows.wine_store_key", &[]),
+                ),
+                StoreError::NoPrivateKey { .. } => (
+                    Status::Fail,
+                    format!("証明書 {} の秘密鍵がストアにありません", summary.thumbprint),
+                    crate::guide::fix(
+                        "windows.no_private_key",
+                        &[("name", name), ("file", "file.pfx")],
+                    ),
+                ),
+                StoreError::KeyUnavailable { detail, .. } => (
+                    Status::Fail,
+                    format!("Windows が {name} の秘密鍵を使わせませんでした: {detail}"),
+                    crate::guide::fix(
+                        "windows.key_unavailable",
+                        &[("name", name), ("detail", detail)],
+                    ),
+                ),
+                StoreError::Open { store, code } => (
+                    Status::Fail,
+                    format!("証明書ストア {store} を開けません (Windows エラー {code})"),
+                    crate::guide::fix("windows.no_cert_in_store", &[("file", "file.pfx")]),
+                ),
+            };
+            (
+                None,
+                Some(KeyUnusable {
+                    status,
+                    detail: Text::new(en, ja),
+                    fix,
+                }),
+            )
+        }
+    };
+    Identity {
+        origin,
+        format: "Windows certificate store",
+        leaf,
+        extra,
+        key,
+        key_unusable,
+    }
 }
 
 pub fn is_ca(der: &CertificateDer<'_>) -> bool {

@@ -8,6 +8,7 @@ use crate::report::Report;
 use crate::trust::TrustStore;
 
 pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: Purpose) -> Result<u8, AppError> {
+    cert::store::check_store_flags(identity)?;
     if identity.cert.is_none() {
         return Err(AppError::Usage(
             "certprobe verify needs the certificate: --cert FILE".into(),

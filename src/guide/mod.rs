@@ -18,6 +18,7 @@ const FILES: &[(&str, &str)] = &[
     ("fixes/net.toml", include_str!("fixes/net.toml")),
     ("fixes/proxy.toml", include_str!("fixes/proxy.toml")),
     ("fixes/demo.toml", include_str!("fixes/demo.toml")),
+    ("fixes/windows.toml", include_str!("fixes/windows.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -445,8 +445,8 @@ impl ProxySettings {
         s
     }
 
-    /// Settings from this process's environment and flags (and, on Windows, the registry values
-    /// the Windows code reads; until it does, none).
+    /// Settings from this process's environment and flags (and, on Windows, the registry's
+    /// Internet Settings).
     pub fn from_environment(args: &NetArgs) -> ProxySettings {
         ProxySettings::from_sources(args, |k| std::env::var(k).ok(), windows_settings().as_ref())
     }
@@ -479,8 +479,36 @@ impl ProxySettings {
     }
 }
 
-/// The Windows Internet Settings values, read by the Windows code; `None` elsewhere.
+/// The Windows Internet Settings values from the registry; `None` elsewhere, or when the
+/// registry cannot be read.
+#[cfg(windows)]
 fn windows_settings() -> Option<WindowsInternetSettings> {
+    crate::platform::windows::internet_settings()
+        .ok()
+        .map(|s| WindowsInternetSettings {
+            proxy_enable: s.proxy_enable.unwrap_or(false),
+            proxy_server: s.proxy_server,
+            proxy_override: s.proxy_override,
+            auto_config_url: s.auto_config_url,
+        })
+}
+
+#[cfg(not(windows))]
+fn windows_settings() -> Option<WindowsInternetSettings> {
+    None
+}
+
+/// The user's `SecureProtocols` (Internet Options → Advanced → Security) on Windows.
+#[cfg(windows)]
+fn secure_protocols() -> Option<u32> {
+    crate::platform::windows::internet_settings()
+        .ok()
+        .and_then(|s| s.secure_protocols)
+        .map(|p| p.0)
+}
+
+#[cfg(not(windows))]
+fn secure_protocols() -> Option<u32> {
     None
 }
 
@@ -546,9 +574,9 @@ fn certificate_hosts(profile: &Profile) -> Vec<(String, String)> {
 pub fn environment_findings(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
     vec![
         settings_finding(profile, &ProxySettings::from_environment(args)),
-        // The Windows code passes the user's `SecureProtocols` value here; elsewhere this
+        // On Windows the user's `SecureProtocols` value; elsewhere (or when it is absent) this
         // reports the tool's own TLS stack.
-        super::versions::tls_settings_finding(None),
+        super::versions::tls_settings_finding(secure_protocols()),
     ]
 }
 
