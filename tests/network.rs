@@ -441,6 +441,51 @@ fn dns_server_that_does_not_answer_is_a_timeout() {
     assert_eq!(get(&fs, "net.login.dns").data["error"], "timeout");
 }
 
+/// A DNS server that answers every query with SERVFAIL (what a broken or DNSSEC-failing
+/// recursive resolver says): the reply echoes the id and question, RCODE 2, no records.
+fn servfail_server() -> std::net::SocketAddr {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = sock.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            if n < 12 {
+                continue;
+            }
+            // End of the question: the name's labels, a zero byte, then type and class.
+            let mut i = 12;
+            while i < n && buf[i] != 0 {
+                i += 1 + buf[i] as usize;
+            }
+            let end = (i + 5).min(n);
+            let mut reply = buf[..end].to_vec();
+            reply[2] = 0x80 | (buf[2] & 0x01); // QR, keep RD
+            reply[3] = 0x80 | 0x02; // RA, RCODE=SERVFAIL
+            reply[6..12].fill(0); // no answer, authority or additional records
+            let _ = sock.send_to(&reply, from);
+        }
+    });
+    addr
+}
+
+#[test]
+fn dns_server_failure_is_told_apart_from_nxdomain_and_timeout() {
+    let mut a = args(&["login"]);
+    a.resolver = Some(servfail_server().to_string());
+    let p = profile("login.test", 1, 1, "/", "/");
+    let fs = run(&p.profile, &a, &good_client(), Duration::from_secs(5));
+    let dns = get(&fs, "net.login.dns");
+    assert_step(&fs, "net.login.dns", Status::Fail, None);
+    assert_eq!(dns.data["error"], "server_error", "{:?}", dns.detail);
+    assert!(
+        dns.detail.en.to_lowercase().contains("servfail")
+            || dns.detail.en.contains("Server Failure"),
+        "{}",
+        dns.detail.en
+    );
+    assert_step(&fs, "net.login.tcp", Status::Skip, None);
+}
+
 /// s_server with client authentication; `-partial_chain` lets the intermediate alone be the
 /// accepted CA, so its CertificateRequest names "SECOM Passport for Member PUB CA1".
 fn s_server(version: &str) -> SServer {
