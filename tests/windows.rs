@@ -761,6 +761,39 @@ fn check_without_cert_takes_the_certificate_from_the_personal_store() {
     // Where Windows keeps the root (not in its stores here: it came from --trust).
     let root_f = find("trust.root");
     assert!(root_f["data"]["windows_stores"].is_array(), "{root_f:#}");
+
+    // `verify` without --cert validates the same store certificate's path.
+    let out = assert_cmd::cargo::cargo_bin_cmd!("certprobe")
+        .env_remove("CERTPROBE_CERT")
+        .env_remove("CERTPROBE_KEY")
+        .env_remove("CERTPROBE_PROFILE")
+        .env("LANG", "C")
+        .args(["--profile"])
+        .arg(&profile)
+        .args(["--format", "json", "verify", "--no-system-trust", "--trust"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "verify: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let chain = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "cert.chain")
+        .unwrap_or_else(|| panic!("no cert.chain in {stdout}"));
+    assert_eq!(chain["status"], "pass", "{chain:#}");
+    assert!(
+        chain["target"].as_str().unwrap().contains(&rsa),
+        "{chain:#}"
+    );
 }
 
 #[test]

@@ -9,15 +9,20 @@ use crate::trust::TrustStore;
 
 pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: Purpose) -> Result<u8, AppError> {
     cert::store::check_store_flags(identity)?;
-    if identity.cert.is_none() {
-        return Err(AppError::Usage(
-            "certprobe verify needs the certificate: --cert FILE".into(),
-        ));
-    }
     let started = std::time::Instant::now();
     let profile = ctx.profile()?;
-    let Some(id) = cert::load_identity(identity)? else {
-        return Err(AppError::Usage("--cert FILE is required".into()));
+    let id = match cert::load_identity(identity)? {
+        Some(id) => id,
+        // No --cert: on Windows the personal store is the source, as for `check`.
+        None => match from_store(identity, &profile)? {
+            Ok(id) => id,
+            Err(findings) => {
+                let mut out = Report::new(profile.name.clone());
+                out.findings = findings;
+                out.duration = started.elapsed();
+                return ctx.emit_report(&out);
+            }
+        },
     };
     let store = TrustStore::load(!identity.no_system_trust, &identity.trust)?;
     let cands = cert::candidates(&id, identity)?;
@@ -33,4 +38,25 @@ pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: Purpose) -> Result<u
         .push(checks::chain_finding(&report, &id.origin, &profile));
     out.duration = started.elapsed();
     ctx.emit_report(&out)
+}
+
+/// The certificate chosen from the personal store, or the findings that say why none could be.
+#[cfg(windows)]
+fn from_store(
+    identity: &IdentityArgs,
+    profile: &crate::profile::Profile,
+) -> Result<Result<cert::source::Identity, Vec<crate::finding::Finding>>, AppError> {
+    let (id, findings) =
+        cert::store::from_personal_store(identity, profile, cert::check_time(identity))?;
+    Ok(id.ok_or(findings))
+}
+
+#[cfg(not(windows))]
+fn from_store(
+    _identity: &IdentityArgs,
+    _profile: &crate::profile::Profile,
+) -> Result<Result<cert::source::Identity, Vec<crate::finding::Finding>>, AppError> {
+    Err(AppError::Usage(
+        "certprobe verify needs the certificate: --cert FILE".into(),
+    ))
 }
