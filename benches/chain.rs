@@ -1,6 +1,8 @@
 //! Chain validation and trust-store loading.
 //!
 //! `cargo bench --bench chain`. Target: a 3-certificate chain verifies in under 100 µs.
+//! Measured on two chains: ECDSA P-256 throughout (most fixtures) and RSA-2048 throughout (the
+//! algorithms of the real service's chain).
 
 use certprobe::cert::chain::{validate, Candidate, ChainInput, Origin};
 use certprobe::cert::info::CertInfo;
@@ -37,6 +39,26 @@ fn benches(c: &mut Criterion) {
     assert!(validate(&input).valid);
     c.bench_function("validate 3-certificate chain", |b| {
         b.iter(|| black_box(validate(black_box(&input))))
+    });
+
+    // RSA-2048 throughout, as the real service's chain (RootCA1 → member CA → S47… leaf).
+    let rsa_leaf = read_certs(&pki("client-allrsa.pem")).unwrap().remove(0);
+    let rsa_inter = read_certs(&pki("rsa-inter.pem")).unwrap().remove(0);
+    let rsa_cands = vec![Candidate {
+        info: CertInfo::parse(&rsa_inter).unwrap(),
+        der: rsa_inter,
+        origin: Origin::Identity,
+    }];
+    let rsa_store = TrustStore::load(false, &[pki("rsa-root.pem")]).unwrap();
+    let rsa_input = ChainInput {
+        leaf: &rsa_leaf,
+        intermediates: &rsa_cands,
+        store: &rsa_store,
+        ..input
+    };
+    assert!(validate(&rsa_input).valid);
+    c.bench_function("validate 3-certificate chain (RSA-2048)", |b| {
+        b.iter(|| black_box(validate(black_box(&rsa_input))))
     });
 
     // The diagnosis path: intermediate missing, named from the certificates.

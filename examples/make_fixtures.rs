@@ -340,6 +340,38 @@ fn main() -> Result<()> {
         "-out",
         &out.s("client-rsa-pkcs1.key"),
     ])?;
+    // The client PKI again in RSA-2048 throughout, as the real service's chain is (RootCA1 and
+    // the member CA are RSA-2048): the chain-validation benchmark measures both kinds.
+    let rsa_root_key = out.rsa_key("rsa-root.key")?;
+    let rsa_root_params = ca_params(
+        dn(&[
+            (DnType::CountryName, "JP"),
+            (DnType::OrganizationName, "certprobe test"),
+            (DnType::OrganizationalUnitName, "certprobe RSA Test Root"),
+        ]),
+        0x1101,
+    );
+    out.write(
+        "rsa-root.pem",
+        rsa_root_params.self_signed(&rsa_root_key)?.pem(),
+    )?;
+    let rsa_root_issuer = Issuer::new(rsa_root_params, &rsa_root_key);
+    let rsa_inter_key = out.rsa_key("rsa-inter.key")?;
+    let mut rsa_inter_params = ca_params(
+        dn(&[
+            (DnType::CountryName, "JP"),
+            (DnType::OrganizationName, "certprobe test"),
+            (DnType::CommonName, "certprobe RSA Test Member CA"),
+        ]),
+        0x2201,
+    );
+    rsa_inter_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let rsa_inter = rsa_inter_params.signed_by(&rsa_inter_key, &rsa_root_issuer)?;
+    out.write("rsa-inter.pem", rsa_inter.pem())?;
+    let rsa_inter_issuer = Issuer::new(rsa_inter_params, &rsa_inter_key);
+    let all_rsa = client_params("S47000011", 0x300B).signed_by(&rsa_key, &rsa_inter_issuer)?;
+    out.write("client-allrsa.pem", all_rsa.pem())?;
+
     // The client key as SEC1 ("EC PRIVATE KEY") and as encrypted PKCS#8.
     openssl(&[
         "pkey",

@@ -325,7 +325,11 @@ fn log_in_through_tinyproxy_works_and_warns_about_the_proxy() {
     assert!(proxy.detail.en.contains("localhost"), "{all}");
     assert_eq!(get(&fs, "net.login.tcp").status, Status::Pass, "{all}");
     assert!(get(&fs, "net.login.tcp").detail.en.contains("tunnel"));
-    assert_eq!(get(&fs, "net.login.tls").status, Status::Pass, "{all}");
+    let tls = get(&fs, "net.login.tls");
+    assert_eq!(tls.status, Status::Pass, "{all}");
+    // The certificate through the tunnel is the one nginx shows directly.
+    assert_eq!(tls.data["direct_comparison"]["result"], "same", "{all}");
+    assert!(tls.detail.en.contains("same certificate"), "{all}");
     assert_eq!(get(&fs, "net.login.http").status, Status::Pass, "{all}");
     let v = get(&fs, "net.login.versions");
     assert_eq!(v.status, Status::Pass, "{all}");
@@ -424,6 +428,110 @@ fn mitmproxy_interception_is_detected() {
     assert!(tls.detail.en.contains("interception"), "{}", tls.detail.en);
     assert!(tls.fix.as_ref().unwrap().en.contains("mitmproxy"));
     assert_eq!(tls.data["interception"], true);
+}
+
+/// A corporate inspection CA, as IT departments install in every machine's trust store: key
+/// and certificate in one PEM file (what mitmproxy reads) and the certificate alone.
+fn inspection_ca(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    let (key, cert) = (dir.join("ca.key"), dir.join("ca.pem"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", "/O=Example Corp/CN=Example Corp Inspection CA"])
+        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+        .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let both = dir.join("mitmproxy-ca.pem");
+    let mut pem = std::fs::read(&key).unwrap();
+    pem.extend(std::fs::read(&cert).unwrap());
+    std::fs::write(&both, pem).unwrap();
+    (both, cert)
+}
+
+#[test]
+fn an_inspection_ca_the_machine_trusts_is_caught_by_the_direct_view() {
+    // The proxy's certificates chain to a root in the trust store and carry no product name:
+    // only the certificate the server shows directly gives the interception away.
+    let n = Nginx::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca_both, ca_cert) = inspection_ca(tmp.path());
+    let m = Mitm::start_with_ca(&pki("server-root.pem"), &ca_both);
+    let chain = chain_via(&m.url(), n.open_port);
+    let mut trusted = roots();
+    for c in CertificateDer::pem_file_iter(&ca_cert).unwrap() {
+        trusted.add(c.unwrap()).unwrap();
+    }
+    assert_eq!(
+        detect_interception(&chain, "localhost", &trusted, None),
+        Interception::None,
+        "the proxied chain alone must look clean for this test to mean anything"
+    );
+
+    let p = profile(n.verify_port, n.open_port);
+    let out = certprobe()
+        .args(["--profile", p.path.to_str().unwrap(), "--format", "json"])
+        .args(["--timeout", "8s"])
+        .args(["check", "--endpoint", "login"])
+        .args(["--proxy", &m.url()])
+        .arg("--cert")
+        .arg(pki("client-chain.pem"))
+        .arg("--key")
+        .arg(pki("client.key"))
+        .arg("--trust")
+        .arg(&ca_cert)
+        .arg("--trust")
+        .arg(pki("server-root.pem"))
+        .arg("--trust")
+        .arg(pki("root.pem"))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let fs = json_findings(&out.stdout);
+    let tls = jget(&fs, "net.login.tls");
+    assert_eq!(tls["status"], "fail", "{tls}");
+    assert_eq!(tls["section"], "1-3 (5)-(8)");
+    assert_eq!(tls["data"]["interception"], true, "{tls}");
+    assert!(
+        tls["data"]["issuer"]
+            .as_str()
+            .unwrap()
+            .contains("Example Corp Inspection CA"),
+        "{tls}"
+    );
+    assert_eq!(
+        tls["data"]["direct_comparison"]["result"], "different",
+        "{tls}"
+    );
+    assert!(
+        tls["data"]["direct_comparison"]["direct_issuer"]
+            .as_str()
+            .unwrap()
+            .contains("certprobe Test Public Root"),
+        "{tls}"
+    );
+    assert!(
+        tls["detail"].as_str().unwrap().contains("directly"),
+        "{tls}"
+    );
+    assert!(
+        tls["fix"]
+            .as_str()
+            .unwrap()
+            .contains("Example Corp Inspection CA"),
+        "{tls}"
+    );
 }
 
 // ---------------------------------------------------------------- the binary

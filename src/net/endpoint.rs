@@ -240,6 +240,14 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
     // 1–2 through an HTTP CONNECT tunnel when the proxy settings say so (net::proxy).
     let route = ctx.proxy.route(&t.url.scheme, host);
     let via_proxy = matches!(route, super::proxy::Route::Via(_));
+    // Through a proxy, the server is also looked at directly, beside the tunnel: a proxied
+    // certificate that is not the one the server shows is the proxy's own.
+    let direct = (via_proxy && t.url.scheme == "https").then(|| {
+        let budget =
+            super::proxy::DIRECT_BUDGET.min(ctx.deadline.saturating_duration_since(Instant::now()));
+        super::proxy::DirectLook::start(ctx.dns.clone(), host, t.url.port, budget)
+    });
+    let mut direct_comparison = None;
     let stream = if let super::proxy::Route::Via(p) = &route {
         let opened = super::proxy::open_via(ctx, t, p).await;
         s.out.extend(opened.findings);
@@ -293,7 +301,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         }
         match res {
             Err(failure) => {
-                if let Some(f) = intercepted(via_proxy, ctx, t, &facts) {
+                if let (Some(f), _) = intercepted(direct, ctx, t, &facts).await {
                     s.push(f);
                     s.skip_after_failure("tls");
                     outcome.tls = Some(facts);
@@ -308,7 +316,9 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 return outcome;
             }
             Ok(stream) => {
-                if let Some(f) = intercepted(via_proxy, ctx, t, &facts) {
+                let (found, comparison) = intercepted(direct, ctx, t, &facts).await;
+                direct_comparison = comparison;
+                if let Some(f) = found {
                     s.push(f);
                     s.skip_after_failure("tls");
                     outcome.tls = Some(facts);
@@ -405,7 +415,19 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             outcome.findings = s.out;
             return outcome;
         }
-        s.push(tls_pass(&s, &facts, &client, t, ctx));
+        let mut f = tls_pass(&s, &facts, &client, t, ctx);
+        if let Some(c) = &direct_comparison {
+            let clause = c.clause();
+            f.detail.en.push_str(&clause.en);
+            f.detail.ja.push_str(&clause.ja);
+            if let Some(o) = f.data.as_object_mut() {
+                o.insert(
+                    "direct_comparison".into(),
+                    serde_json::to_value(c).unwrap_or_default(),
+                );
+            }
+        }
+        s.push(f);
         outcome.tls = Some(facts);
     }
 
@@ -587,24 +609,45 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
     outcome
 }
 
-/// Through a proxy, a server chain that is not the server's own means TLS interception.
-fn intercepted(via_proxy: bool, ctx: &NetContext, t: &Target, facts: &TlsFacts) -> Option<Finding> {
-    if !via_proxy {
-        return None;
+/// Through a proxy, a server chain that is not the server's own means TLS interception: a
+/// known product or an untrusted issuer tells at once; otherwise the certificate the server
+/// shows directly decides, when a direct connection is possible. `direct` is `None` when the
+/// connection does not go through a proxy.
+async fn intercepted(
+    direct: Option<super::proxy::DirectLook>,
+    ctx: &NetContext,
+    t: &Target,
+    facts: &TlsFacts,
+) -> (Option<Finding>, Option<super::proxy::DirectComparison>) {
+    let Some(direct) = direct else {
+        return (None, None);
+    };
+    let mut verdict = super::proxy::interception_from_facts(facts);
+    let mut comparison = None;
+    if verdict == super::proxy::Interception::None {
+        let seen = direct.result().await;
+        let (v, c) = super::proxy::compare_with_direct(facts, &seen);
+        verdict = v;
+        comparison = Some(c);
     }
-    let verdict = super::proxy::interception_from_facts(facts);
-    super::proxy::interception_finding(
+    let found = super::proxy::interception_finding(
         &t.id,
         &t.url.authority(),
         &t.url.host,
         &verdict,
         &ctx.profile,
     )
-    .map(|f| {
-        let mut f = f;
+    .map(|mut f| {
         f.title = step_title("tls", &t.title);
+        if let (Some(c), Some(o)) = (&comparison, f.data.as_object_mut()) {
+            o.insert(
+                "direct_comparison".into(),
+                serde_json::to_value(c).unwrap_or_default(),
+            );
+        }
         f
-    })
+    });
+    (found, comparison)
 }
 
 fn redact_query(path: &str) -> String {

@@ -27,6 +27,8 @@ pub struct CertInfo {
     pub not_before: String,
     pub not_after: String,
     pub expired: bool,
+    /// SHA-256 fingerprint of the certificate (`AB:CD:…`).
+    pub sha256: String,
     #[serde(skip)]
     pub issuer_der: Vec<u8>,
     #[serde(skip)]
@@ -48,6 +50,7 @@ impl CertInfo {
             not_before: rfc3339(nb),
             not_after: rfc3339(na),
             expired: na < std::time::SystemTime::now(),
+            sha256: crate::cert::info::fingerprint(der),
             issuer_der: tbs.issuer().to_der().unwrap_or_default(),
             subject_der: tbs.subject().to_der().unwrap_or_default(),
         })

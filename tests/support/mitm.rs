@@ -44,10 +44,23 @@ fn mitmdump() -> PathBuf {
 impl Mitm {
     /// Intercepting proxy that trusts `upstream_ca` for the servers behind it.
     pub fn start(upstream_ca: &Path) -> Mitm {
+        Mitm::start_with(upstream_ca, None)
+    }
+
+    /// The same, minting its certificates from `ca` (key and certificate in one PEM file),
+    /// as a corporate inspection proxy does with its own CA.
+    pub fn start_with_ca(upstream_ca: &Path, ca: &Path) -> Mitm {
+        Mitm::start_with(upstream_ca, Some(ca))
+    }
+
+    fn start_with(upstream_ca: &Path, ca: Option<&Path>) -> Mitm {
         let bin = mitmdump();
         let mut last = String::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("temp dir");
+            if let Some(ca) = ca {
+                std::fs::copy(ca, dir.path().join("mitmproxy-ca.pem")).expect("copy the CA");
+            }
             let port = free_port();
             let log = dir.path().join("mitm.log");
             let out = std::fs::File::create(&log).unwrap();

@@ -271,3 +271,241 @@ where
         .unwrap_or_default();
     Ok(chain)
 }
+
+/// How long the direct look at a server may take. Behind a firewall that drops direct
+/// traffic this is what the comparison costs, so it is short; it runs beside the proxied
+/// connection, so where the direct path works it costs nothing.
+pub const DIRECT_BUDGET: Duration = Duration::from_secs(3);
+
+/// The server's certificate seen through the proxy against the one seen directly.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum DirectComparison {
+    /// The same leaf certificate on both paths: the proxy only relays.
+    Same,
+    /// Another certificate from the same issuer (servers behind a balancer may hold several).
+    SameIssuer { direct_sha256: String },
+    /// A certificate from another issuer: the proxy presents its own.
+    Different { direct_issuer: String },
+    /// No direct connection could be made (the usual case behind a firewall).
+    Unavailable { reason: String },
+}
+
+impl DirectComparison {
+    /// A clause for the TLS step's sentence.
+    pub fn clause(&self) -> Text {
+        match self {
+            DirectComparison::Same => Text::new(
+                "; seen directly, the server shows the same certificate (the proxy does not intercept)",
+                "。直接接続でも同じサーバー証明書が見えます (プロキシは傍受していません)",
+            ),
+            DirectComparison::SameIssuer { .. } => Text::new(
+                "; seen directly, the server shows another certificate from the same issuer",
+                "。直接接続では同じ発行者の別のサーバー証明書が見えます",
+            ),
+            DirectComparison::Different { direct_issuer } => text!(
+                ("; seen directly, the server's certificate is issued by {direct_issuer}"),
+                ("。直接接続ではサーバー証明書の発行者は {direct_issuer} です")
+            ),
+            DirectComparison::Unavailable { reason } => text!(
+                ("; not compared with a direct connection ({reason})"),
+                ("。直接接続との比較はできませんでした ({reason})")
+            ),
+        }
+    }
+}
+
+/// The verdict once the direct view is known: a leaf from another issuer than the one the
+/// server shows directly is the proxy's own certificate, even when it chains to a root the
+/// machine trusts (a corporate inspection CA installed in the trust store).
+pub fn compare_with_direct(
+    facts: &crate::net::tls::TlsFacts,
+    direct: &Result<crate::net::tls::CertInfo, String>,
+) -> (Interception, DirectComparison) {
+    let d = match direct {
+        Ok(d) => d,
+        Err(reason) => {
+            return (
+                Interception::None,
+                DirectComparison::Unavailable {
+                    reason: reason.clone(),
+                },
+            )
+        }
+    };
+    let Some(p) = facts.server_chain.first() else {
+        return (
+            Interception::None,
+            DirectComparison::Unavailable {
+                reason: "no certificate was seen through the proxy".into(),
+            },
+        );
+    };
+    if p.sha256 == d.sha256 {
+        return (Interception::None, DirectComparison::Same);
+    }
+    if p.issuer == d.issuer {
+        return (
+            Interception::None,
+            DirectComparison::SameIssuer {
+                direct_sha256: d.sha256.clone(),
+            },
+        );
+    }
+    (
+        Interception::Detected {
+            issuer: p.issuer.clone(),
+            product: None,
+            reason: format!(
+                "the certificate seen through the proxy differs from the one the server shows directly (issued by {})",
+                d.issuer
+            ),
+        },
+        DirectComparison::Different {
+            direct_issuer: d.issuer.clone(),
+        },
+    )
+}
+
+/// A look at the server's leaf certificate without the proxy (no client certificate, no
+/// data), started beside the proxied connection and aborted when it is no longer needed.
+pub struct DirectLook(tokio::task::JoinHandle<Result<crate::net::tls::CertInfo, String>>);
+
+impl DirectLook {
+    pub fn start(
+        dns: Result<std::sync::Arc<crate::net::dns::Dns>, crate::net::dns::DnsFailure>,
+        host: &str,
+        port: u16,
+        budget: Duration,
+    ) -> DirectLook {
+        let host = host.to_string();
+        DirectLook(tokio::spawn(async move {
+            let look = async {
+                let dns = dns.map_err(|e| format!("no DNS resolver: {}", e.code()))?;
+                let addrs = dns
+                    .resolve(&host)
+                    .await
+                    .map_err(|e| format!("the name does not resolve here: {}", e.code()))?;
+                let c = crate::net::tcp::connect_direct(&addrs, port, budget)
+                    .await
+                    .map_err(|_| "no direct connection to the server".to_string())?;
+                let chain = peek_chain(c.stream, &host, budget).await?;
+                let leaf = chain
+                    .first()
+                    .ok_or_else(|| "the server sent no certificate".to_string())?;
+                crate::net::tls::CertInfo::parse(leaf)
+                    .ok_or_else(|| "the server's certificate does not parse".to_string())
+            };
+            tokio::time::timeout(budget, look)
+                .await
+                .unwrap_or_else(|_| Err(format!("no direct answer within {} s", budget.as_secs())))
+        }))
+    }
+
+    pub async fn result(mut self) -> Result<crate::net::tls::CertInfo, String> {
+        (&mut self.0)
+            .await
+            .unwrap_or_else(|_| Err("the direct look did not finish".into()))
+    }
+}
+
+impl Drop for DirectLook {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::tls::{CertInfo, TlsFacts};
+
+    fn info(name: &str) -> CertInfo {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/pki")
+            .join(name);
+        let der = crate::cert::source::read_certs(&path)
+            .expect("fixture")
+            .remove(0);
+        CertInfo::parse(&der).expect("parses")
+    }
+
+    fn seen(name: &str) -> TlsFacts {
+        TlsFacts {
+            server_chain: vec![info(name)],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_same_leaf_directly_is_no_interception() {
+        let (v, c) = compare_with_direct(&seen("server.pem"), &Ok(info("server.pem")));
+        assert_eq!(v, Interception::None);
+        assert_eq!(c, DirectComparison::Same);
+        assert!(c.clause().en.contains("same certificate"));
+    }
+
+    #[test]
+    fn another_issuer_through_the_proxy_is_interception() {
+        // The proxied leaf is for the right name and may chain to a root the machine
+        // trusts; only the direct view shows it is not the server's.
+        let (v, c) = compare_with_direct(&seen("server-unknown.pem"), &Ok(info("server.pem")));
+        match v {
+            Interception::Detected {
+                issuer,
+                product,
+                reason,
+            } => {
+                assert!(issuer.contains("Unknown Test CA"), "{issuer}");
+                assert_eq!(product, None);
+                assert!(reason.contains("certprobe Test Public Root"), "{reason}");
+            }
+            other => panic!("not detected: {other:?}"),
+        }
+        assert!(matches!(c, DirectComparison::Different { .. }));
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["result"], "different");
+    }
+
+    #[test]
+    fn another_leaf_from_the_same_issuer_is_not_interception() {
+        let (v, c) = compare_with_direct(&seen("client-noeku.pem"), &Ok(info("client.pem")));
+        assert_eq!(v, Interception::None);
+        assert!(matches!(c, DirectComparison::SameIssuer { .. }), "{c:?}");
+    }
+
+    #[test]
+    fn no_direct_view_leaves_the_verdict_to_the_proxied_chain() {
+        let (v, c) = compare_with_direct(
+            &seen("server.pem"),
+            &Err("no direct connection to the server".into()),
+        );
+        assert_eq!(v, Interception::None);
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            serde_json::json!({"result": "unavailable", "reason": "no direct connection to the server"})
+        );
+        assert!(c.clause().en.contains("not compared"));
+        let (v, _) = compare_with_direct(&TlsFacts::default(), &Ok(info("server.pem")));
+        assert_eq!(v, Interception::None);
+    }
+
+    #[tokio::test]
+    async fn the_direct_look_reports_a_closed_port() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dns = crate::net::dns::Dns::new(
+            crate::net::dns::ResolverChoice::System,
+            Duration::from_millis(200),
+        )
+        .map(std::sync::Arc::new);
+        let look = DirectLook::start(dns, "127.0.0.1", closed, Duration::from_secs(2));
+        assert_eq!(
+            look.result().await.unwrap_err(),
+            "no direct connection to the server"
+        );
+    }
+}

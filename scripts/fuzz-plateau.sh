@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs each fuzz target in rounds on its growing corpus until a whole round finds no new
+# coverage (the plateau) or the time allowed for the target is spent, then prints one line per
+# target: rounds, seconds, executions, coverage (edges), features, corpus size, crashes.
+#
+#   scripts/fuzz-plateau.sh [TARGET...]        (all five when none is named)
+#   ROUND=300 MAX=2400 scripts/fuzz-plateau.sh cert_load
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz`); libFuzzer needs unstable compiler flags,
+# hence RUSTC_BOOTSTRAP. Logs go to fuzz/logs/, the corpus to fuzz/corpus/ (both ignored).
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+
+ROUND="${ROUND:-300}"
+MAX="${MAX:-2400}"
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(cert_load pkcs12_load profile_parse page_classify legacy_hello)
+
+export RUSTC_BOOTSTRAP=1
+cargo fuzz build -s none -a >/dev/null
+mkdir -p logs
+
+# The last "cov:" / "ft:" / "corp:" figures libFuzzer printed in a log.
+last() { grep -oE "$1: [0-9]+" "$2" | tail -1 | grep -oE '[0-9]+' || echo 0; }
+first_inited() { grep -m1 'INITED' "$1" | grep -oE "$2: [0-9]+" | grep -oE '[0-9]+' || echo 0; }
+
+printf '%-14s %6s %7s %12s %6s %7s %7s %8s %s\n' target rounds seconds executions cov ft corpus crashes plateau
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t"
+  spent=0 round=0 execs=0 plateau=no crashes=0
+  while [ "$spent" -lt "$MAX" ]; do
+    round=$((round + 1))
+    log="logs/$t.$round.log"
+    if ! cargo fuzz run -s none -a "$t" "corpus/$t" "seeds/$t" -- \
+        -max_total_time="$ROUND" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        >"$log" 2>&1; then
+      crashes=$((crashes + 1))
+      echo "$t: a crash or failure, see fuzz/$log and fuzz/artifacts/$t" >&2
+      break
+    fi
+    spent=$((spent + ROUND))
+    execs=$((execs + $(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)))
+    # Coverage when the corpus was loaded against coverage at the end of the round.
+    start_cov=$(first_inited "$log" cov)
+    end_cov=$(last cov "$log")
+    if [ "$end_cov" -le "$start_cov" ]; then
+      plateau=yes
+      break
+    fi
+  done
+  printf '%-14s %6s %7s %12s %6s %7s %7s %8s %s\n' "$t" "$round" "$spent" "$execs" \
+    "$(last cov "$log")" "$(last ft "$log")" "$(ls "corpus/$t" | wc -l)" "$crashes" "$plateau"
+done
