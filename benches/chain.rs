@@ -61,6 +61,18 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(validate(black_box(&rsa_input))))
     });
 
+    // As a real run has it: the platform roots (about 150 here) plus the profile's root.
+    let platform = TrustStore::load(true, &[pki("root.pem")]).unwrap();
+    let among_platform = ChainInput {
+        store: &platform,
+        ..input
+    };
+    assert!(validate(&among_platform).valid);
+    c.bench_function(
+        "validate 3-certificate chain among the platform roots",
+        |b| b.iter(|| black_box(validate(black_box(&among_platform)))),
+    );
+
     // The diagnosis path: intermediate missing, named from the certificates.
     let none: Vec<Candidate> = Vec::new();
     let broken = ChainInput {

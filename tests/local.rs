@@ -784,6 +784,10 @@ const CASES: &[Case] = &[
     case("client-badname.pem", INTER, ROOT, true),
     case("client-rsa.pem", INTER, ROOT, true),
     case("client-sha1.pem", INTER, ROOT, false),
+    // RSA-2048 throughout, as the real service's chain.
+    case("client-allrsa.pem", &["rsa-inter.pem"], &["rsa-root.pem"], true),
+    case("client-allrsa.pem", &[], &["rsa-root.pem"], false),
+    case("client-allrsa.pem", INTER, ROOT, false),
     Case {
         known: Some("a CA certificate used as the client certificate: webpki refuses it (CaUsedAsEndEntity), openssl accepts it"),
         ..case("inter.pem", &[], ROOT, false)

@@ -227,7 +227,7 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
             .store
             .anchors
             .iter()
-            .filter(|x| webpki::anchor_from_trusted_cert(&x.der).ok().as_ref() == Some(a))
+            .filter(|x| x.webpki.as_ref() == Some(a))
             .any(|x| x.info.valid_at(at));
         if ok {
             Ok(())
@@ -267,20 +267,23 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
         Ok((inters, anchor)) => {
             let mut path = vec![link(&leaf_info, "leaf", "--cert".into())];
             for der in &inters {
-                let origin = input
-                    .intermediates
-                    .iter()
-                    .find(|c| c.der == *der)
-                    .map(|c| c.origin.describe())
-                    .unwrap_or_default();
-                if let Ok(info) = CertInfo::parse(der) {
-                    path.push(link(&info, "intermediate", origin));
+                let known = input.intermediates.iter().find(|c| c.der == *der);
+                let origin = known.map(|c| c.origin.describe()).unwrap_or_default();
+                match known {
+                    Some(c) => path.push(link(&c.info, "intermediate", origin)),
+                    None => {
+                        if let Ok(info) = CertInfo::parse(der) {
+                            path.push(link(&info, "intermediate", origin));
+                        }
+                    }
                 }
             }
-            if let Some(a) = input.store.anchors.iter().find(|x| {
-                webpki::anchor_from_trusted_cert(&x.der).ok().as_ref() == Some(&anchor)
-                    && x.info.valid_at(at)
-            }) {
+            if let Some(a) = input
+                .store
+                .anchors
+                .iter()
+                .find(|x| x.webpki.as_ref() == Some(&anchor) && x.info.valid_at(at))
+            {
                 path.push(link(&a.info, "root", a.origin.describe()));
             }
             let mut send = vec![input.leaf.clone()];

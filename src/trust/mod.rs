@@ -37,6 +37,22 @@ pub struct Anchor {
     pub der: CertificateDer<'static>,
     pub info: CertInfo,
     pub origin: AnchorOrigin,
+    /// The anchor as webpki wants it, read once at load (`None`: webpki cannot read it).
+    pub webpki: Option<TrustAnchor<'static>>,
+}
+
+impl Anchor {
+    pub fn new(der: CertificateDer<'static>, info: CertInfo, origin: AnchorOrigin) -> Anchor {
+        let webpki = webpki::anchor_from_trusted_cert(&der)
+            .ok()
+            .map(|a| a.to_owned());
+        Anchor {
+            der,
+            info,
+            origin,
+            webpki,
+        }
+    }
 }
 
 /// The roots certprobe trusts for this run.
@@ -64,11 +80,9 @@ impl TrustStore {
                 let info = CertInfo::parse(&der).map_err(|e| {
                     AppError::input(format!("{}: unreadable certificate: {e}", path.display()))
                 })?;
-                store.anchors.push(Anchor {
-                    der,
-                    info,
-                    origin: AnchorOrigin::File(path.clone()),
-                });
+                store
+                    .anchors
+                    .push(Anchor::new(der, info, AnchorOrigin::File(path.clone())));
             }
         }
         if system {
@@ -80,11 +94,9 @@ impl TrustStore {
                 match CertInfo::parse(&der) {
                     Ok(info) => {
                         store.platform_loaded += 1;
-                        store.anchors.push(Anchor {
-                            der,
-                            info,
-                            origin: AnchorOrigin::Platform,
-                        });
+                        store
+                            .anchors
+                            .push(Anchor::new(der, info, AnchorOrigin::Platform));
                     }
                     Err(e) => store
                         .platform_errors
@@ -96,11 +108,17 @@ impl TrustStore {
         Ok(store)
     }
 
-    /// The anchors as webpki wants them; an anchor webpki cannot read is left out.
+    /// The anchors as webpki wants them (read at load, borrowed here); an anchor webpki
+    /// cannot read is left out.
     pub fn webpki_anchors(&self) -> Vec<TrustAnchor<'_>> {
         self.anchors
             .iter()
-            .filter_map(|a| webpki::anchor_from_trusted_cert(&a.der).ok())
+            .filter_map(|a| a.webpki.as_ref())
+            .map(|a| TrustAnchor {
+                subject: a.subject.as_ref().into(),
+                subject_public_key_info: a.subject_public_key_info.as_ref().into(),
+                name_constraints: a.name_constraints.as_ref().map(|n| n.as_ref().into()),
+            })
             .collect()
     }
 
