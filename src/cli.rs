@@ -147,6 +147,10 @@ pub struct NetArgs {
     pub resolver: Option<String>,
 
     /// Use this HTTP proxy (http://[user:pass@]host:port) instead of the environment's settings.
+    ///
+    /// Endpoints that go through a proxy are probed through an HTTP CONNECT tunnel; beside it,
+    /// the server is also looked at directly (a handshake without the client certificate, at
+    /// most 3 s), so a proxy that shows its own certificate is reported as TLS interception.
     #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
     pub proxy: Option<String>,
 
