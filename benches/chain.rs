@@ -10,6 +10,7 @@ use certprobe::cert::source::read_certs;
 use certprobe::cli::Purpose;
 use certprobe::trust::TrustStore;
 use criterion::{criterion_group, criterion_main, Criterion};
+use rustls::pki_types::CertificateDer;
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -19,15 +20,24 @@ fn pki(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn benches(c: &mut Criterion) {
-    let leaf = read_certs(&pki("client.pem")).unwrap().remove(0);
-    let inter = read_certs(&pki("inter.pem")).unwrap().remove(0);
+/// Leaf, its intermediate as a candidate, and a store holding only `root`.
+fn chain_of(
+    leaf: &str,
+    inter: &str,
+    root: &str,
+) -> (CertificateDer<'static>, Vec<Candidate>, TrustStore) {
+    let leaf = read_certs(&pki(leaf)).unwrap().remove(0);
+    let inter = read_certs(&pki(inter)).unwrap().remove(0);
     let cands = vec![Candidate {
         info: CertInfo::parse(&inter).unwrap(),
         der: inter,
         origin: Origin::Identity,
     }];
-    let store = TrustStore::load(false, &[pki("root.pem")]).unwrap();
+    (leaf, cands, TrustStore::load(false, &[pki(root)]).unwrap())
+}
+
+fn benches(c: &mut Criterion) {
+    let (leaf, cands, store) = chain_of("client.pem", "inter.pem", "root.pem");
     let at = time::OffsetDateTime::now_utc();
     let input = ChainInput {
         leaf: &leaf,
@@ -42,14 +52,8 @@ fn benches(c: &mut Criterion) {
     });
 
     // RSA-2048 throughout, as the real service's chain (RootCA1 → member CA → S47… leaf).
-    let rsa_leaf = read_certs(&pki("client-allrsa.pem")).unwrap().remove(0);
-    let rsa_inter = read_certs(&pki("rsa-inter.pem")).unwrap().remove(0);
-    let rsa_cands = vec![Candidate {
-        info: CertInfo::parse(&rsa_inter).unwrap(),
-        der: rsa_inter,
-        origin: Origin::Identity,
-    }];
-    let rsa_store = TrustStore::load(false, &[pki("rsa-root.pem")]).unwrap();
+    let (rsa_leaf, rsa_cands, rsa_store) =
+        chain_of("client-allrsa.pem", "rsa-inter.pem", "rsa-root.pem");
     let rsa_input = ChainInput {
         leaf: &rsa_leaf,
         intermediates: &rsa_cands,

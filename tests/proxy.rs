@@ -220,6 +220,17 @@ fn certprobe() -> assert_cmd::Command {
     c
 }
 
+/// `--cert`/`--key` of the good client and the test roots (servers' and client's) as the only
+/// trust.
+fn identity_and_test_roots() -> Vec<std::ffi::OsString> {
+    let mut a: Vec<std::ffi::OsString> = vec!["--cert".into(), pki("client-chain.pem").into()];
+    a.extend(["--key".into(), pki("client.key").into()]);
+    a.extend(["--trust".into(), pki("server-root.pem").into()]);
+    a.extend(["--trust".into(), pki("root.pem").into()]);
+    a.push("--no-system-trust".into());
+    a
+}
+
 fn json_findings(stdout: &[u8]) -> Vec<serde_json::Value> {
     let v: serde_json::Value = serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)));
@@ -484,17 +495,9 @@ fn an_inspection_ca_the_machine_trusts_is_caught_by_the_direct_view() {
         .args(["--timeout", "8s"])
         .args(["check", "--endpoint", "login"])
         .args(["--proxy", &m.url()])
-        .arg("--cert")
-        .arg(pki("client-chain.pem"))
-        .arg("--key")
-        .arg(pki("client.key"))
         .arg("--trust")
         .arg(&ca_cert)
-        .arg("--trust")
-        .arg(pki("server-root.pem"))
-        .arg("--trust")
-        .arg(pki("root.pem"))
-        .arg("--no-system-trust")
+        .args(identity_and_test_roots())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -612,15 +615,7 @@ fn binary_healthy_log_in_through_tinyproxy() {
         .args(["--profile", p.path.to_str().unwrap(), "--format", "json"])
         .args(["check", "--endpoint", "login"])
         .args(["--proxy", &tp.url()])
-        .arg("--cert")
-        .arg(pki("client-chain.pem"))
-        .arg("--key")
-        .arg(pki("client.key"))
-        .arg("--trust")
-        .arg(pki("server-root.pem"))
-        .arg("--trust")
-        .arg(pki("root.pem"))
-        .arg("--no-system-trust")
+        .args(identity_and_test_roots())
         .output()
         .unwrap();
     let fs = json_findings(&out.stdout);
