@@ -124,9 +124,10 @@ impl TrustStore {
 
     /// The anchors as rustls wants them (for validating servers).
     pub fn root_cert_store(&self) -> rustls::RootCertStore {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add_parsable_certificates(self.anchors.iter().map(|a| a.der.clone()));
-        roots
+        self.anchors
+            .iter()
+            .filter_map(|a| a.webpki.clone())
+            .collect()
     }
 
     /// Anchors whose subject is exactly this DER name.
