@@ -396,7 +396,16 @@ fn http_dates_are_imf_fixdate() {
 
 /// `check --login` for real (the probe code, in process) against the demo's log-in form.
 async fn login_check(scenario: Scenario, password: &str) -> crate::finding::Finding {
+    login_check_with(scenario, password, |_| {}).await
+}
+
+async fn login_check_with(
+    scenario: Scenario,
+    password: &str,
+    adjust: impl FnOnce(&mut crate::cli::NetArgs),
+) -> crate::finding::Finding {
     let mut demo = Demo::start(scenario).unwrap();
+    adjust(&mut demo.args.net);
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, format!("{password}\n")).unwrap();
@@ -445,6 +454,25 @@ async fn login_check_reports_success_and_each_error_code_once() {
     let wrong = login_check(Scenario::Healthy, "not-the-password").await;
     assert_eq!(wrong.status, Status::Fail);
     assert_eq!(wrong.section.as_deref(), Some("2-4"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_in_goes_through_the_proxy_as_the_endpoint_probes_do() {
+    // The demo's gateway intercepts TLS: routed through it, the log-in cannot complete.
+    let via = login_check(Scenario::ProxyIntercepts, DEMO_PASSWORD).await;
+    assert_eq!(via.status, Status::Fail, "{:?}", via.detail);
+    assert!(
+        via.detail.en.contains("TLS handshake failed"),
+        "{:?}",
+        via.detail
+    );
+    // The same site without the proxy takes it.
+    let direct = login_check_with(Scenario::ProxyIntercepts, DEMO_PASSWORD, |net| {
+        net.proxy = None;
+        net.no_proxy = true;
+    })
+    .await;
+    assert_eq!(direct.status, Status::Pass, "{:?}", direct.detail);
 }
 
 #[test]

@@ -198,18 +198,30 @@ fn text_of(why: &str) -> Text {
     )
 }
 
-/// One POST over a fresh client-certificate connection; returns the status and decoded page.
+/// One POST over a fresh client-certificate connection (through the proxy when the settings
+/// route the host there, as the endpoint probes do); returns the status and decoded page.
 async fn submit(ctx: &NetContext, p: &Prepared) -> Result<(u16, String), String> {
     let u = &p.url;
-    let dns = ctx.dns.as_ref().map_err(|e| format!("{e:?}"))?;
-    let addrs = dns
-        .resolve(&u.host)
-        .await
-        .map_err(|e| format!("name lookup failed: {}", e.code()))?;
     let left = ctx.deadline.saturating_duration_since(Instant::now());
-    let conn = net::tcp::connect_direct(&addrs, u.port, net::TCP_TIMEOUT.min(left))
-        .await
-        .map_err(|_| "cannot connect".to_string())?;
+    let stream: net::tcp::BoxStream = match ctx.proxy.route(&u.scheme, &u.host) {
+        net::proxy::Route::Via(proxy) => Box::new(
+            net::proxy::connect_tunnel(&proxy.url, &u.host, u.port, net::TCP_TIMEOUT.min(left))
+                .await
+                .map_err(|e| format!("through the proxy: {e}"))?,
+        ),
+        net::proxy::Route::Direct(_) => {
+            let dns = ctx.dns.as_ref().map_err(|e| format!("{e:?}"))?;
+            let addrs = dns
+                .resolve(&u.host)
+                .await
+                .map_err(|e| format!("name lookup failed: {}", e.code()))?;
+            let left = ctx.deadline.saturating_duration_since(Instant::now());
+            net::tcp::connect_direct(&addrs, u.port, net::TCP_TIMEOUT.min(left))
+                .await
+                .map_err(|_| "cannot connect".to_string())?
+                .stream
+        }
+    };
     let params = net::tls::TlsParams {
         client: ctx.client.clone(),
         roots: ctx.roots.clone(),
@@ -217,8 +229,7 @@ async fn submit(ctx: &NetContext, p: &Prepared) -> Result<(u16, String), String>
         alpn: vec![b"http/1.1".to_vec()],
     };
     let left = ctx.deadline.saturating_duration_since(Instant::now());
-    let (tls, _) =
-        net::tls::handshake(conn.stream, &u.host, &params, net::TLS_TIMEOUT.min(left)).await;
+    let (tls, _) = net::tls::handshake(stream, &u.host, &params, net::TLS_TIMEOUT.min(left)).await;
     let mut tls = tls.map_err(|e| format!("TLS handshake failed: {}", e.code()))?;
     let head = format!(
         "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: certprobe/{}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
