@@ -27,8 +27,11 @@ first_inited() { grep -m1 'INITED' "$1" | grep -oE "$2: [0-9]+" | grep -oE '[0-9
 printf '%-14s %6s %7s %12s %6s %7s %7s %8s %s\n' target rounds seconds executions cov ft corpus crashes plateau
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
-  spent=0 round=0 execs=0 plateau=no crashes=0
-  while [ "$spent" -lt "$MAX" ]; do
+  # Rounds of earlier runs on the same corpus count too: their logs are kept and numbered on.
+  round=$(ls logs | grep -cE "^$t\.[0-9]+\.log$" || true)
+  spent=$((round * ROUND)) plateau=no crashes=0
+  limit=$((spent + MAX))
+  while [ "$spent" -lt "$limit" ]; do
     round=$((round + 1))
     log="logs/$t.$round.log"
     if ! cargo fuzz run -s none -a "$t" "corpus/$t" "seeds/$t" -- \
@@ -39,7 +42,6 @@ for t in "${targets[@]}"; do
       break
     fi
     spent=$((spent + ROUND))
-    execs=$((execs + $(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)))
     # Coverage when the corpus was loaded against coverage at the end of the round.
     start_cov=$(first_inited "$log" cov)
     end_cov=$(last cov "$log")
@@ -48,6 +50,8 @@ for t in "${targets[@]}"; do
       break
     fi
   done
+  execs=$(cat logs/"$t".*.log | grep -oE 'stat::number_of_executed_units: *[0-9]+' |
+    grep -oE '[0-9]+$' | awk '{ s += $1 } END { print s + 0 }')
   printf '%-14s %6s %7s %12s %6s %7s %7s %8s %s\n' "$t" "$round" "$spent" "$execs" \
     "$(last cov "$log")" "$(last ft "$log")" "$(ls "corpus/$t" | wc -l)" "$crashes" "$plateau"
 done
