@@ -231,6 +231,16 @@ fn identity_and_test_roots() -> Vec<std::ffi::OsString> {
     a
 }
 
+/// A run that failed on TLS interception: its findings and the TLS step of `login`.
+fn intercepted_tls(out: &std::process::Output) -> (Vec<serde_json::Value>, serde_json::Value) {
+    assert_eq!(out.status.code(), Some(1));
+    let fs = json_findings(&out.stdout);
+    let tls = jget(&fs, "net.login.tls").clone();
+    assert_eq!(tls["status"], "fail", "{tls}");
+    assert_eq!(tls["section"], "1-3 (5)-(8)");
+    (fs, tls)
+}
+
 fn json_findings(stdout: &[u8]) -> Vec<serde_json::Value> {
     let v: serde_json::Value = serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)));
@@ -500,11 +510,7 @@ fn an_inspection_ca_the_machine_trusts_is_caught_by_the_direct_view() {
         .args(identity_and_test_roots())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let fs = json_findings(&out.stdout);
-    let tls = jget(&fs, "net.login.tls");
-    assert_eq!(tls["status"], "fail", "{tls}");
-    assert_eq!(tls["section"], "1-3 (5)-(8)");
+    let (_, tls) = intercepted_tls(&out);
     assert_eq!(tls["data"]["interception"], true, "{tls}");
     assert!(
         tls["data"]["issuer"]
@@ -581,11 +587,7 @@ fn binary_check_through_mitmproxy_fails_with_interception() {
         .args(["--proxy", &m.url()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let fs = json_findings(&out.stdout);
-    let tls = jget(&fs, "net.login.tls");
-    assert_eq!(tls["status"], "fail", "{tls}");
-    assert_eq!(tls["section"], "1-3 (5)-(8)");
+    let (fs, _) = intercepted_tls(&out);
     assert_eq!(jget(&fs, "net.login.proxy")["status"], "warn");
 }
 
