@@ -8,6 +8,7 @@
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); libFuzzer needs unstable compiler flags,
 # hence RUSTC_BOOTSTRAP. Logs go to fuzz/logs/, the corpus to fuzz/corpus/ (both ignored).
+# A target's libFuzzer dictionary, fuzz/dicts/<target>.dict, is used when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -34,9 +35,11 @@ for t in "${targets[@]}"; do
   while [ "$spent" -lt "$limit" ]; do
     round=$((round + 1))
     log="logs/$t.$round.log"
+    dict=()
+    [ -f "dicts/$t.dict" ] && dict=(-dict="dicts/$t.dict")
     if ! cargo fuzz run -s none -a "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$ROUND" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        >"$log" 2>&1; then
+        "${dict[@]}" >"$log" 2>&1; then
       crashes=$((crashes + 1))
       echo "$t: a crash or failure, see fuzz/$log and fuzz/artifacts/$t" >&2
       break

@@ -420,12 +420,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             let clause = c.clause();
             f.detail.en.push_str(&clause.en);
             f.detail.ja.push_str(&clause.ja);
-            if let Some(o) = f.data.as_object_mut() {
-                o.insert(
-                    "direct_comparison".into(),
-                    serde_json::to_value(c).unwrap_or_default(),
-                );
-            }
+            add_direct_comparison(&mut f, c);
         }
         s.push(f);
         outcome.tls = Some(facts);
@@ -639,15 +634,22 @@ async fn intercepted(
     )
     .map(|mut f| {
         f.title = step_title("tls", &t.title);
-        if let (Some(c), Some(o)) = (&comparison, f.data.as_object_mut()) {
-            o.insert(
-                "direct_comparison".into(),
-                serde_json::to_value(c).unwrap_or_default(),
-            );
+        if let Some(c) = &comparison {
+            add_direct_comparison(&mut f, c);
         }
         f
     });
     (found, comparison)
+}
+
+/// `data.direct_comparison` of a TLS step seen through a proxy.
+fn add_direct_comparison(f: &mut Finding, c: &super::proxy::DirectComparison) {
+    if let Some(o) = f.data.as_object_mut() {
+        o.insert(
+            "direct_comparison".into(),
+            serde_json::to_value(c).unwrap_or_default(),
+        );
+    }
 }
 
 fn redact_query(path: &str) -> String {
