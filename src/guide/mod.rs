@@ -63,6 +63,10 @@ pub struct Section {
     pub symptom: Option<Text>,
     pub cause: Text,
     pub fix: Text,
+    /// What `find` compares a query with: id and aliases normalised, then the same without
+    /// brackets; made once when the catalogue is parsed.
+    keys: Vec<String>,
+    loose_keys: Vec<String>,
 }
 
 impl Section {
@@ -97,9 +101,15 @@ impl Catalogue {
                 if cat.sections.iter().any(|have| have.id == s.id) {
                     return Err(format!("{name}: section `{}` defined twice", s.id));
                 }
+                let keys: Vec<String> = std::iter::once(normalise(&s.id))
+                    .chain(s.aliases.iter().map(|a| normalise(&normalise(a))))
+                    .collect();
+                let loose_keys = keys.iter().map(|k| loose(k)).collect();
                 cat.sections.push(Section {
                     id: s.id,
                     aliases: s.aliases,
+                    keys,
+                    loose_keys,
                     title: text(s.title),
                     symptom: s.symptom.map(text),
                     cause: text(s.cause),
@@ -127,17 +137,15 @@ impl Catalogue {
     /// Look a section up by id or alias, ignoring case, spaces, full-width forms and a leading
     /// "code" / "エラーコード": `2-1`, `2-1 (7)`, `2-1(7)`, `2-1 7`, `46`, `code 46`, `エラーコード４６`.
     pub fn find(&self, query: &str) -> Option<&Section> {
-        let q = normalise(query);
-        let matches = |s: &Section, key: fn(&str) -> String| {
-            key(&s.id) == key(&q) || s.aliases.iter().any(|a| key(&normalise(a)) == key(&q))
-        };
+        let q = normalise(&normalise(query));
+        let q_loose = loose(&q);
         self.sections
             .iter()
-            .find(|s| matches(s, normalise))
+            .find(|s| s.keys.contains(&q))
             .or_else(|| {
                 self.sections
                     .iter()
-                    .find(|s| matches(s, |x| normalise(x).replace(['(', ')'], "")))
+                    .find(|s| s.loose_keys.contains(&q_loose))
             })
     }
 
@@ -163,6 +171,11 @@ impl Catalogue {
     pub fn label_keys(&self) -> impl Iterator<Item = &str> {
         self.labels.keys().map(String::as_str)
     }
+}
+
+/// A normalised key without brackets: `2-1 7` finds `2-1 (7)`.
+fn loose(key: &str) -> String {
+    key.replace(['(', ')'], "")
 }
 
 fn normalise(s: &str) -> String {
@@ -263,6 +276,19 @@ mod tests {
             for t in [&s.title, &s.cause, &s.fix] {
                 assert!(!t.en.trim().is_empty(), "{id}: empty English text");
                 assert!(!t.ja.trim().is_empty(), "{id}: empty Japanese text");
+            }
+        }
+    }
+
+    #[test]
+    fn every_id_and_alias_finds_its_own_section() {
+        let cat = catalogue();
+        for s in &cat.sections {
+            for name in std::iter::once(&s.id).chain(&s.aliases) {
+                let found = cat.find(name).map(|f| f.id.as_str());
+                assert_eq!(found, Some(s.id.as_str()), "`{name}`");
+                let upper = name.to_uppercase();
+                assert_eq!(cat.find(&upper).map(|f| f.id.as_str()), found, "`{upper}`");
             }
         }
     }
