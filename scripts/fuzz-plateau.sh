@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs each fuzz target in rounds on its growing corpus until a whole round finds no new
-# coverage (the plateau) or the time allowed for the target is spent, then prints one line per
-# target: rounds, seconds, executions, coverage (edges), features, corpus size, crashes.
+# Runs each fuzz target on its growing corpus until QUIET seconds of fuzzing have found no new
+# coverage (the plateau) or MAX seconds are spent, then prints one line per target: runs,
+# seconds, executions, coverage (edges), features, corpus size, crashes, plateau.
 #
 #   scripts/fuzz-plateau.sh [TARGET...]        (all five when none is named)
-#   ROUND=300 MAX=2400 scripts/fuzz-plateau.sh cert_load
+#   QUIET=300 MAX=2400 scripts/fuzz-plateau.sh cert_load
 #   scripts/fuzz-plateau.sh --keep [TARGET...]
 #
 # A run starts from the kept corpus, fuzz/corpora/<target>.tar.xz, when fuzz/corpus/<target> is
@@ -22,7 +22,7 @@ if [ "${1:-}" = "--keep" ]; then
   keep=yes
   shift
 fi
-ROUND="${ROUND:-300}"
+QUIET="${QUIET:-300}"
 MAX="${MAX:-2400}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(cert_load pkcs12_load profile_parse page_classify legacy_hello)
@@ -46,43 +46,63 @@ if [ "$keep" = yes ]; then
   exit 0
 fi
 
-# The last "cov:" / "ft:" / "corp:" figures libFuzzer printed in a log.
+# The last "cov:" / "ft:" figures libFuzzer printed in a log.
 last() { grep -oE "$1: [0-9]+" "$2" | tail -1 | grep -oE '[0-9]+' || echo 0; }
 first_inited() { grep -m1 'INITED' "$1" | grep -oE "$2: [0-9]+" | grep -oE '[0-9]+' || echo 0; }
+# Sum of one figure over all logs of a target.
+total() {
+  cat logs/"$1".[0-9]*.log | { grep -oE "$2" || true; } | { grep -oE '[0-9]+$' || true; } |
+    awk '{ s += $1 } END { print s + 0 }'
+}
 
-printf '%-14s %6s %7s %12s %6s %7s %7s %8s %s\n' target rounds seconds executions cov ft corpus crashes plateau
+printf '%-14s %5s %7s %12s %13s %7s %7s %8s %s\n' \
+  target runs seconds executions cov ft corpus crashes plateau
 for t in "${targets[@]}"; do
-  mkdir -p "corpus/$t"
+  mkdir -p "corpus/$t" "artifacts/$t"
   if [ -z "$(ls -A "corpus/$t")" ] && [ -f "corpora/$t.tar.xz" ]; then
     tar -C "corpus/$t" -xJf "corpora/$t.tar.xz"
   fi
-  # Rounds of earlier runs on the same corpus count too: their logs are kept and numbered on.
-  round=$(ls logs | grep -cE "^$t\.[0-9]+\.log$" || true)
-  spent=$((round * ROUND)) plateau=no crashes=0
-  limit=$((spent + MAX))
-  while [ "$spent" -lt "$limit" ]; do
-    round=$((round + 1))
-    log="logs/$t.$round.log"
-    dict=()
-    [ -f "dicts/$t.dict" ] && dict=(-dict="dicts/$t.dict")
-    if ! cargo fuzz run -s none -a "$t" "corpus/$t" "seeds/$t" -- \
-        -max_total_time="$ROUND" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        "${dict[@]}" >"$log" 2>&1; then
-      crashes=$((crashes + 1))
-      echo "$t: a crash or failure, see fuzz/$log and fuzz/artifacts/$t" >&2
-      break
+  # Earlier runs on the same corpus count too: their logs are kept and numbered on.
+  run=$(($(ls logs | grep -cE "^$t\.[0-9]+\.log$" || true) + 1))
+  log="logs/$t.$run.log"
+  dict=()
+  [ -f "dicts/$t.dict" ] && dict=(-dict="dicts/$t.dict")
+  artifacts_before=$(ls "artifacts/$t" | wc -l)
+
+  # One libFuzzer process (the corpus is loaded once), watched: it is stopped (SIGINT, which
+  # still prints the final statistics) once QUIET seconds of fuzzing brought no new edge.
+  target/x86_64-unknown-linux-gnu/release/"$t" -artifact_prefix="artifacts/$t/" \
+    -max_total_time="$MAX" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
+    "corpus/$t" "seeds/$t" >"$log" 2>&1 &
+  pid=$!
+  start=$(date +%s) best=-1 gained=$start plateau=no
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    now=$(date +%s)
+    if ! grep -q INITED "$log"; then
+      gained=$now # still loading the corpus
+      continue
     fi
-    spent=$((spent + ROUND))
-    # Coverage when the corpus was loaded against coverage at the end of the round.
-    start_cov=$(first_inited "$log" cov)
-    end_cov=$(last cov "$log")
-    if [ "$end_cov" -le "$start_cov" ]; then
+    cov=$(last cov "$log")
+    if [ "$cov" -gt "$best" ]; then
+      best=$cov gained=$now
+    elif [ $((now - gained)) -ge "$QUIET" ]; then
       plateau=yes
+      kill -INT "$pid" 2>/dev/null || true
       break
     fi
   done
-  execs=$(cat logs/"$t".*.log | grep -oE 'stat::number_of_executed_units: *[0-9]+' |
-    grep -oE '[0-9]+$' | awk '{ s += $1 } END { print s + 0 }')
-  printf '%-14s %6s %7s %12s %6s %7s %7s %8s %s\n' "$t" "$round" "$spent" "$execs" \
-    "$(last cov "$log")" "$(last ft "$log")" "$(ls "corpus/$t" | wc -l)" "$crashes" "$plateau"
+  rc=0
+  wait "$pid" || rc=$?
+  echo "certprobe-fuzz: seconds=$(($(date +%s) - start)) exit=$rc" >>"$log"
+  crashes=$(($(ls "artifacts/$t" | wc -l) - artifacts_before))
+  if [ "$crashes" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$plateau" = no ]; }; then
+    echo "$t: a crash or failure (exit $rc), see fuzz/$log and fuzz/artifacts/$t" >&2
+  fi
+  # Runs of the earlier round-based script end with "Done N runs in S second(s)".
+  seconds=$(($(total "$t" 'certprobe-fuzz: seconds=[0-9]+') + $(total "$t" 'runs in [0-9]+')))
+  printf '%-14s %5s %7s %12s %13s %7s %7s %8s %s\n' "$t" "$run" "$seconds" \
+    "$(total "$t" 'stat::number_of_executed_units: *[0-9]+')" \
+    "$(first_inited "$log" cov)->$(last cov "$log")" "$(last ft "$log")" \
+    "$(ls "corpus/$t" | wc -l)" "$crashes" "$plateau"
 done
