@@ -99,8 +99,12 @@ for t in "${targets[@]}"; do
   if [ "$crashes" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$plateau" = no ]; }; then
     echo "$t: a crash or failure (exit $rc), see fuzz/$log and fuzz/artifacts/$t" >&2
   fi
-  # Runs of the earlier round-based script end with "Done N runs in S second(s)".
-  seconds=$(($(total "$t" 'certprobe-fuzz: seconds=[0-9]+') + $(total "$t" 'runs in [0-9]+')))
+  # Seconds of each run: the watcher's own line, else libFuzzer's "Done N runs in S second(s)".
+  seconds=0
+  for f in logs/"$t".[0-9]*.log; do
+    s=$(grep -oE 'certprobe-fuzz: seconds=[0-9]+' "$f" || grep -oE 'runs in [0-9]+' "$f" || echo 0)
+    seconds=$((seconds + ${s##*[!0-9]}))
+  done
   printf '%-14s %5s %7s %12s %13s %7s %7s %8s %s\n' "$t" "$run" "$seconds" \
     "$(total "$t" 'stat::number_of_executed_units: *[0-9]+')" \
     "$(first_inited "$log" cov)->$(last cov "$log")" "$(last ft "$log")" \
