@@ -83,7 +83,7 @@ for t in "${targets[@]}"; do
       gained=$now # still loading the corpus
       continue
     fi
-    cov=$(last cov "$log")
+    cov=$(last cov <(tail -n 40 "$log")) # every status line carries cov
     if [ "$cov" -gt "$best" ]; then
       best=$cov gained=$now
     elif [ $((now - gained)) -ge "$QUIET" ]; then

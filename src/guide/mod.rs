@@ -101,8 +101,9 @@ impl Catalogue {
                 if cat.sections.iter().any(|have| have.id == s.id) {
                     return Err(format!("{name}: section `{}` defined twice", s.id));
                 }
-                let keys: Vec<String> = std::iter::once(normalise(&s.id))
-                    .chain(s.aliases.iter().map(|a| normalise(&normalise(a))))
+                let keys: Vec<String> = std::iter::once(&s.id)
+                    .chain(&s.aliases)
+                    .map(|k| normalise(k))
                     .collect();
                 let loose_keys = keys.iter().map(|k| loose(k)).collect();
                 cat.sections.push(Section {
@@ -137,7 +138,7 @@ impl Catalogue {
     /// Look a section up by id or alias, ignoring case, spaces, full-width forms and a leading
     /// "code" / "エラーコード": `2-1`, `2-1 (7)`, `2-1(7)`, `2-1 7`, `46`, `code 46`, `エラーコード４６`.
     pub fn find(&self, query: &str) -> Option<&Section> {
-        let q = normalise(&normalise(query));
+        let q = normalise(query);
         let q_loose = loose(&q);
         self.sections
             .iter()
@@ -189,11 +190,19 @@ fn normalise(s: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_lowercase)
         .collect();
-    lower
-        .trim_start_matches("エラーコード")
-        .trim_start_matches("code")
-        .trim_start_matches(['-', ':', '：'])
-        .to_string()
+    // Prefixes in any order and number (`code: エラーコード 46`), so that normalising twice
+    // changes nothing.
+    let mut rest = lower.as_str();
+    loop {
+        let next = rest
+            .trim_start_matches("エラーコード")
+            .trim_start_matches("code")
+            .trim_start_matches(['-', ':', '：']);
+        if next.len() == rest.len() {
+            return next.to_string();
+        }
+        rest = next;
+    }
 }
 
 /// The catalogue compiled into the binary. Parsed once; a unit test proves it parses.
@@ -304,6 +313,10 @@ mod tests {
         );
         assert!(cat.find("9-9").is_none());
         assert_eq!(cat.find("code 46").map(|s| s.id.as_str()), Some("2-2 46"));
+        assert_eq!(
+            cat.find("code: エラーコード 46").map(|s| s.id.as_str()),
+            Some("2-2 46")
+        );
         assert_eq!(
             cat.find("エラーコード４６").map(|s| s.id.as_str()),
             Some("2-2 46")
