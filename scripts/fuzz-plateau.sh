@@ -6,6 +6,7 @@
 #   scripts/fuzz-plateau.sh [TARGET...]        (all five when none is named)
 #   QUIET=300 MAX=2400 scripts/fuzz-plateau.sh cert_load
 #   scripts/fuzz-plateau.sh --keep [TARGET...]
+#   WORKERS=2 scripts/fuzz-plateau.sh profile_parse
 #
 # A run starts from the kept corpus, fuzz/corpora/<target>.tar.xz, when fuzz/corpus/<target> is
 # empty, so a new machine goes on where the last run stopped. `--keep` minimises each target's
@@ -14,6 +15,12 @@
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); libFuzzer needs unstable compiler flags,
 # hence RUSTC_BOOTSTRAP. Logs go to fuzz/logs/, the corpus to fuzz/corpus/ (both ignored).
 # A target's libFuzzer dictionary, fuzz/dicts/<target>.dict, is used when there is one.
+#
+# WORKERS (default 1): more libFuzzer processes on the same corpus; the first one is watched and
+# takes up what the others find (libFuzzer reloads the corpus directory), and they stop with it.
+# The watched process prints each new edge's address (-print_pcs); after the run they are
+# symbolised (llvm-symbolizer) and counted by the crate their code comes from, so a table line
+# can say whether certprobe's own code is still gaining coverage or only a dependency is.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -24,6 +31,7 @@ if [ "${1:-}" = "--keep" ]; then
 fi
 QUIET="${QUIET:-300}"
 MAX="${MAX:-2400}"
+WORKERS="${WORKERS:-1}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(cert_load pkcs12_load profile_parse page_classify legacy_hello)
 
@@ -49,12 +57,44 @@ fi
 # The last "cov:" / "ft:" figures libFuzzer printed in a log.
 last() { grep -oE "$1: [0-9]+" "$2" | tail -1 | grep -oE '[0-9]+' || echo 0; }
 first_inited() { grep -m1 'INITED' "$1" | grep -oE "$2: [0-9]+" | grep -oE '[0-9]+' || echo 0; }
+# The edges a run found after loading its corpus, by the crate their code comes from
+# ("certprobe" when any inlined frame is in its own src/), with the last execution that found one.
+edges_by_crate() { # target log base
+  local t=$1 log=$2 base=$3 root pcs
+  [ -n "$base" ] && command -v llvm-symbolizer >/dev/null || return 0
+  root=$(cd .. && pwd)
+  pcs=$(mktemp)
+  # "execution address" for every NEW_PC line; the status line after them carries the execution.
+  awk '/INITED/ { on = 1; next }
+       on && $1 == "NEW_PC:" { pending[n++] = $2; next }
+       on && /^#[0-9]+/ && n { for (i = 0; i < n; i++) print substr($1, 2), pending[i]; n = 0 }' \
+    "$log" >"$pcs"
+  echo "$t: $(wc -l <"$pcs") new edges after the corpus was loaded, by crate; executions of the watched process: $(last stat::number_of_executed_units "$log")"
+  cut -d' ' -f2 "$pcs" |
+    llvm-symbolizer --obj="target/x86_64-unknown-linux-gnu/release/$t" --adjust-vma="$base" |
+    awk -v src="$root/src/" -v fz="$root/fuzz/" 'BEGIN { RS = ""; FS = "\n" } {
+        c = ""
+        for (i = 2; i <= NF; i += 2) if (index($i, src) == 1) c = "certprobe"
+        f = $NF
+        if (c != "") {
+        } else if (f ~ /\/registry\/src\//) {
+          sub(/.*\/registry\/src\/[^\/]+\//, "", f); sub(/\/.*/, "", f); sub(/-[0-9].*/, "", f); c = f
+        } else if (f ~ /\/library\//) { c = "std-generic"
+        } else if (index(f, fz) == 1) { c = "fuzz-target"
+        } else { c = "unknown" }
+        print c
+      }' | paste -d' ' <(cut -d' ' -f1 "$pcs") - |
+    awk '{ n[$2]++; if ($1 > at[$2]) at[$2] = $1 } END {
+        for (c in n) printf "%8d  %-20s last at execution %d\n", n[c], c, at[c] }' | sort -nr
+  rm -f "$pcs"
+}
 # Sum of one figure over all logs of a target.
 total() {
   cat logs/"$1".[0-9]*.log | { grep -oE "$2" || true; } | { grep -oE '[0-9]+$' || true; } |
     awk '{ s += $1 } END { print s + 0 }'
 }
 
+edges=()
 printf '%-14s %5s %7s %12s %13s %7s %7s %8s %s\n' \
   target runs seconds executions cov ft corpus crashes plateau
 for t in "${targets[@]}"; do
@@ -71,11 +111,28 @@ for t in "${targets[@]}"; do
 
   # One libFuzzer process (the corpus is loaded once), watched: it is stopped (SIGINT, which
   # still prints the final statistics) once QUIET seconds of fuzzing brought no new edge.
-  target/x86_64-unknown-linux-gnu/release/"$t" -artifact_prefix="artifacts/$t/" \
-    -max_total_time="$MAX" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
-    "corpus/$t" "seeds/$t" >"$log" 2>&1 &
+  bin="target/x86_64-unknown-linux-gnu/release/$t"
+  fuzz() { # run in the background: exec makes $! the fuzzer itself
+    exec "$bin" -artifact_prefix="artifacts/$t/" -max_total_time="$MAX" -timeout=10 \
+      -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" "$@" "corpus/$t" "seeds/$t"
+  }
+  fuzz -print_pcs=1 >"$log" 2>&1 &
   pid=$!
   start=$(date +%s) best=-1 gained=$start plateau=no
+  # Where the binary is mapped, to symbolise the printed addresses afterwards.
+  base=""
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    base=$(awk -v b="$(readlink -f "$bin")" '$6 == b { split($1, a, "-"); print "0x" a[1]; exit }' \
+      "/proc/$pid/maps" 2>/dev/null || true)
+    [ -n "$base" ] && break
+    sleep 0.2
+  done
+  others=() other_logs=()
+  for ((w = 2; w <= WORKERS; w++)); do
+    other_logs+=("logs/$t.$((run + w - 1)).log")
+    fuzz >"${other_logs[-1]}" 2>&1 &
+    others+=($!)
+  done
   while kill -0 "$pid" 2>/dev/null; do
     sleep 5
     now=$(date +%s)
@@ -83,7 +140,7 @@ for t in "${targets[@]}"; do
       gained=$now # still loading the corpus
       continue
     fi
-    cov=$(last cov <(tail -n 40 "$log")) # every status line carries cov
+    cov=$(last cov <(tail -n 4000 "$log" | grep -v NEW_PC | tail -n 40)) # status lines carry cov
     if [ "$cov" -gt "$best" ]; then
       best=$cov gained=$now
     elif [ $((now - gained)) -ge "$QUIET" ]; then
@@ -94,7 +151,13 @@ for t in "${targets[@]}"; do
   done
   rc=0
   wait "$pid" || rc=$?
-  echo "certprobe-fuzz: seconds=$(($(date +%s) - start)) exit=$rc" >>"$log"
+  echo "certprobe-fuzz: seconds=$(($(date +%s) - start)) exit=$rc base=$base" >>"$log"
+  for i in "${!others[@]}"; do
+    kill -INT "${others[$i]}" 2>/dev/null || true
+    orc=0
+    wait "${others[$i]}" || orc=$?
+    echo "certprobe-fuzz: seconds=$(($(date +%s) - start)) exit=$orc" >>"${other_logs[$i]}"
+  done
   crashes=$(($(ls "artifacts/$t" | wc -l) - artifacts_before))
   if [ "$crashes" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$plateau" = no ]; }; then
     echo "$t: a crash or failure (exit $rc), see fuzz/$log and fuzz/artifacts/$t" >&2
@@ -109,4 +172,7 @@ for t in "${targets[@]}"; do
     "$(total "$t" 'stat::number_of_executed_units: *[0-9]+')" \
     "$(first_inited "$log" cov)->$(last cov "$log")" "$(last ft "$log")" \
     "$(ls "corpus/$t" | wc -l)" "$crashes" "$plateau"
+  edges_by_crate "$t" "$log" "$base" >"logs/$t.$run.edges"
+  edges+=("logs/$t.$run.edges")
 done
+cat "${edges[@]}"
