@@ -61,7 +61,10 @@ first_inited() { grep -m1 'INITED' "$1" | grep -oE "$2: [0-9]+" | grep -oE '[0-9
 # ("certprobe" when any inlined frame is in its own src/), with the last execution that found one.
 edges_by_crate() { # target log base
   local t=$1 log=$2 base=$3 root pcs
-  [ -n "$base" ] && command -v llvm-symbolizer >/dev/null || return 0
+  if ! command -v llvm-symbolizer >/dev/null || [ -z "$base" ]; then
+    echo "$t: new edges not attributed (needs llvm-symbolizer, Debian package llvm)"
+    return 0
+  fi
   root=$(cd .. && pwd)
   pcs=$(mktemp)
   # "execution address" for every NEW_PC line; the status line after them carries the execution.
