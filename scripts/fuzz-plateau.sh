@@ -162,7 +162,8 @@ for t in "${targets[@]}"; do
     echo "certprobe-fuzz: seconds=$(($(date +%s) - start)) exit=$orc" >>"${other_logs[$i]}"
   done
   crashes=$(($(ls "artifacts/$t" | wc -l) - artifacts_before))
-  if [ "$crashes" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$plateau" = no ]; }; then
+  # 72: libFuzzer's exit code when interrupted (the watcher's SIGINT, or a hand-stopped run).
+  if [ "$crashes" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 72 ]; }; then
     echo "$t: a crash or failure (exit $rc), see fuzz/$log and fuzz/artifacts/$t" >&2
   fi
   # Seconds of each run: the watcher's own line, else libFuzzer's "Done N runs in S second(s)".
