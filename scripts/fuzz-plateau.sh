@@ -76,16 +76,13 @@ edges_by_crate() { # target log base
   cut -d' ' -f2 "$pcs" |
     llvm-symbolizer --obj="target/x86_64-unknown-linux-gnu/release/$t" --adjust-vma="$base" |
     awk -v src="$root/src/" -v fz="$root/fuzz/" 'BEGIN { RS = ""; FS = "\n" } {
-        c = ""
-        for (i = 2; i <= NF; i += 2) if (index($i, src) == 1) c = "certprobe"
-        f = $NF
-        if (c != "") {
-        } else if (f ~ /\/registry\/src\//) {
-          sub(/.*\/registry\/src\/[^\/]+\//, "", f); sub(/\/.*/, "", f); sub(/-[0-9].*/, "", f); c = f
-        } else if (f ~ /\/library\//) { c = "std-generic"
-        } else if (index(f, fz) == 1) { c = "fuzz-target"
-        } else { c = "unknown" }
-        print c
+        for (i = 2; i <= NF; i += 2) if (index($i, src) == 1) { print "certprobe"; next }
+        f = $NF # the outermost frame: the function the code was compiled into
+        if (f ~ /\/registry\/src\//) {
+          sub(/.*\/registry\/src\/[^\/]+\//, "", f); sub(/\/.*/, "", f); sub(/-[0-9].*/, "", f); print f
+        } else if (f ~ /\/library\//) { print "std-generic"
+        } else if (index(f, fz) == 1) { print "fuzz-target"
+        } else { print "unknown" }
       }' | paste -d' ' <(cut -d' ' -f1 "$pcs") - |
     awk '{ n[$2]++; if ($1 > at[$2]) at[$2] = $1 } END {
         for (c in n) printf "%8d  %-20s last at execution %d\n", n[c], c, at[c] }' | sort -nr
