@@ -7,6 +7,7 @@
 #   QUIET=300 MAX=2400 scripts/fuzz-plateau.sh cert_load
 #   scripts/fuzz-plateau.sh --keep [TARGET...]
 #   WORKERS=2 scripts/fuzz-plateau.sh profile_parse
+#   COVERAGE=own scripts/fuzz-plateau.sh profile_parse
 #
 # A run starts from the kept corpus, fuzz/corpora/<target>.tar.xz, when fuzz/corpus/<target> is
 # empty, so a new machine goes on where the last run stopped. `--keep` minimises each target's
@@ -21,6 +22,13 @@
 # The watched process prints each new edge's address (-print_pcs); after the run they are
 # symbolised (llvm-symbolizer) and counted by the crate their code comes from, so a table line
 # can say whether certprobe's own code is still gaining coverage or only a dependency is.
+#
+# COVERAGE=own builds with coverage instrumentation in certprobe and the fuzz targets only
+# (fuzz/own-coverage-rustc, into fuzz/target-own), so the edges counted, and the plateau, are
+# those of certprobe's own code and the generic code instantiated for it; not those of the
+# regex compiler or the TOML lexer, which are fuzzed by their own projects. Its corpus is
+# corpus-own/<target> (started from the kept corpus), its logs <target>.own.<run>.log; `--keep`
+# merges it into the kept corpus with the fully instrumented build.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -32,6 +40,19 @@ fi
 QUIET="${QUIET:-300}"
 MAX="${MAX:-2400}"
 WORKERS="${WORKERS:-1}"
+COVERAGE="${COVERAGE:-all}"
+[ "$keep" = no ] || COVERAGE=all
+case $COVERAGE in
+  all) tdir=target corpus=corpus tag="" ;;
+  own)
+    export RUSTC_WRAPPER="$PWD/own-coverage-rustc" CARGO_TARGET_DIR="$PWD/target-own"
+    tdir=target-own corpus=corpus-own tag=.own
+    ;;
+  *)
+    echo "fuzz-plateau.sh: COVERAGE is all or own, not '$COVERAGE'" >&2
+    exit 2
+    ;;
+esac
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(cert_load pkcs12_load profile_parse page_classify legacy_hello)
 
@@ -43,7 +64,11 @@ if [ "$keep" = yes ]; then
   mkdir -p corpora
   for t in "${targets[@]}"; do
     min="$(mktemp -d)"
-    cargo fuzz run -s none -a "$t" "$min" "corpus/$t" "seeds/$t" -- -merge=1 \
+    found=()
+    for d in "corpus/$t" "corpus-own/$t"; do
+      [ -d "$d" ] && found+=("$d")
+    done
+    cargo fuzz run -s none -a "$t" "$min" "${found[@]}" "seeds/$t" -- -merge=1 \
       -timeout=10 -rss_limit_mb=2048 >"logs/$t.merge.log" 2>&1
     # Same bytes for the same corpus: names sorted, no times or owners.
     ls "$min" | tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
@@ -74,7 +99,7 @@ edges_by_crate() { # target log base
     "$log" >"$pcs"
   echo "$t: $(wc -l <"$pcs") new edges after the corpus was loaded, by crate; executions of the watched process: $(last stat::number_of_executed_units "$log")"
   cut -d' ' -f2 "$pcs" |
-    llvm-symbolizer --obj="target/x86_64-unknown-linux-gnu/release/$t" --adjust-vma="$base" |
+    llvm-symbolizer --obj="$tdir/x86_64-unknown-linux-gnu/release/$t" --adjust-vma="$base" |
     awk -v src="$root/src/" -v fz="$root/fuzz/" 'BEGIN { RS = ""; FS = "\n" } {
         for (i = 2; i <= NF; i += 2) if (index($i, src) == 1) { print "certprobe"; next }
         f = $NF # the outermost frame: the function the code was compiled into
@@ -90,31 +115,31 @@ edges_by_crate() { # target log base
 }
 # Sum of one figure over all logs of a target.
 total() {
-  cat logs/"$1".[0-9]*.log | { grep -oE "$2" || true; } | { grep -oE '[0-9]+$' || true; } |
+  cat logs/"$1$tag".[0-9]*.log | { grep -oE "$2" || true; } | { grep -oE '[0-9]+$' || true; } |
     awk '{ s += $1 } END { print s + 0 }'
 }
 
 edges=()
-printf '%-14s %5s %7s %12s %13s %7s %7s %8s %s\n' \
+printf '%-18s %5s %7s %12s %13s %7s %7s %8s %s\n' \
   target runs seconds executions cov ft corpus crashes plateau
 for t in "${targets[@]}"; do
-  mkdir -p "corpus/$t" "artifacts/$t"
-  if [ -z "$(ls -A "corpus/$t")" ] && [ -f "corpora/$t.tar.xz" ]; then
-    tar -C "corpus/$t" -xJf "corpora/$t.tar.xz"
+  mkdir -p "$corpus/$t" "artifacts/$t"
+  if [ -z "$(ls -A "$corpus/$t")" ] && [ -f "corpora/$t.tar.xz" ]; then
+    tar -C "$corpus/$t" -xJf "corpora/$t.tar.xz"
   fi
   # Earlier runs on the same corpus count too: their logs are kept and numbered on.
-  run=$(($(ls logs | grep -cE "^$t\.[0-9]+\.log$" || true) + 1))
-  log="logs/$t.$run.log"
+  run=$(($(ls logs | grep -cE "^$t$tag\.[0-9]+\.log$" || true) + 1))
+  log="logs/$t$tag.$run.log"
   dict=()
   [ -f "dicts/$t.dict" ] && dict=(-dict="dicts/$t.dict")
   artifacts_before=$(ls "artifacts/$t" | wc -l)
 
   # One libFuzzer process (the corpus is loaded once), watched: it is stopped (SIGINT, which
   # still prints the final statistics) once QUIET seconds of fuzzing brought no new edge.
-  bin="target/x86_64-unknown-linux-gnu/release/$t"
+  bin="$tdir/x86_64-unknown-linux-gnu/release/$t"
   fuzz() { # run in the background: exec makes $! the fuzzer itself
     exec "$bin" -artifact_prefix="artifacts/$t/" -max_total_time="$MAX" -timeout=10 \
-      -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" "$@" "corpus/$t" "seeds/$t"
+      -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" "$@" "$corpus/$t" "seeds/$t"
   }
   fuzz -print_pcs=1 >"$log" 2>&1 &
   pid=$!
@@ -129,7 +154,7 @@ for t in "${targets[@]}"; do
   done
   others=() other_logs=()
   for ((w = 2; w <= WORKERS; w++)); do
-    other_logs+=("logs/$t.$((run + w - 1)).log")
+    other_logs+=("logs/$t$tag.$((run + w - 1)).log")
     fuzz >"${other_logs[-1]}" 2>&1 &
     others+=($!)
   done
@@ -165,15 +190,15 @@ for t in "${targets[@]}"; do
   fi
   # Seconds of each run: the watcher's own line, else libFuzzer's "Done N runs in S second(s)".
   seconds=0
-  for f in logs/"$t".[0-9]*.log; do
+  for f in logs/"$t$tag".[0-9]*.log; do
     s=$(grep -oE 'certprobe-fuzz: seconds=[0-9]+' "$f" || grep -oE 'runs in [0-9]+' "$f" || echo 0)
     seconds=$((seconds + ${s##*[!0-9]}))
   done
-  printf '%-14s %5s %7s %12s %13s %7s %7s %8s %s\n' "$t" "$run" "$seconds" \
+  printf '%-18s %5s %7s %12s %13s %7s %7s %8s %s\n' "$t$tag" "$run" "$seconds" \
     "$(total "$t" 'stat::number_of_executed_units: *[0-9]+')" \
     "$(first_inited "$log" cov)->$(last cov "$log")" "$(last ft "$log")" \
-    "$(ls "corpus/$t" | wc -l)" "$crashes" "$plateau"
-  edges_by_crate "$t" "$log" "$base" >"logs/$t.$run.edges"
-  edges+=("logs/$t.$run.edges")
+    "$(ls "$corpus/$t" | wc -l)" "$crashes" "$plateau"
+  edges_by_crate "$t" "$log" "$base" >"logs/$t$tag.$run.edges"
+  edges+=("logs/$t$tag.$run.edges")
 done
 cat "${edges[@]}"
