@@ -64,12 +64,18 @@ if [ "$keep" = yes ]; then
   mkdir -p corpora
   for t in "${targets[@]}"; do
     min="$(mktemp -d)"
-    found=()
-    for d in "corpus/$t" "corpus-own/$t"; do
-      [ -d "$d" ] && found+=("$d")
+    # From a copy: a fuzzer still running on these folders replaces files in them, and a merge
+    # that finds a listed file gone starts over without end.
+    snap="$(mktemp -d)" dirs=()
+    for d in corpus corpus-own; do
+      if [ -d "$d/$t" ]; then
+        cp -r "$d/$t" "$snap/$d"
+        dirs+=("$snap/$d")
+      fi
     done
-    cargo fuzz run -s none -a "$t" "$min" "${found[@]}" "seeds/$t" -- -merge=1 \
+    cargo fuzz run -s none -a "$t" "$min" "${dirs[@]}" "seeds/$t" -- -merge=1 \
       -timeout=10 -rss_limit_mb=2048 >"logs/$t.merge.log" 2>&1
+    rm -rf "$snap"
     # Same bytes for the same corpus: names sorted, no times or owners.
     ls "$min" | tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
       -C "$min" -cJf "corpora/$t.tar.xz" -T -
