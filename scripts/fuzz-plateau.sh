@@ -119,6 +119,16 @@ edges_by_crate() { # target log base
         for (c in n) printf "%8d  %-20s last at execution %d\n", n[c], c, at[c] }' | sort -nr
   rm -f "$pcs"
 }
+# Stops a fuzzer: SIGINT, on which libFuzzer prints its final statistics and exits; SIGKILL if
+# it is still there 30 s later (seen once: stuck on a lock in its exit after the statistics).
+stop() { # pid
+  kill -INT "$1" 2>/dev/null || return 0
+  for _ in $(seq 30); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 1
+  done
+  kill -KILL "$1" 2>/dev/null || true
+}
 # Sum of one figure over all logs of a target.
 total() {
   cat logs/"$1$tag".[0-9]*.log | { grep -oE "$2" || true; } | { grep -oE '[0-9]+$' || true; } |
@@ -176,7 +186,7 @@ for t in "${targets[@]}"; do
       best=$cov gained=$now
     elif [ $((now - gained)) -ge "$QUIET" ]; then
       plateau=yes
-      kill -INT "$pid" 2>/dev/null || true
+      stop "$pid"
       break
     fi
   done
@@ -184,14 +194,15 @@ for t in "${targets[@]}"; do
   wait "$pid" || rc=$?
   echo "certprobe-fuzz: seconds=$(($(date +%s) - start)) exit=$rc base=$base" >>"$log"
   for i in "${!others[@]}"; do
-    kill -INT "${others[$i]}" 2>/dev/null || true
+    stop "${others[$i]}"
     orc=0
     wait "${others[$i]}" || orc=$?
     echo "certprobe-fuzz: seconds=$(($(date +%s) - start)) exit=$orc" >>"${other_logs[$i]}"
   done
   crashes=$(($(ls "artifacts/$t" | wc -l) - artifacts_before))
-  # 72: libFuzzer's exit code when interrupted (the watcher's SIGINT, or a hand-stopped run).
-  if [ "$crashes" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 72 ]; }; then
+  # 72: libFuzzer's exit code when interrupted (the watcher's SIGINT, or a hand-stopped run);
+  # 137: killed by `stop` after its statistics.
+  if [ "$crashes" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 72 ] && [ "$rc" -ne 137 ]; }; then
     echo "$t: a crash or failure (exit $rc), see fuzz/$log and fuzz/artifacts/$t" >&2
   fi
   # Seconds of each run: the watcher's own line, else libFuzzer's "Done N runs in S second(s)".
