@@ -6,9 +6,10 @@ Every `key = value` line of each seed profile is rewritten with each other kind 
 arrays of tables, inline tables), or left out; so is every value inside an inline table
 (`title = { en = ..., ja = ... }`) and every element of an array; every table gets an unknown
 key; every table header `[t]` becomes `[[t]]` and back; every table, or list of tables, is left
-out or given as a plain value (`t = 1`). Each variant reaches one error path of a derived `Deserialize` (a value
-of the wrong type, a missing or unknown field, a table where a list is wanted), which random
-mutation finds only one at a time, slowly. libFuzzer keeps the variants that add coverage.
+out or given as a plain value (`t = 1`). Each variant reaches one error path of a derived
+`Deserialize` (a value of the wrong type, a missing or unknown field, a table where a list is
+wanted), which random mutation finds only one at a time, slowly. libFuzzer keeps the variants
+that add coverage.
 
     python3 fuzz/profile_variants.py fuzz/corpus/profile_parse
 
