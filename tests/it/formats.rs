@@ -5,9 +5,7 @@
 //! run the whole check against nginx on 127.0.0.1 (Debian `nginx-light`; the test fails when it
 //! is missing).
 
-mod support;
-
-use assert_cmd::Command;
+use crate::support::certprobe;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -18,25 +16,6 @@ fn root() -> PathBuf {
 
 fn path(rel: &str) -> String {
     root().join(rel).display().to_string()
-}
-
-/// The binary with a clean, predictable environment (no profile or certificate from the
-/// developer's shell, English, no colour).
-fn certprobe() -> Command {
-    let mut c = Command::cargo_bin("certprobe").unwrap();
-    for var in [
-        "CERTPROBE_PROFILE",
-        "CERTPROBE_CERT",
-        "CERTPROBE_KEY",
-        "CERTPROBE_TOKEN",
-        "CERTPROBE_SIGNUP_CODE",
-        "LC_ALL",
-        "LC_MESSAGES",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("LANG", "C").env("NO_COLOR", "1");
-    c
 }
 
 /// A run of certprobe and what it should show.
@@ -177,8 +156,12 @@ fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
 
 /// Full checks (local, environment, network) against nginx on 127.0.0.1: a healthy log-in and
 /// an error page with code 46. The returned guards keep nginx and the profile alive.
-fn network_scenarios() -> (support::nginx::Nginx, tempfile::TempDir, Vec<Scenario>) {
-    let ng = support::nginx::Nginx::start();
+fn network_scenarios() -> (
+    crate::support::nginx::Nginx,
+    tempfile::TempDir,
+    Vec<Scenario>,
+) {
+    let ng = crate::support::nginx::Nginx::start();
     let dir = tempfile::tempdir().unwrap();
     let src = std::fs::read_to_string(root().join("fixtures/profiles/loopback.toml.in")).unwrap();
     let mut scenarios = Vec::new();

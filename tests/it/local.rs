@@ -3,7 +3,7 @@
 //!
 //! Needs `openssl` on PATH (Debian package `openssl`); the oracle tests fail when it is absent.
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use crate::support::certprobe;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
@@ -20,20 +20,9 @@ fn pki(name: &str) -> String {
 
 fn profile() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/support/local_profile.toml")
+        .join("tests/it/support/local_profile.toml")
         .to_string_lossy()
         .into_owned()
-}
-
-fn certprobe() -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("certprobe");
-    cmd.env_remove("CERTPROBE_CERT")
-        .env_remove("CERTPROBE_KEY")
-        .env_remove("CERTPROBE_PROFILE")
-        .env("LANG", "C")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES");
-    cmd
 }
 
 /// `certprobe --profile TEST check --only local --format json ARGS…` → (exit code, findings).

@@ -21,7 +21,7 @@ fn fixture(name: &str) -> String {
 
 fn profile() -> String {
     root()
-        .join("tests/support/local_profile.toml")
+        .join("tests/it/support/local_profile.toml")
         .display()
         .to_string()
 }

@@ -4,8 +4,11 @@
 //! Two layers: the library (`connect_tunnel`, `probe_endpoints` with an identity built here
 //! from the fixture files) and the real binary (`certprobe check`).
 
-mod support;
-
+use crate::support::certprobe;
+use crate::support::mitm::Mitm;
+use crate::support::nginx::Nginx;
+use crate::support::tinyproxy::Tinyproxy;
+use crate::support::{fill, pki, repo};
 use certprobe::cli::NetArgs;
 use certprobe::finding::{Finding, Status};
 use certprobe::net::proxy::{
@@ -18,10 +21,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::mitm::Mitm;
-use support::nginx::Nginx;
-use support::tinyproxy::Tinyproxy;
-use support::{fill, pki, repo};
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -202,24 +201,6 @@ impl OwnDnsProxy {
     }
 }
 
-/// A `certprobe` command with no proxy settings inherited from the environment.
-fn certprobe() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("certprobe").unwrap();
-    for v in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
-
 /// `--cert`/`--key` of the good client and the test roots (servers' and client's) as the only
 /// trust.
 fn identity_and_test_roots() -> Vec<std::ffi::OsString> {
@@ -300,7 +281,7 @@ fn tinyproxy_basic_auth_is_sent_and_refusals_are_told_apart() {
 #[test]
 fn proxy_down_refusing_or_unable_to_reach_are_different_errors() {
     let n = Nginx::start();
-    let closed = support::free_port();
+    let closed = crate::support::free_port();
     assert!(matches!(
         tunnel(&format!("http://127.0.0.1:{closed}"), n.open_port),
         Err(ProxyError::Unreachable { .. })
@@ -318,7 +299,7 @@ fn proxy_down_refusing_or_unable_to_reach_are_different_errors() {
         other => panic!("{other:?}"),
     }
     // A proxy that never answers is cut off by the timeout.
-    let silent = support::SilentServer::start();
+    let silent = crate::support::SilentServer::start();
     let p = ProxyUrl::parse(&format!("http://127.0.0.1:{}", silent.port)).unwrap();
     let start = Instant::now();
     let r = rt().block_on(connect_tunnel(
@@ -395,7 +376,7 @@ fn local_dns_failure_does_not_stop_a_proxied_probe() {
     let mut a = via(&format!("http://127.0.0.1:{}", px.port));
     // A DNS server that is not there: the local lookup of `nowhere.test` fails; the proxy
     // knows the name.
-    a.resolver = Some(format!("127.0.0.1:{}", support::free_udp_tcp_port()));
+    a.resolver = Some(format!("127.0.0.1:{}", crate::support::free_udp_tcp_port()));
     let fs = check(&p.profile, &a, Duration::from_secs(10));
     let dns = get(&fs, "net.login.dns");
     assert_eq!(dns.status, Status::Info, "{}", show(&fs));
@@ -594,7 +575,7 @@ fn binary_check_through_mitmproxy_fails_with_interception() {
 #[test]
 fn binary_proxy_unreachable() {
     let p = profile(1, 2);
-    let closed = support::free_port();
+    let closed = crate::support::free_port();
     let out = certprobe()
         .args(["--profile", p.path.to_str().unwrap(), "--format", "json"])
         .args(["check", "--only", "network", "--endpoint", "login"])

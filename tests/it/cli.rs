@@ -2,6 +2,7 @@
 //! for bad input, profiles good and bad, `explain` for every section and code in both languages.
 //! Nothing here touches the network: every check runs `--only local` on a loopback profile.
 
+use crate::support::certprobe;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -12,25 +13,6 @@ fn path(rel: &str) -> String {
         .join(rel)
         .display()
         .to_string()
-}
-
-/// The binary in a clean environment: no settings from the developer's shell, English.
-fn certprobe() -> Command {
-    let mut c = Command::cargo_bin("certprobe").unwrap();
-    for var in [
-        "CERTPROBE_PROFILE",
-        "CERTPROBE_CERT",
-        "CERTPROBE_KEY",
-        "CERTPROBE_TOKEN",
-        "CERTPROBE_SIGNUP_CODE",
-        "LC_ALL",
-        "LC_MESSAGES",
-        "LANG",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("NO_COLOR", "1");
-    c
 }
 
 struct Run {

@@ -3,16 +3,14 @@
 //! server, a TLS 1.2 server that insists on a client certificate, a server that answers garbage,
 //! one that closes at once and one that never answers — and the same lists from testssl.sh.
 
-mod support;
-
+use crate::support::nginx::Nginx;
+use crate::support::openssl::SServer;
+use crate::support::{pki, SilentServer};
 use certprobe::finding::{Finding, Status};
 use certprobe::net::versions::probe_versions;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
-use support::nginx::Nginx;
-use support::openssl::SServer;
-use support::{pki, SilentServer};
 
 fn probe(port: u16, timeout: Duration) -> Finding {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -199,7 +197,7 @@ fn a_silent_server_is_bounded_by_the_timeout() {
 
 #[test]
 fn refused_port_is_skipped() {
-    let port = support::free_port();
+    let port = crate::support::free_port();
     let f = probe(port, Duration::from_secs(2));
     assert_eq!(f.status, Status::Skip, "{}", f.detail.en);
 }
@@ -207,7 +205,7 @@ fn refused_port_is_skipped() {
 /// testssl.sh's verdict per version (`SSLv3`, `TLS1`, `TLS1_1`, `TLS1_2`, `TLS1_3`), as OpenSSL-
 /// style names of the versions it found offered.
 fn testssl_offered(port: u16) -> Vec<String> {
-    let bin = support::need("testssl", "testssl.sh");
+    let bin = crate::support::need("testssl", "testssl.sh");
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
     // testssl clears OPENSSL_CONF; `--warnings off` keeps it from stopping at prompts.

@@ -5,8 +5,11 @@
 //! Two layers: the library's `probe_endpoints` with an identity built here from the fixture
 //! PEM files, and the real binary (`certprobe check`, `certprobe tls`).
 
-mod support;
-
+use crate::support::certprobe;
+use crate::support::dnsmasq::Dnsmasq;
+use crate::support::nginx::Nginx;
+use crate::support::openssl::SServer;
+use crate::support::{fill, pki, repo};
 use certprobe::cli::NetArgs;
 use certprobe::finding::{Finding, Status};
 use certprobe::probe::LocalOutcome;
@@ -16,10 +19,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::dnsmasq::Dnsmasq;
-use support::nginx::Nginx;
-use support::openssl::SServer;
-use support::{fill, pki, repo};
 
 // ---------------------------------------------------------------- helpers
 
@@ -362,7 +361,7 @@ fn redirects_are_followed_only_within_the_profile() {
 
 #[test]
 fn refused_connection() {
-    let port = support::free_port();
+    let port = crate::support::free_port();
     let p = profile("localhost", port, port, "/", "/");
     let fs = run(
         &p.profile,
@@ -381,7 +380,7 @@ fn refused_connection() {
 
 #[test]
 fn a_server_that_never_answers_is_bounded_by_the_timeout() {
-    let silent = support::SilentServer::start();
+    let silent = crate::support::SilentServer::start();
     let p = profile("127.0.0.1", silent.port, silent.port, "/", "/");
     let start = Instant::now();
     let fs = run(
@@ -574,46 +573,35 @@ fn certificate_from_another_ca_names_both_issuers() {
 
 #[test]
 fn endpoints_run_concurrently() {
-    // Three silent servers, 2 s timeout: run one after another they would need 6 s.
-    let a = support::SilentServer::start();
-    let b = support::SilentServer::start();
+    // Three endpoints on two silent servers: each TLS step waits for its timeout. Run one after
+    // another, the first endpoint's connection would be closed (at its timeout) before the next
+    // one is opened; run concurrently, all three are open before any is closed.
+    let log = crate::support::ConnLog::default();
+    let a = crate::support::SilentServer::start_logged(log.clone());
+    let b = crate::support::SilentServer::start_logged(log.clone());
     let p = profile("127.0.0.1", a.port, b.port, "/", "/");
     let mut na = args(&[]);
     na.token = Some("t".into());
-    let start = Instant::now();
     let fs = run(&p.profile, &na, &good_client(), Duration::from_secs(2));
-    let took = start.elapsed();
     for ep in ["check", "login", "issuance"] {
         assert_eq!(get(&fs, &format!("net.{ep}.tls")).data["error"], "timeout");
     }
-    // Not a timing threshold on speed: the whole run is bounded by its own timeout.
-    assert!(took < Duration::from_secs(30), "{took:?}");
+    let events = log.lock().unwrap().clone();
+    let first_close = events
+        .iter()
+        .position(|e| *e == crate::support::ConnEvent::Closed)
+        .unwrap_or(events.len());
+    let opened_before = events[..first_close]
+        .iter()
+        .filter(|e| **e == crate::support::ConnEvent::Accepted)
+        .count();
+    assert!(
+        opened_before >= 3,
+        "endpoints ran one after another: {opened_before} connection(s) open before the first close; {events:?}"
+    );
 }
 
 // ---------------------------------------------------------------- the binary
-
-fn certprobe() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("certprobe").unwrap();
-    for v in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "CERTPROBE_CERT",
-        "CERTPROBE_KEY",
-        "CERTPROBE_PROFILE",
-        "CERTPROBE_TOKEN",
-        "CERTPROBE_SIGNUP_CODE",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("LANG", "C").timeout(Duration::from_secs(30));
-    c
-}
 
 fn json_findings(out: &[u8]) -> Vec<serde_json::Value> {
     let v: serde_json::Value = serde_json::from_slice(out)
@@ -668,7 +656,7 @@ fn binary_check_healthy_log_in() {
 
 #[test]
 fn binary_check_honours_the_timeout_against_a_silent_server() {
-    let silent = support::SilentServer::start();
+    let silent = crate::support::SilentServer::start();
     let p = profile("127.0.0.1", silent.port, silent.port, "/", "/");
     let out = certprobe()
         .args([
@@ -862,7 +850,7 @@ fn crl_pki(crl_url: &str, revoke: bool) -> (LocalOutcome, Vec<u8>) {
 
 #[test]
 fn revoked_client_certificate_is_a_failure_and_unreachable_crl_a_warning() {
-    let refused = support::free_port();
+    let refused = crate::support::free_port();
     let p = profile("localhost", refused, refused, "/", "/");
     for revoke in [true, false] {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -884,7 +872,7 @@ fn revoked_client_certificate_is_a_failure_and_unreachable_crl_a_warning() {
         }
     }
     // Nothing listens at the CRL address: a warning, not a failure.
-    let dead = support::free_port();
+    let dead = crate::support::free_port();
     let (local, _) = crl_pki(&format!("http://127.0.0.1:{dead}/ca.crl"), false);
     let fs = run(
         &p.profile,
@@ -967,7 +955,7 @@ fn missing_intermediate_is_downloaded_and_checked_against_the_certificate() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         serve(l, body);
-        let refused = support::free_port();
+        let refused = crate::support::free_port();
         let base = profile("localhost", refused, refused, "/", "/");
         let mut src = std::fs::read_to_string(&base.path).unwrap();
         src.push_str(&format!(

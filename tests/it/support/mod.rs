@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod dnsmasq;
+pub mod hostile;
 pub mod mitm;
 pub mod nginx;
 pub mod openssl;
@@ -111,20 +112,53 @@ pub struct SilentServer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// What a [`SilentServer`] saw, in order: a connection accepted, or one the client closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnEvent {
+    Accepted,
+    Closed,
+}
+
+/// A log that several silent servers share, so a test can see the order of events across them.
+pub type ConnLog = std::sync::Arc<std::sync::Mutex<Vec<ConnEvent>>>;
+
 impl SilentServer {
+    /// Accepts connections and never answers; holds them until the client gives up.
     pub fn start() -> SilentServer {
+        Self::start_logged(ConnLog::default())
+    }
+
+    /// As [`SilentServer::start`], recording every accept and every close by the client in `log`.
+    pub fn start_logged(log: ConnLog) -> SilentServer {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = l.local_addr().unwrap().port();
         l.set_nonblocking(true).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let s2 = stop.clone();
         let thread = std::thread::spawn(move || {
-            let mut held = Vec::new();
+            let mut held: Vec<TcpStream> = Vec::new();
+            let mut buf = [0u8; 4096];
             while !s2.load(std::sync::atomic::Ordering::SeqCst) {
-                match l.accept() {
-                    Ok((s, _)) => held.push(s),
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                if let Ok((s, _)) = l.accept() {
+                    let _ = s.set_nonblocking(true);
+                    log.lock().unwrap().push(ConnEvent::Accepted);
+                    held.push(s);
+                    continue;
                 }
+                // A read of 0 bytes: the client closed (what it sent is read and dropped).
+                held.retain_mut(|s| match s.read(&mut buf) {
+                    Ok(0) => {
+                        log.lock().unwrap().push(ConnEvent::Closed);
+                        false
+                    }
+                    Ok(_) => true,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => true,
+                    Err(_) => {
+                        log.lock().unwrap().push(ConnEvent::Closed);
+                        false
+                    }
+                });
+                std::thread::sleep(Duration::from_millis(5));
             }
         });
         SilentServer {
@@ -160,4 +194,34 @@ pub fn fill(template: &str, vars: &[(&str, String)]) -> String {
         out = out.replace(&format!("@{k}@"), v);
     }
     out
+}
+
+/// The certprobe binary in a clean environment: no settings from the developer's shell (profile,
+/// identity, proxies, language), English, no colour, and a generous ceiling so a hang fails the
+/// test instead of stalling the run.
+pub fn certprobe() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("certprobe").expect("the certprobe binary is built");
+    for var in [
+        "CERTPROBE_PROFILE",
+        "CERTPROBE_CERT",
+        "CERTPROBE_KEY",
+        "CERTPROBE_TOKEN",
+        "CERTPROBE_SIGNUP_CODE",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "LC_ALL",
+        "LC_MESSAGES",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("LANG", "C")
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(120));
+    c
 }

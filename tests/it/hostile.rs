@@ -1,19 +1,15 @@
-//! Hostile and broken servers on 127.0.0.0/8 (tests/support/hostile.rs), against the real
+//! Hostile and broken servers on 127.0.0.0/8 (tests/it/support/hostile.rs), against the real
 //! binary. For every case: the run ends within its `--timeout` (+10 %, plus a fixed allowance
 //! for starting the process), reports a classified finding, keeps its peak memory (the child's
 //! max RSS from `wait4`) bounded, and prints no raw control character in any output format.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-mod support;
-
-use hostile::{Behavior, FullBacklog, HostileServer, Http, ServerCert, TestCa};
+use crate::support::hostile::{Behavior, FullBacklog, HostileServer, Http, ServerCert, TestCa};
+use crate::support::pki;
 use rcgen::DnType;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::pki;
 
 /// The `--timeout` every case runs with.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -754,14 +750,14 @@ fn bad_input_exits_2_with_one_clear_line() {
     std::fs::write(d("bad.toml"), "name = \"x\"\n[[endpoint]\nid = 1\n").unwrap();
     std::fs::write(
         d("regex.toml"),
-        std::fs::read_to_string(support::repo().join("tests/support/local_profile.toml"))
+        std::fs::read_to_string(crate::support::repo().join("tests/it/support/local_profile.toml"))
             .unwrap()
             .replace("過去1年間ログインされていません", "(unclosed"),
     )
     .unwrap();
     std::fs::write(d("pw.txt"), "wrong\n").unwrap();
-    let profile = support::repo()
-        .join("tests/support/local_profile.toml")
+    let profile = crate::support::repo()
+        .join("tests/it/support/local_profile.toml")
         .display()
         .to_string();
     let cases: Vec<(&str, Vec<String>)> = vec![
@@ -896,7 +892,7 @@ fn bad_input_exits_2_with_one_clear_line() {
             "{name}: {err}"
         );
         let shown = first.replace(&dir.path().display().to_string(), "DIR");
-        let shown = shown.replace(&support::repo().display().to_string(), ".");
+        let shown = shown.replace(&crate::support::repo().display().to_string(), ".");
         rows.push(format!(
             "| {name} | {} | {} |",
             r.code.unwrap(),

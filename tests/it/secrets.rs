@@ -6,17 +6,13 @@
 //! The servers echo what they are sent: a redirect to `/landing?<query>` and a page whose title
 //! repeats the query, as real sites do with per-user codes.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-mod support;
-
+use crate::support::hostile::{Behavior, HostileServer, Http, TestCa};
+use crate::support::tinyproxy::Tinyproxy;
 use base64::Engine;
-use hostile::{Behavior, HostileServer, Http, TestCa};
 use rcgen::DnType;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use support::tinyproxy::Tinyproxy;
 
 const P12_PW: &str = "MARKER-P12-PASSWORD-7q1x";
 const KEY_PW: &str = "MARKER-KEY-PASSWORD-3k9z";
@@ -27,7 +23,7 @@ const TOKEN: &str = "MARKER-TOKEN-6h0v";
 const WRONG_PW: &str = "MARKER-WRONG-PASSWORD-1a2b";
 
 fn secrets(name: &str) -> PathBuf {
-    support::repo().join("fixtures/secrets").join(name)
+    crate::support::repo().join("fixtures/secrets").join(name)
 }
 
 /// Everything that must never appear.
@@ -250,7 +246,7 @@ fn check_and_report_in_every_format_through_an_authenticating_proxy() {
         "--trust",
         &p(&e.ca),
         "--trust",
-        &p(&support::pki("root.pem")),
+        &p(&crate::support::pki("root.pem")),
         "--timeout",
         "8s",
         "-vvv",
@@ -388,7 +384,7 @@ fn local_commands_in_every_format() {
                 fmt,
                 "-vvv",
                 "--trust",
-                &p(&support::pki("root.pem")),
+                &p(&crate::support::pki("root.pem")),
                 "--no-system-trust",
             ]);
             a.extend(id.clone());

@@ -1,19 +1,8 @@
 //! `certprobe demo`: every scenario, run through the real binary, must produce exactly the
 //! finding and guide section it is named for (and exit 0 only when healthy).
 
+use crate::support::certprobe;
 use serde_json::Value;
-
-fn certprobe() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("certprobe").unwrap();
-    c.env_remove("CERTPROBE_PROFILE")
-        .env_remove("CERTPROBE_CERT")
-        .env_remove("CERTPROBE_KEY")
-        .env("LANG", "C")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .timeout(std::time::Duration::from_secs(60));
-    c
-}
 
 /// Run a scenario with JSON output; returns the exit code and the document.
 fn run(scenario: &str) -> (i32, Value) {

@@ -2,7 +2,7 @@
 //! clap_mangen and committed. This test regenerates them in memory and fails when a committed
 //! page differs; run it with `CERTPROBE_UPDATE_MAN=1` to rewrite them:
 //!
-//!     CERTPROBE_UPDATE_MAN=1 cargo test --test man
+//!     CERTPROBE_UPDATE_MAN=1 cargo test --test it man::
 //!
 //! It also checks the shell completion scripts `certprobe completions SHELL` prints.
 

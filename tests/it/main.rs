@@ -1,0 +1,17 @@
+//! certprobe's end-to-end tests: one test crate that runs the real binary (and, where a test needs
+//! a finer look, the library) against real servers started on 127.0.0.1 by `support`.
+
+mod support;
+
+mod cli;
+mod demo;
+mod formats;
+mod hostile;
+mod local;
+mod man;
+mod network;
+mod properties;
+mod proxy;
+mod report;
+mod secrets;
+mod versions;
