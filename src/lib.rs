@@ -19,6 +19,7 @@ pub mod platform;
 pub mod probe;
 pub mod profile;
 pub mod report;
+pub mod text;
 pub mod trust;
 
 pub use error::AppError;

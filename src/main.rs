@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // File names and profile text reach the message: no raw control characters.
-            let msg = certprobe::report::escape::clean_multiline(&e.to_string());
+            let msg = certprobe::text::escape::clean_multiline(&e.to_string());
             eprintln!("certprobe: {msg}");
             ExitCode::from(e.exit_code())
         }

@@ -19,5 +19,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = certprobe::net::page::visible_text(&text);
     let _ = certprobe::net::page::read_page(profile, &text);
     let _ = certprobe::net::diagnose::server_verdict(200, &text);
-    let _ = certprobe::report::escape::clean(&text);
+    let _ = certprobe::text::escape::clean(&text);
 });

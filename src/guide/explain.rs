@@ -20,7 +20,7 @@ pub struct Style {
 
 /// The message for a section that does not exist, in the given language: one line.
 pub fn unknown_section(query: &str, lang: Lang) -> String {
-    let q = crate::report::escape::clean(query.trim());
+    let q = crate::text::escape::clean(query.trim());
     match lang {
         Lang::En => format!(
             "unknown guide section `{q}`; `certprobe explain --list` shows every section and error code"

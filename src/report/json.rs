@@ -73,7 +73,7 @@ pub fn to_value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
             first_action: c
                 .fix
                 .as_ref()
-                .map(|f| super::escape::clean_multiline(f.get(lang))),
+                .map(|f| crate::text::escape::clean_multiline(f.get(lang))),
             consequences: v.consequences.iter().map(|f| f.id.clone()).collect(),
         }),
         summary: report.summary(),
@@ -85,14 +85,14 @@ pub fn to_value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
                 id: &f.id,
                 phase: f.phase.as_str(),
                 title: text(&f.title, lang),
-                target: super::escape::clean(&f.target),
+                target: crate::text::escape::clean(&f.target),
                 status: f.status.as_str(),
                 detail: text(&f.detail, lang),
                 section: f.section.as_deref(),
                 fix: f
                     .fix
                     .as_ref()
-                    .map(|t| super::escape::clean_multiline(t.get(lang))),
+                    .map(|t| crate::text::escape::clean_multiline(t.get(lang))),
                 elapsed_ms: ms(f.elapsed),
                 consequence_of: f.consequence_of.as_deref(),
                 data: clean_value(&f.data),
@@ -106,11 +106,11 @@ pub fn to_value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
 fn clean_value(v: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
-        Value::String(s) => Value::String(super::escape::clean(s)),
+        Value::String(s) => Value::String(crate::text::escape::clean(s)),
         Value::Array(a) => Value::Array(a.iter().map(clean_value).collect()),
         Value::Object(o) => Value::Object(
             o.iter()
-                .map(|(k, v)| (super::escape::clean(k), clean_value(v)))
+                .map(|(k, v)| (crate::text::escape::clean(k), clean_value(v)))
                 .collect(),
         ),
         other => other.clone(),

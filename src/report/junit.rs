@@ -70,7 +70,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         if let Some(fix) = &f.fix {
             body.push_str(&format!(
                 "\nfix: {}",
-                super::escape::clean_multiline(fix.get(lang))
+                crate::text::escape::clean_multiline(fix.get(lang))
             ));
         }
         if f.is_failure(opts.strict) {

@@ -1,7 +1,8 @@
 //! Markdown rendering of a check (the body of the support report).
 
-use super::{escape::clean, text, RenderOptions, Report};
+use super::{text, RenderOptions, Report};
 use crate::guide::label;
+use crate::text::escape::clean;
 
 /// Escape text for a Markdown table cell or paragraph: no raw HTML, no pipes, no emphasis.
 pub fn md(s: &str) -> String {

@@ -5,7 +5,6 @@ use crate::finding::{Finding, Lang, Status, Text};
 use serde::Serialize;
 use std::time::Duration;
 
-pub mod escape;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -121,8 +120,8 @@ impl Report {
             None => crate::guide::label("verdict.ok", lang),
             Some(f) => format!(
                 "{}: {}",
-                escape::clean(f.title.get(lang)),
-                escape::clean(f.detail.get(lang))
+                crate::text::escape::clean(f.title.get(lang)),
+                crate::text::escape::clean(f.detail.get(lang))
             ),
         }
     }
@@ -152,7 +151,7 @@ impl Default for RenderOptions {
 }
 
 pub(crate) fn text(t: &Text, lang: Lang) -> String {
-    escape::clean(t.get(lang))
+    crate::text::escape::clean(t.get(lang))
 }
 
 pub(crate) fn ms(d: Option<Duration>) -> Option<f64> {

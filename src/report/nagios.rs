@@ -1,9 +1,10 @@
 //! Nagios / Icinga plugin output: one status line, `|` perfdata, then long text.
 //! Exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 
-use super::{escape::clean, text, RenderOptions, Report};
+use super::{text, RenderOptions, Report};
 use crate::finding::Status;
 use crate::guide::label;
+use crate::text::escape::clean;
 
 pub fn exit_code(report: &Report) -> u8 {
     let s = report.summary();

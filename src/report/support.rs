@@ -5,11 +5,11 @@
 //! credential: the caller hands in only summaries, and [`scrub`] removes anything listed as secret
 //! from the finished text as a last guard.
 
-use super::escape::clean;
 use super::markdown::md;
 use super::{text, RenderOptions, Report};
 use crate::finding::Lang;
 use crate::guide::label;
+use crate::text::escape::clean;
 use serde::Serialize;
 
 /// What only the person knows ([1], [3], [4]); empty fields are printed as blanks to fill in.

@@ -1,8 +1,9 @@
 //! The table people read: verdict above, one row per step, summary and fixes below.
 
-use super::{escape::clean_multiline, text, RenderOptions, Report};
+use super::{text, RenderOptions, Report};
 use crate::finding::{Lang, Status};
 use crate::guide::label;
+use crate::text::escape::clean_multiline;
 use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
 };
@@ -99,7 +100,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         table.add_row(vec![
             Cell::new(format!("{}\n{}", text(&f.title, lang), f.id)),
-            Cell::new(super::escape::clean(&f.target)),
+            Cell::new(crate::text::escape::clean(&f.target)),
             result_cell,
             Cell::new(detail),
             Cell::new(f.section.clone().unwrap_or_default()),

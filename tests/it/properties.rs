@@ -131,7 +131,7 @@ proptest! {
 
     #[test]
     fn cleaned_text_has_no_control_characters(s in "\\PC*|[\\x00-\\x1f\\x7f-\\u{9f}\\u{202a}-\\u{202e}a-z]{0,80}") {
-        let c = certprobe::report::escape::clean(&s);
+        let c = certprobe::text::escape::clean(&s);
         prop_assert!(!c.chars().any(|ch| ch.is_control()), "{:?}", c);
         let bidi = c
             .chars()
