@@ -82,6 +82,8 @@ pub enum Format {
     Junit,
     /// Markdown (the support report's format).
     Markdown,
+    /// One self-contained HTML page: verdict, certificate chain and route drawn, printable form.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -304,7 +306,8 @@ pub enum Command {
         list: bool,
     },
 
-    /// Run the full check and write a support report to attach to an e-mail.
+    /// Run the full check and write a support report to attach to an e-mail (Markdown; JSON or a
+    /// self-contained HTML page with --format json|html).
     Report {
         #[command(flatten)]
         check: CheckArgs,
@@ -325,7 +328,7 @@ pub enum Command {
         #[arg(long)]
         redact: bool,
 
-        /// Where to write the report [default: certprobe-report-DATE.md in the current folder]
+        /// Where to write the report [default: certprobe-report-DATE.md (.json, .html) in the current folder]
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },

@@ -48,6 +48,9 @@ pub struct Link {
     pub subject: String,
     pub role: &'static str,
     pub origin: String,
+    /// The issuer's distinguished name and the validity start (the HTML report draws them).
+    pub issuer: String,
+    pub not_before: String,
     pub not_after: String,
     pub sha256: String,
 }
@@ -334,6 +337,8 @@ fn link(info: &CertInfo, role: &'static str, origin: String) -> Link {
         subject: info.subject.clone(),
         role,
         origin,
+        issuer: info.issuer.clone(),
+        not_before: show_date(info.not_before),
         not_after: show_date(info.not_after),
         sha256: info.sha256.clone(),
     }

@@ -83,6 +83,10 @@ impl Context {
                 crate::report::markdown::render(report, o),
                 report.exit_code(o.strict),
             ),
+            Format::Html => (
+                crate::report::html::render(report, o),
+                report.exit_code(o.strict),
+            ),
             Format::Junit => (
                 crate::report::junit::render(report, o),
                 report.exit_code(o.strict),

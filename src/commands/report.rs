@@ -1,5 +1,6 @@
-//! `certprobe report`: run the full check and write one support report file (Markdown, or JSON
-//! with `--format json`), readable by its owner only, and print its path.
+//! `certprobe report`: run the full check and write one support report file (Markdown, JSON
+//! with `--format json`, or one HTML page with `--format html`), readable by its owner only, and
+//! print its path.
 
 use super::Context;
 use crate::cert::info::{fingerprint, show_time, CertInfo};
@@ -41,19 +42,20 @@ pub fn run(
     redact: bool,
     out: Option<&Path>,
 ) -> Result<u8, AppError> {
-    let as_json = match ctx.global.format {
-        Format::Table | Format::Markdown => false,
-        Format::Json => true,
+    let ext = match ctx.global.format {
+        Format::Table | Format::Markdown => "md",
+        Format::Json => "json",
+        Format::Html => "html",
         other => {
             return Err(AppError::Usage(format!(
-                "`certprobe report` writes Markdown or JSON, not {}; use --format markdown or --format json",
+                "`certprobe report` writes Markdown, JSON or HTML, not {}; use --format markdown, json or html",
                 format!("{other:?}").to_lowercase()
             )))
         }
     };
     let path = out
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| default_name(as_json));
+        .unwrap_or_else(|| default_name(ext));
     let profile = ctx.profile()?;
     let plan = CheckPlan {
         profile: &profile,
@@ -94,7 +96,10 @@ pub fn run(
     };
     let mut opts = ctx.render;
     opts.color = false;
-    let text = support::render(&doc, &opts, as_json, &secrets);
+    let text = match ext {
+        "html" => crate::report::html::render_support(&doc, &opts, &secrets),
+        _ => support::render(&doc, &opts, ext == "json", &secrets),
+    };
     write_private(&path, text.as_bytes())?;
     super::print(&format!(
         "{} {}\n",
@@ -104,15 +109,12 @@ pub fn run(
     Ok(report.exit_code(ctx.global.strict))
 }
 
-/// `certprobe-report-20261125-163000Z.md` in the current folder (UTC).
-fn default_name(as_json: bool) -> PathBuf {
+/// `certprobe-report-20261125-163000Z.md` (or `.json`, `.html`) in the current folder (UTC).
+fn default_name(ext: &str) -> PathBuf {
     let f = time::macros::format_description!("[year][month][day]-[hour][minute][second]Z");
     let now = time::OffsetDateTime::now_utc();
     let stamp = now.format(&f).unwrap_or_else(|_| "report".into());
-    PathBuf::from(format!(
-        "certprobe-report-{stamp}.{}",
-        if as_json { "json" } else { "md" }
-    ))
+    PathBuf::from(format!("certprobe-report-{stamp}.{ext}"))
 }
 
 /// Create (or replace) the file, readable and writable by its owner only.
@@ -308,11 +310,14 @@ mod tests {
 
     #[test]
     fn default_names_are_dated() {
-        let n = default_name(false).display().to_string();
+        let n = default_name("md").display().to_string();
         assert!(
             n.starts_with("certprobe-report-2") && n.ends_with(".md"),
             "{n}"
         );
-        assert!(default_name(true).display().to_string().ends_with(".json"));
+        assert!(default_name("json")
+            .display()
+            .to_string()
+            .ends_with(".json"));
     }
 }

@@ -13,6 +13,7 @@ pub mod explain;
 const FILES: &[(&str, &str)] = &[
     ("sections.toml", include_str!("sections.toml")),
     ("labels.toml", include_str!("labels.toml")),
+    ("html.toml", include_str!("html.toml")),
     ("fixes/cert.toml", include_str!("fixes/cert.toml")),
     ("fixes/env.toml", include_str!("fixes/env.toml")),
     ("fixes/net.toml", include_str!("fixes/net.toml")),

@@ -68,7 +68,7 @@ pub const REMOVED: &str = "[removed]";
 impl SupportReport<'_> {
     /// Strings `--redact` masks wherever they appear: the user ID, every serial, and each
     /// end-entity certificate's subject and common name.
-    fn redactions(&self) -> Vec<String> {
+    pub(crate) fn redactions(&self) -> Vec<String> {
         if !self.redact {
             return Vec::new();
         }
