@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 const P12_PW: &str = "MARKER-P12-PASSWORD-7q1x";
 const KEY_PW: &str = "MARKER-KEY-PASSWORD-3k9z";
-const PROXY_USER: &str = "certprobe";
-const PROXY_PW: &str = "MARKER-PROXY-PASSWORD-5m2w";
-const SIGNUP: &str = "MARKER-SIGNUP-CODE-8r4t";
-const TOKEN: &str = "MARKER-TOKEN-6h0v";
+pub(crate) const PROXY_USER: &str = "certprobe";
+pub(crate) const PROXY_PW: &str = "MARKER-PROXY-PASSWORD-5m2w";
+pub(crate) const SIGNUP: &str = "MARKER-SIGNUP-CODE-8r4t";
+pub(crate) const TOKEN: &str = "MARKER-TOKEN-6h0v";
 const WRONG_PW: &str = "MARKER-WRONG-PASSWORD-1a2b";
 
 fn secrets(name: &str) -> PathBuf {
@@ -63,7 +63,7 @@ fn needles() -> Vec<(String, String)> {
     v
 }
 
-fn assert_clean(what: &str, bytes: &[u8]) {
+pub(crate) fn assert_clean(what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let lower = text.to_lowercase();
     for (name, needle) in needles() {
@@ -88,16 +88,16 @@ fn assert_clean(what: &str, bytes: &[u8]) {
     }
 }
 
-struct Env {
+pub(crate) struct Env {
     _dir: tempfile::TempDir,
-    dir: PathBuf,
-    profile: PathBuf,
-    ca: PathBuf,
-    server: HostileServer,
+    pub(crate) dir: PathBuf,
+    pub(crate) profile: PathBuf,
+    pub(crate) ca: PathBuf,
+    pub(crate) server: HostileServer,
 }
 
 /// A service on 127.0.0.1 that echoes, and a profile for it with every per-user URL part.
-fn service() -> Env {
+pub(crate) fn service() -> Env {
     let ca = TestCa::new("Secrets Test CA");
     let mut cert = ca.server(
         &["127.0.0.1", "localhost"],
@@ -171,7 +171,7 @@ url = "https://{a}/ca.cer"
 const FORMATS: [&str; 6] = ["table", "json", "nagios", "prometheus", "junit", "markdown"];
 
 /// Run the binary with `args` and `env`; check stdout and stderr; return stdout.
-fn run(label: &str, args: &[String], env: &[(&str, &str)]) -> std::process::Output {
+pub(crate) fn run(label: &str, args: &[String], env: &[(&str, &str)]) -> std::process::Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_certprobe"));
     c.args(args)
         .env_remove("HTTPS_PROXY")
@@ -200,17 +200,17 @@ fn run(label: &str, args: &[String], env: &[(&str, &str)]) -> std::process::Outp
     out
 }
 
-fn s(v: &[&str]) -> Vec<String> {
+pub(crate) fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
-fn p(path: &Path) -> String {
+pub(crate) fn p(path: &Path) -> String {
     path.display().to_string()
 }
 
 /// The identity flags: the PKCS#12 with its password from the environment, or the encrypted
 /// key with its password from a file.
-fn identities() -> Vec<(&'static str, Vec<String>)> {
+pub(crate) fn identities() -> Vec<(&'static str, Vec<String>)> {
     vec![
         (
             "p12",

@@ -159,7 +159,7 @@ fn verdict(report: &Report, lang: Lang) -> Markup {
     let v = report.verdict();
     let status = v.cause.map(|c| c.status).unwrap_or(Status::Pass);
     html! {
-        section #verdict class={ "verdict " (status_class(status)) } {
+        section #verdict class={ "verdict " (status_class(status)) } data-cause=[v.cause.map(|c| clean(&c.id))] {
             div.big-icon aria-hidden="true" { (icon(status)) }
             div.verdict-body {
                 p.verdict-label { (label("verdict", lang).trim_end_matches([':', '：'])) " · " (status_word(status, lang)) }
