@@ -16,11 +16,14 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Scenario names and the finding id, section and status each is named for (none: healthy).
-fn scenarios() -> Vec<(String, Option<(String, String, String)>)> {
+/// The finding id, guide section and status a demo scenario is named for.
+type Expect = (String, String, String);
+
+/// Scenario names and what each is named for (none: healthy).
+fn scenarios() -> Vec<(String, Option<Expect>)> {
     let out = certprobe().args(["demo", "--list"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let mut v: Vec<(String, Option<(String, String, String)>)> = Vec::new();
+    let mut v: Vec<(String, Option<Expect>)> = Vec::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("  ") else {
             continue;
