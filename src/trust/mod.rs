@@ -247,6 +247,7 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
         "found": found.iter().map(|a| json!({
             "subject": a.info.subject,
             "origin": a.origin.describe(),
+            "not_before": a.info.not_before.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "not_after": a.info.not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "sha256": a.info.sha256,
             "valid": a.info.valid_at(at),
