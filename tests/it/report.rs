@@ -308,7 +308,7 @@ fn other_formats_are_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Markdown or JSON"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Markdown, JSON or HTML"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
     // With --format nagios every error is a plugin UNKNOWN (exit 3), and still no file.
