@@ -27,6 +27,10 @@ pub enum State {
     NotYetValid,
     /// Present, but the check names it as the problem (usage, signature, not trusted).
     Problem,
+    /// Present, but not one of the issuers the service accepts.
+    WrongIssuer,
+    /// Found where the check looked, its validity not examined (the check stopped before).
+    Found,
     /// Not reached: the check stopped before it (drawn grey).
     Unchecked,
 }
@@ -34,7 +38,7 @@ pub enum State {
 impl State {
     pub fn status(self) -> Status {
         match self {
-            State::Ok => Status::Pass,
+            State::Ok | State::Found => Status::Pass,
             State::Unchecked => Status::Skip,
             _ => Status::Fail,
         }
@@ -104,6 +108,14 @@ pub fn chain(r: &Report) -> Vec<ChainBox> {
                 Some(d) if d > 0 => State::NotYetValid,
                 _ => State::Expired,
             };
+        }
+    }
+    // Issued by a CA the service does not accept: the leaf's issuer is the one to replace.
+    if find(r, "cert.issuer").is_some_and(|f| f.status == Status::Fail) {
+        if let Some(b) = boxes.get_mut(1).filter(|b| b.role != Role::Leaf) {
+            if matches!(b.state, State::Ok | State::Found | State::Unchecked) {
+                b.state = State::WrongIssuer;
+            }
         }
     }
     boxes
@@ -227,10 +239,13 @@ fn partial_chain(r: &Report, load: Option<&Finding>, chain: Option<&Finding>) ->
         let known =
             middle.iter().any(|b| b.name == name) || root.as_ref().is_some_and(|b| b.name == name);
         if !known && leaf.state != State::Missing {
-            middle.insert(
-                0,
-                ChainBox::new(Role::Intermediate, &name, State::Unchecked),
-            );
+            let found = find(r, "trust.intermediate").is_some_and(|f| f.status == Status::Pass);
+            let state = if found {
+                State::Found
+            } else {
+                State::Unchecked
+            };
+            middle.insert(0, ChainBox::new(Role::Intermediate, &name, state));
         }
     }
     let mut out = vec![leaf];
@@ -501,6 +516,22 @@ mod tests {
         let c = chain(&r);
         assert_eq!(c[0].state, State::Expired);
         assert_eq!((c[1].name.as_str(), c[1].state), ("CA1", State::Unchecked));
+    }
+
+    #[test]
+    fn a_wrong_issuer_marks_the_intermediate() {
+        let mut r = Report::new("t");
+        let link = |role: &str, name: &str| json!({"role": role, "name": name});
+        r.findings = vec![
+            f("cert.issuer", Status::Fail, Value::Null),
+            f(
+                "cert.chain",
+                Status::Pass,
+                json!({"path": [link("leaf", "S1"), link("intermediate", "Other CA"), link("root", "R")]}),
+            ),
+        ];
+        let states: Vec<_> = chain(&r).iter().map(|b| b.state).collect();
+        assert_eq!(states, [State::Ok, State::WrongIssuer, State::Ok]);
     }
 
     #[test]

@@ -25,13 +25,15 @@ fn state_word(s: State, lang: Lang) -> String {
         State::Expired => label("html.state.expired", lang),
         State::NotYetValid => label("html.state.not_yet_valid", lang),
         State::Problem => label("html.state.problem", lang),
+        State::WrongIssuer => label("html.state.wrong_issuer", lang),
+        State::Found => label("html.state.found", lang),
         State::Unchecked => label("html.state.unchecked", lang),
     }
 }
 
 fn state_icon(s: State) -> &'static str {
     match s {
-        State::Ok => "✓",
+        State::Ok | State::Found => "✓",
         State::Unchecked => "?",
         State::Missing => "∅",
         _ => "✗",
