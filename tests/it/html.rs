@@ -236,6 +236,31 @@ fn the_missing_intermediate_is_drawn_missing_between_leaf_and_root() {
     );
 }
 
+#[test]
+fn an_intercepting_proxy_is_drawn_as_the_failing_hop() {
+    let (_, html) = demo_html("proxy-intercepts", "en");
+    let login = &html[html.find("data-endpoint=\"login\"").unwrap()..];
+    let login = &login[..login.find("</article>").unwrap()];
+    let hops: Vec<&str> = login
+        .match_indices("data-hop=\"")
+        .map(|(i, m)| login[i + m.len()..].split('"').next().unwrap())
+        .collect();
+    assert_eq!(hops, ["pc", "proxy", "server"], "{login}");
+    assert!(
+        login.contains("class=\"hop st-fail failing\" data-hop=\"proxy\""),
+        "{login}"
+    );
+    // Not reached beyond the proxy; the PC side worked.
+    assert!(
+        login.contains("class=\"hop st-skip\" data-hop=\"server\""),
+        "{login}"
+    );
+    assert!(
+        login.contains("class=\"hop st-pass\" data-hop=\"pc\""),
+        "{login}"
+    );
+}
+
 // ------------------------------------------------------------------ strings from servers
 
 /// HTML, control characters and bidi overrides in one string.
