@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs certprobe's whole test suite on a fresh Debian machine: installs the real servers the
 # end-to-end tests talk to on 127.0.0.1 (nginx, openssl, tinyproxy, dnsmasq, testssl.sh), the HTML
-# report's checkers (tidy, headless chromium) and
-# mitmproxy and prometheus-client (PyPI), then runs `cargo test`. Tests that need a server fail, never skip, when it is absent.
+# report's checkers (tidy, headless chromium), and mitmproxy and prometheus-client (PyPI), then runs
+# `cargo test`. Tests that need a server fail, never skip, when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
