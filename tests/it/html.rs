@@ -479,7 +479,7 @@ fn chromium(profile: &Path, args: &[String], within: Duration) -> Vec<u8> {
 }
 
 #[test]
-fn headless_chromium_draws_the_verdict_the_chain_and_the_failing_hop() {
+fn headless_chromium_draws_the_verdict_the_chain_and_the_failing_hop_and_prints_a4() {
     let dir = tempfile::tempdir().unwrap();
     let (_, html) = demo_html("missing-intermediate", "en");
     let page = dir.path().join("report.html");
@@ -532,4 +532,32 @@ fn headless_chromium_draws_the_verdict_the_chain_and_the_failing_hop() {
     assert!(dom.contains("fails here: TLS"), "{dom}");
     // Inline SVG is parsed as SVG: the bars are elements of the chain boxes.
     assert!(dom.matches("<rect class=\"track\"").count() >= 3, "{dom}");
+
+    // Printed, every page is A4 (595 × 842 pt).
+    let pdf = dir.path().join("report.pdf");
+    let url = format!("file://{}", page.display());
+    chromium(
+        &dir.path().join("chromium"),
+        &[
+            "--no-pdf-header-footer".to_string(),
+            format!("--print-to-pdf={}", pdf.display()),
+            url,
+        ],
+        Duration::from_secs(90),
+    );
+    let pdf = std::fs::read(&pdf).expect("chromium printed the page");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&pdf);
+    let boxes: Vec<&str> = text
+        .match_indices("/MediaBox [")
+        .map(|(i, m)| text[i + m.len()..].split(']').next().unwrap().trim())
+        .collect();
+    assert!(boxes.len() >= 2, "{} pages", boxes.len());
+    for b in &boxes {
+        let v: Vec<f64> = b.split_whitespace().map(|x| x.parse().unwrap()).collect();
+        assert!(
+            (v[2] - 595.0).abs() < 1.0 && (v[3] - 842.0).abs() < 1.0,
+            "not A4: {b}"
+        );
+    }
 }
