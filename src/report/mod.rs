@@ -5,6 +5,7 @@ use crate::finding::{Finding, Lang, Status, Text};
 use serde::Serialize;
 use std::time::Duration;
 
+pub mod compact;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -134,6 +135,8 @@ pub struct RenderOptions {
     pub color: bool,
     pub strict: bool,
     pub quiet: bool,
+    /// The full step table instead of the compact first screen.
+    pub details: bool,
     /// Table width; `None` for no limit.
     pub width: Option<u16>,
 }
@@ -145,6 +148,7 @@ impl Default for RenderOptions {
             color: false,
             strict: false,
             quiet: false,
+            details: false,
             width: None,
         }
     }

@@ -13,5 +13,6 @@ mod network;
 mod properties;
 mod proxy;
 mod report;
+mod screen;
 mod secrets;
 mod versions;
