@@ -66,6 +66,10 @@ pub struct GlobalArgs {
     /// Print only the verdict and failures (table format), no progress.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Table format: every step in a full table instead of the compact first screen.
+    #[arg(long, global = true)]
+    pub details: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,25 +19,46 @@ pub enum Lang {
 
 impl Lang {
     /// `--lang` wins; else `LC_ALL`, `LC_MESSAGES`, `LANG` in that order (the first one set
-    /// decides, as POSIX has it); `ja*` means Japanese; anything else English.
+    /// decides, as POSIX has it); else, on Windows and macOS (which set none of those), the
+    /// operating system's UI language; `ja*` means Japanese; anything else English.
     pub fn detect(explicit: Option<Lang>) -> Lang {
         if let Some(l) = explicit {
             return l;
         }
-        Self::from_env(|k| std::env::var(k).ok())
+        Self::from_env_vars(|k| std::env::var(k).ok())
+            .or_else(Self::from_os)
+            .unwrap_or_default()
     }
 
+    /// From the locale variables alone; English when none is set.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Lang {
-        for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-            if let Some(v) = get(key).filter(|v| !v.is_empty()) {
-                return if v.to_ascii_lowercase().starts_with("ja") {
-                    Lang::Ja
-                } else {
-                    Lang::En
-                };
-            }
+        Self::from_env_vars(get).unwrap_or_default()
+    }
+
+    fn from_env_vars(get: impl Fn(&str) -> Option<String>) -> Option<Lang> {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|key| get(key).filter(|v| !v.is_empty()))
+            .map(|v| Self::from_tag(&v))
+    }
+
+    /// A locale name or BCP 47 tag (`ja_JP.UTF-8`, `ja-JP`, `en-US`) to a language.
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.to_ascii_lowercase().starts_with("ja") {
+            Lang::Ja
+        } else {
+            Lang::En
         }
-        Lang::En
+    }
+
+    /// The UI language of Windows or macOS. Elsewhere the locale variables are the system's
+    /// setting, already read.
+    fn from_os() -> Option<Lang> {
+        if cfg!(any(windows, target_os = "macos")) {
+            sys_locale::get_locale().map(|t| Self::from_tag(&t))
+        } else {
+            None
+        }
     }
 
     pub fn code(self) -> &'static str {
@@ -244,6 +265,20 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lang_from_os_tags() {
+        for (tag, want) in [
+            ("ja-JP", Lang::Ja),
+            ("ja", Lang::Ja),
+            ("JA_jp.UTF-8", Lang::Ja),
+            ("en-US", Lang::En),
+            ("fr-FR", Lang::En),
+            ("", Lang::En),
+        ] {
+            assert_eq!(Lang::from_tag(tag), want, "{tag}");
+        }
+    }
 
     #[test]
     fn lang_from_env_follows_posix_precedence() {

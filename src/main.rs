@@ -2,6 +2,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Started by a double-click: no flags, one console window that must not vanish.
+    if std::env::args_os().len() == 1 && certprobe::platform::console::started_by_double_click() {
+        return ExitCode::from(certprobe::commands::double_click::run());
+    }
     let cli = match certprobe::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -40,10 +40,9 @@ pub fn run(ctx: &Context, scenario: &str, list: bool) -> Result<u8, AppError> {
         let intro = label("demo.intro", lang)
             .replace("{scenario}", scenario.name())
             .replace("{description}", &scenario.description(lang));
-        super::print(&format!(
-            "{intro}\n{}\n\n",
-            label("demo.intro.service", lang)
-        ))?;
+        let width = ctx.render.width.map(usize::from).unwrap_or(100);
+        let intro = format!("{intro}\n{}", label("demo.intro.service", lang));
+        super::print(&format!("{}\n", crate::text::wrap::wrap(&intro, width, "")))?;
     }
     let plan = CheckPlan {
         profile: &demo.profile,

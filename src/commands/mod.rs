@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 
 pub mod check;
 pub mod demo;
+pub mod double_click;
 pub mod explain;
 pub mod fetch_ca;
 pub mod inspect;
@@ -30,9 +31,15 @@ impl Context {
         let lang = Lang::detect(global.lang);
         let tty = std::io::stdout().is_terminal();
         let color = match global.color {
-            ColorChoice::Always => true,
+            ColorChoice::Always => {
+                crate::platform::console::enable_colour();
+                true
+            }
             ColorChoice::Never => false,
-            ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && crate::platform::console::enable_colour()
+            }
         };
         let width = if tty {
             None // comfy-table measures the terminal itself
@@ -50,6 +57,7 @@ impl Context {
             color,
             strict: global.strict,
             quiet: global.quiet,
+            details: global.details,
             width,
         };
         Context {
@@ -71,8 +79,12 @@ impl Context {
     pub fn emit_report(&self, report: &Report) -> Result<u8, AppError> {
         let o = &self.render;
         let (text, code) = match self.global.format {
-            Format::Table => (
+            Format::Table if o.details => (
                 crate::report::table::render(report, o),
+                report.exit_code(o.strict),
+            ),
+            Format::Table => (
+                crate::report::compact::render(report, o),
                 report.exit_code(o.strict),
             ),
             Format::Json => (

@@ -110,7 +110,7 @@ pub fn run(
 }
 
 /// `certprobe-report-20261125-163000Z.md` (or `.json`, `.html`) in the current folder (UTC).
-fn default_name(ext: &str) -> PathBuf {
+pub(crate) fn default_name(ext: &str) -> PathBuf {
     let f = time::macros::format_description!("[year][month][day]-[hour][minute][second]Z");
     let now = time::OffsetDateTime::now_utc();
     let stamp = now.format(&f).unwrap_or_else(|_| "report".into());

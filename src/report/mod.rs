@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 pub mod html;
+pub mod compact;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -135,6 +136,8 @@ pub struct RenderOptions {
     pub color: bool,
     pub strict: bool,
     pub quiet: bool,
+    /// The full step table instead of the compact first screen.
+    pub details: bool,
     /// Table width; `None` for no limit.
     pub width: Option<u16>,
 }
@@ -146,6 +149,7 @@ impl Default for RenderOptions {
             color: false,
             strict: false,
             quiet: false,
+            details: false,
             width: None,
         }
     }

@@ -2,4 +2,8 @@
 //! text, file names) and figures written for people. Depends on nothing else of certprobe's, so
 //! `guide`, `report` and `commands` can all use it.
 
+pub mod duration;
 pub mod escape;
+pub mod wrap;
+
+pub use duration::duration;

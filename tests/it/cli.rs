@@ -276,7 +276,11 @@ fn exit_0_when_nothing_fails_and_1_for_a_missing_certificate() {
         missing.stdout,
         missing.stderr
     );
-    assert!(missing.stdout.contains("cert.load"), "{}", missing.stdout);
+    assert!(
+        missing.stdout.contains("no client certificate given"),
+        "{}",
+        missing.stdout
+    );
     assert!(missing.stdout.contains("2-1 (6)"), "{}", missing.stdout);
 
     let ja = run(local_check().env("LANG", "ja_JP.UTF-8"));

@@ -19,6 +19,7 @@ fn path(rel: &str) -> String {
 }
 
 /// A run of certprobe and what it should show.
+#[derive(Clone)]
 struct Scenario {
     name: &'static str,
     args: Vec<String>,
@@ -862,6 +863,9 @@ fn nagios_reports_bad_input_as_unknown() {
 #[test]
 fn table_output_has_verdict_headers_and_fixes_in_both_languages() {
     let s = &scenarios()[2]; // intermediate missing
+    let mut s = s.clone();
+    s.args.push("--details".into());
+    let s = &s;
     let en = run(s, "table", "en", 1);
     for want in [
         "Verdict:",

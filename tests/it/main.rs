@@ -14,5 +14,6 @@ mod network;
 mod properties;
 mod proxy;
 mod report;
+mod screen;
 mod secrets;
 mod versions;
