@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Larger than any certificate, key or CA bundle a person would hand us.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = crate::infile::CERT_CAP;
 
 /// Where to read an identity from.
 #[derive(Debug, Clone)]
@@ -85,15 +85,7 @@ impl Passwords {
             };
         }
         if let Some(path) = &self.file {
-            let bytes = read_file(path)?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                AppError::input(format!(
-                    "--password-file {}: the file is not text",
-                    path.display()
-                ))
-            })?;
-            let line = text.lines().next().unwrap_or("").to_string();
-            return Ok(Some(line));
+            return Ok(Some(crate::infile::first_line(path)?));
         }
         Ok(None)
     }
@@ -114,33 +106,10 @@ impl Passwords {
     }
 }
 
-/// Read a whole input file, refusing folders and anything far larger than a certificate.
+/// Read a whole certificate, key or PKCS#12 file: a regular file only, through a hard cap of
+/// [`MAX_FILE_BYTES`] (see [`crate::infile`]).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, AppError> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => AppError::input(format!("{shown}: no such file")),
-        std::io::ErrorKind::PermissionDenied => {
-            AppError::input(format!("{shown}: permission denied"))
-        }
-        _ => AppError::input(format!("{shown}: cannot read: {e}")),
-    })?;
-    if meta.is_dir() {
-        return Err(AppError::input(format!(
-            "{shown} is a folder; give the certificate file inside it"
-        )));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(AppError::input(format!(
-            "{shown} is {} MB, far larger than any certificate or key file; is it the right file?",
-            meta.len() / (1024 * 1024)
-        )));
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| AppError::input(format!("{shown}: cannot read: {e}")))?;
-    if bytes.is_empty() {
-        return Err(AppError::input(format!("{shown} is empty")));
-    }
-    Ok(bytes)
+    Ok(crate::infile::read_capped(path, MAX_FILE_BYTES)?)
 }
 
 /// One PEM block: its label and decoded contents.

@@ -1,5 +1,6 @@
 //! `certprobe report`: run the full check and write one support report file (Markdown, or JSON
-//! with `--format json`), readable by its owner only, and print its path.
+//! with `--format json`), readable by its owner only, and print its path. The file is written
+//! by [`crate::outfile`]: a new file, never through a link, an existing one only with `--force`.
 
 use super::Context;
 use crate::cert::info::{fingerprint, show_time, CertInfo};
@@ -8,9 +9,8 @@ use crate::cli::{CheckArgs, Format};
 use crate::error::AppError;
 use crate::guide::label;
 use crate::probe::{self, CheckPlan};
-use crate::report::support::{
-    self, credentials_of, strip_credentials, CertSummary, Environment, PersonFacts, SupportReport,
-};
+use crate::report::support::{self, CertSummary, Environment, PersonFacts, SupportReport};
+use crate::text::url::{credentials as credentials_of, without_credentials as strip_credentials};
 use rustls::pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 
@@ -40,6 +40,7 @@ pub fn run(
     person: &Person,
     redact: bool,
     out: Option<&Path>,
+    force: bool,
 ) -> Result<u8, AppError> {
     let as_json = match ctx.global.format {
         Format::Table | Format::Markdown => false,
@@ -54,6 +55,8 @@ pub fn run(
     let path = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| default_name(as_json));
+    // Refused before any network work: a link, FIFO or device there, or a file without --force.
+    crate::outfile::check_target(&path, force)?;
     let profile = ctx.profile()?;
     let plan = CheckPlan {
         profile: &profile,
@@ -95,7 +98,13 @@ pub fn run(
     let mut opts = ctx.render;
     opts.color = false;
     let text = support::render(&doc, &opts, as_json, &secrets);
-    write_private(&path, text.as_bytes())?;
+    let gate = if as_json {
+        crate::text::out::Gate::Json
+    } else {
+        crate::text::out::Gate::Text
+    };
+    let text = crate::text::out::sanitize(&text, gate);
+    crate::outfile::write_new(&path, text.as_bytes(), force)?;
     super::print(&format!(
         "{} {}\n",
         label("report.written", ctx.lang),
@@ -113,30 +122,6 @@ fn default_name(as_json: bool) -> PathBuf {
         "certprobe-report-{stamp}.{}",
         if as_json { "json" } else { "md" }
     ))
-}
-
-/// Create (or replace) the file, readable and writable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
-    use std::io::Write;
-    let fail = |e: std::io::Error| AppError::input(format!("cannot write {}: {e}", path.display()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        // An existing file keeps its mode on open: tighten it.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(fail)?;
-    }
-    file.write_all(bytes)
-        .and_then(|_| file.flush())
-        .map_err(fail)
 }
 
 /// OS, architecture, locale and proxy settings; and the proxy credentials found (to scrub).

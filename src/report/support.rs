@@ -367,44 +367,6 @@ pub fn render(
     }
 }
 
-/// Remove the user and password from a proxy URL (`http://u:p@host:8080` → `http://host:8080`).
-pub fn strip_credentials(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (format!("{s}://"), r),
-        None => (String::new(), url),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let host = authority
-        .rsplit_once('@')
-        .map(|(_, h)| h)
-        .unwrap_or(authority);
-    format!("{scheme}{host}{tail}")
-}
-
-/// The user and password parts of a proxy URL, decoded and raw, to scrub wherever they appear.
-pub fn credentials_of(url: &str) -> Vec<String> {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let Some((userinfo, _)) = authority.rsplit_once('@') else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for part in userinfo.splitn(2, ':') {
-        if part.is_empty() {
-            continue;
-        }
-        out.push(part.to_string());
-        if let Ok(d) = percent_encoding::percent_decode_str(part).decode_utf8() {
-            out.push(d.into_owned());
-        }
-    }
-    out.push(userinfo.to_string());
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,18 +485,5 @@ mod tests {
         assert_eq!(s, "support [removed]:[removed] [removed]@host user");
         let s = scrub("xLongSecret99x".into(), &["LongSecret99".into()], &[]);
         assert_eq!(s, "x[removed]x");
-    }
-
-    #[test]
-    fn proxy_credentials_are_stripped() {
-        assert_eq!(
-            strip_credentials("http://alice:s%40cret@proxy.example:8080/"),
-            "http://proxy.example:8080/"
-        );
-        assert_eq!(strip_credentials("proxy:3128"), "proxy:3128");
-        assert_eq!(strip_credentials("u:p@proxy:3128"), "proxy:3128");
-        let c = credentials_of("http://alice:s%40cret@proxy.example:8080");
-        assert!(c.contains(&"s@cret".to_string()) && c.contains(&"alice".to_string()));
-        assert!(credentials_of("http://proxy:8080").is_empty());
     }
 }
