@@ -1,49 +1,24 @@
 //! URLs shown or written without their credentials.
 //!
 //! A proxy setting such as `http://user:pa#ss@proxy:3128` is not a valid URL once its password
-//! holds `#`, `/`, `?` or `@` unencoded, yet people write them so (and tools accept them). The
-//! URL is parsed with the `url` crate and its userinfo removed structurally; when the text
-//! does not parse as a URL, or an `@` is left after the authority the parser saw, everything up
-//! to the last `@` is taken as credentials (hiding too much is safe, too little is not).
+//! holds `#`, `/`, `?` or `@` unencoded, yet people write them so (and tools accept them).
+//! Credentials are what the `url` crate parses as user and password, and also everything up to
+//! the last `@` (hiding too much is safe, too little is not); the text shown starts after that
+//! last `@`, so no reading of the URL leaves a part of the password in it.
 
 /// What a URL-like setting looks like to people: scheme, host, port, path — never user or
-/// password. `***@` marks where credentials were.
+/// password (`http://u:p@proxy:8080` → `http://proxy:8080`).
+///
+/// The url crate finds the userinfo where the URL is well-formed; the text shown is then what
+/// follows the last `@` of the original, which is where the authority begins in every reading
+/// (the url crate's, and that of tools that allow `#`, `/`, `?` unencoded in a password).
 pub fn without_credentials(value: &str) -> String {
     let raw = split(value);
     if raw.userinfo.is_none() {
         // No `@` anywhere: no credentials, whatever the parser would say.
         return value.to_string();
     }
-    let with_scheme = if value.contains("://") {
-        value.to_string()
-    } else {
-        format!("http://{value}")
-    };
-    if let Ok(mut u) = ::url::Url::parse(&with_scheme) {
-        if u.set_username("").is_ok() && u.set_password(None).is_ok() {
-            let s = u.to_string();
-            // The parser's authority ended where ours did: nothing of the userinfo is left.
-            if !s.contains('@') && u.host_str().is_some_and(|h| raw.host.starts_with(h)) {
-                let s = if value.contains("://") {
-                    s
-                } else {
-                    s.trim_start_matches("http://").to_string()
-                };
-                return mark(&s, value.contains("://"));
-            }
-        }
-    }
-    format!("{}***@{}", raw.scheme, raw.host)
-}
-
-/// Put `***@` before the host of an already credential-free URL.
-fn mark(clean: &str, has_scheme: bool) -> String {
-    if has_scheme {
-        if let Some((s, rest)) = clean.split_once("://") {
-            return format!("{s}://***@{rest}");
-        }
-    }
-    format!("***@{clean}")
+    format!("{}{}", raw.scheme, raw.host)
 }
 
 /// The user and password of a URL-like setting, raw and percent-decoded, longest first: to
@@ -129,7 +104,6 @@ mod tests {
                     let shown = without_credentials(&url);
                     assert!(!shown.contains("pa"), "{url} shown as {shown}");
                     assert!(shown.contains("proxy.example:3128"), "{url} → {shown}");
-                    assert!(shown.contains("***@"), "{url} → {shown}");
                     let creds = credentials(&url);
                     assert!(creds.contains(&pw), "{url}: {creds:?}");
                     assert!(creds.contains(&raw), "{url}: {creds:?}");
@@ -148,12 +122,12 @@ mod tests {
         assert!(credentials("http://proxy:8080/").is_empty());
         assert_eq!(
             without_credentials("http://alice:s%40cret@proxy.example:8080/"),
-            "http://***@proxy.example:8080/"
+            "http://proxy.example:8080/"
         );
-        assert_eq!(without_credentials("u:p@proxy:3128"), "***@proxy:3128/");
+        assert_eq!(without_credentials("u:p@proxy:3128"), "proxy:3128");
         assert_eq!(
             without_credentials("http://user:pa#ss@proxy:3128"),
-            "http://***@proxy:3128"
+            "http://proxy:3128"
         );
     }
 }
