@@ -118,27 +118,68 @@ pub struct PemBlock {
     pub der: Vec<u8>,
 }
 
-/// Every `-----BEGIN …-----` block of a text; `Err(label)` for a block that does not decode.
-pub fn pem_blocks(bytes: &[u8]) -> Result<Vec<PemBlock>, String> {
+/// The most PEM blocks one file may hold. A CA bundle of every public root has about 150.
+pub const MAX_PEM_BLOCKS: usize = 1000;
+
+/// Why the PEM blocks of a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PemError {
+    /// The block with this label does not decode (damaged or cut short).
+    Damaged(String),
+    /// An old OpenSSL encrypted key (`Proc-Type: 4,ENCRYPTED` headers).
+    LegacyEncrypted,
+    /// More than [`MAX_PEM_BLOCKS`].
+    TooMany,
+}
+
+impl PemError {
+    /// The error that ends the run, naming the file as `shown`.
+    pub fn to_app(&self, shown: &str) -> AppError {
+        match self {
+            PemError::Damaged(label) => AppError::input(format!(
+                "{shown}: the PEM block `{label}` is damaged or cut short"
+            )),
+            PemError::LegacyEncrypted => {
+                AppError::catalogued("input.proc_type", &[("file", shown)])
+            }
+            PemError::TooMany => AppError::catalogued(
+                "input.pem_count",
+                &[("file", shown), ("limit", &MAX_PEM_BLOCKS.to_string())],
+            ),
+        }
+    }
+}
+
+/// Every `-----BEGIN …-----` block of a text, at most [`MAX_PEM_BLOCKS`]. One pass over the
+/// text: each search starts where the previous block ended.
+pub fn pem_blocks(bytes: &[u8]) -> Result<Vec<PemBlock>, PemError> {
     let text = String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     let mut rest: &str = &text;
     while let Some(start) = rest.find("-----BEGIN ") {
+        if out.len() == MAX_PEM_BLOCKS {
+            return Err(PemError::TooMany);
+        }
         let after = &rest[start + 11..];
         let Some(label_end) = after.find("-----") else {
-            return Err("BEGIN line".into());
+            return Err(PemError::Damaged("BEGIN line".into()));
         };
         let label = after[..label_end].to_string();
         let end_marker = format!("-----END {label}-----");
-        let Some(end) = rest[start..].find(&end_marker) else {
-            return Err(label);
+        let body_start = start + 11 + label_end + 5;
+        let Some(end) = rest[body_start..].find(&end_marker) else {
+            return Err(PemError::Damaged(label));
         };
-        let block = &rest[start..start + end + end_marker.len()];
+        let block_end = body_start + end + end_marker.len();
+        let block = &rest[start..block_end];
         match der::pem::decode_vec(block.as_bytes()) {
             Ok((_, der)) => out.push(PemBlock { label, der }),
-            Err(_) => return Err(label),
+            Err(_) if block.contains("Proc-Type:") && block.contains("ENCRYPTED") => {
+                return Err(PemError::LegacyEncrypted)
+            }
+            Err(_) => return Err(PemError::Damaged(label)),
         }
-        rest = &rest[start + end + end_marker.len()..];
+        rest = &rest[block_end..];
     }
     Ok(out)
 }
@@ -173,11 +214,7 @@ pub fn parse_container(
 ) -> Result<FileContents, AppError> {
     let shown = shown.to_string();
     if looks_like_pem(&bytes) {
-        let blocks = pem_blocks(&bytes).map_err(|label| {
-            AppError::input(format!(
-                "{shown}: the PEM block `{label}` is damaged or cut short"
-            ))
-        })?;
+        let blocks = pem_blocks(&bytes).map_err(|e| e.to_app(&shown))?;
         let mut out = FileContents {
             format: "PEM",
             ..Default::default()
@@ -211,6 +248,13 @@ pub fn parse_container(
                 key: None,
             });
         }
+        if let Some(key) = der_key(&bytes, &shown, passwords)? {
+            return Ok(FileContents {
+                format: "DER",
+                certs: Vec::new(),
+                key: Some(key),
+            });
+        }
         if let Some(p12) = read_pkcs12(&bytes, &shown, passwords)? {
             return Ok(p12);
         }
@@ -228,6 +272,22 @@ fn read_pkcs12(
 ) -> Result<Option<FileContents>, AppError> {
     use p12_keystore::error::Error as P12Error;
     use p12_keystore::Pkcs12Archive;
+    // The key derivations it asks for are summed before any of them runs.
+    let cost = super::pkcs12_cost::cost(bytes);
+    if cost.iterations > super::pkcs12_cost::MAX_TOTAL_ITERATIONS {
+        return Err(AppError::catalogued(
+            "input.p12_work",
+            &[
+                ("file", shown),
+                ("work", &cost.iterations.to_string()),
+                ("count", &cost.derivations.to_string()),
+                (
+                    "limit",
+                    &super::pkcs12_cost::MAX_TOTAL_ITERATIONS.to_string(),
+                ),
+            ],
+        ));
+    }
     let given = passwords.given()?;
     let attempt = |pw: &str| Pkcs12Archive::from_pkcs12(bytes, pw);
     let archive = match given {
@@ -307,6 +367,43 @@ fn signing_key(
         format,
         key,
     })
+}
+
+/// A private key in DER: PKCS#8 (plain or encrypted), PKCS#1 (RSA) or SEC1 (EC). `Ok(None)`
+/// when the bytes are none of these.
+fn der_key(
+    bytes: &[u8],
+    shown: &str,
+    passwords: &Passwords,
+) -> Result<Option<LoadedKey>, AppError> {
+    use rustls::crypto::ring::sign::any_supported_type;
+    let plain: [(PrivateKeyDer<'static>, &'static str); 3] = [
+        (
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(bytes.to_vec())),
+            "PKCS#8 (DER)",
+        ),
+        (
+            PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(bytes.to_vec())),
+            "PKCS#1 (RSA, DER)",
+        ),
+        (
+            PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(bytes.to_vec())),
+            "SEC1 (EC, DER)",
+        ),
+    ];
+    for (der, format) in plain {
+        if any_supported_type(&der).is_ok() {
+            return signing_key(der, shown, format).map(Some);
+        }
+    }
+    if pkcs8::EncryptedPrivateKeyInfoRef::try_from(bytes).is_ok() {
+        let block = PemBlock {
+            label: "ENCRYPTED PRIVATE KEY".into(),
+            der: bytes.to_vec(),
+        };
+        return key_from_pem_block(&block, shown, passwords);
+    }
+    Ok(None)
 }
 
 fn key_from_pem_block(

@@ -254,7 +254,8 @@ fn read_certs(
 ) -> Result<Option<Vec<CertificateDer<'static>>>, AppError> {
     let bytes = source::read_file(path)?;
     if source::looks_like_pem(&bytes) {
-        let blocks = source::pem_blocks(&bytes).map_err(AppError::Input)?;
+        let blocks =
+            source::pem_blocks(&bytes).map_err(|e| e.to_app(&path.display().to_string()))?;
         return Ok(Some(
             blocks
                 .into_iter()
