@@ -88,6 +88,15 @@ pub fn run(
         environment,
         certificates,
         certificate_notes,
+        private_files: [
+            &check.identity.cert,
+            &check.identity.key,
+            &check.identity.password_file,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect(),
         person: PersonFacts {
             message: person.message.clone(),
             what_i_did: person.what_i_did.clone(),
