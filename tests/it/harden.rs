@@ -236,8 +236,11 @@ fn escapes_reach_no_output_of_any_subcommand_or_format() {
     }
 }
 
-/// Mode, owner, type and content of a path (not following a link), to compare before/after.
-fn state(p: &Path) -> (u32, u32, bool, Vec<u8>) {
+/// Mode, owner, whether a link, and content (or link target) of a path.
+type State = (u32, u32, bool, Vec<u8>);
+
+/// The [`State`] of a path (not following a link), to compare before/after.
+fn state(p: &Path) -> State {
     let m = std::fs::symlink_metadata(p).unwrap();
     let content = if m.file_type().is_file() {
         std::fs::read(p).unwrap()
@@ -298,11 +301,7 @@ fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
-fn assert_refused_untouched(
-    what: &str,
-    r: &Measured,
-    watched: &[(PathBuf, (u32, u32, bool, Vec<u8>))],
-) {
+fn assert_refused_untouched(what: &str, r: &Measured, watched: &[(PathBuf, State)]) {
     assert!(!r.killed, "{what}: hung");
     assert_eq!(r.code, Some(2), "{what}: {}{}", r.out(), r.err());
     assert_eq!(r.err().trim_end().lines().count(), 1, "{what}: {}", r.err());
