@@ -98,7 +98,7 @@ pub struct IdentityArgs {
     #[arg(long, value_name = "FILE", env = "CERTPROBE_CERT")]
     pub cert: Option<PathBuf>,
 
-    /// Private key (PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8) when not in --cert.
+    /// Private key (PEM or DER: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8) when not in --cert.
     #[arg(long, value_name = "FILE", env = "CERTPROBE_KEY")]
     pub key: Option<PathBuf>,
 
