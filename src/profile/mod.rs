@@ -200,9 +200,9 @@ pub struct LoginForm {
 }
 
 /// The compiled size one page pattern may reach (`RegexBuilder::size_limit`).
-pub const REGEX_PATTERN_LIMIT: usize = 1024 * 1024;
+pub const REGEX_PATTERN_LIMIT: usize = 256 * 1024;
 /// The compiled size all page patterns of one profile may reach together.
-pub const REGEX_PROFILE_BUDGET: usize = 4 * 1024 * 1024;
+pub const REGEX_PROFILE_BUDGET: usize = 2 * 1024 * 1024;
 
 /// Compile a profile's pattern within [`REGEX_PATTERN_LIMIT`]. Also gives its cost against the
 /// profile's budget: the smallest of a few growing size limits it compiles within (the regex
@@ -748,5 +748,21 @@ mod tests {
         ));
         assert!(wildcard_match("a?c", "abc"));
         assert!(!wildcard_match("a?c", "ac"));
+    }
+
+    #[test]
+    fn pattern_budget_fits_real_profiles_and_stops_bombs() {
+        let p = Profile::builtin();
+        let total: usize = p
+            .pages
+            .iter()
+            .map(|pg| compile_pattern(&pg.pattern).unwrap().1)
+            .sum();
+        assert!(
+            total * 4 <= REGEX_PROFILE_BUDGET,
+            "built-in profile costs {total}"
+        );
+        assert!(compile_pattern(r"\w{200}N").is_err());
+        assert!(compile_pattern("(").unwrap_err().0.contains("not a valid"));
     }
 }
