@@ -944,3 +944,147 @@ fn der_keys_old_encrypted_keys_and_huge_san_lists() {
         .unwrap();
     assert_eq!(fm["status"], "pass", "{fm}");
 }
+
+/// A server whose certificate subject, headers and page carry escapes: `check` and `tls` in
+/// every format, and the support report, show them escaped.
+#[test]
+fn escapes_from_a_server_reach_no_output() {
+    use crate::support::hostile::{Behavior, HostileServer, Http, TestCa};
+    let ca = TestCa::new(&format!("CA{EVIL}"));
+    let mut cert = ca.server(
+        &["127.0.0.1", "localhost"],
+        &[(DnType::CommonName, format!("srv{EVIL}"))],
+        0,
+    );
+    cert.request_client_cert = true;
+    let body = format!("<title>t{EVIL}</title><p>エラーコード：46 {EVIL}</p>");
+    let server = HostileServer::start(
+        "127.0.0.1",
+        Behavior::Tls {
+            cert: std::sync::Arc::new(cert),
+            http: Http::Page {
+                status: 200,
+                // C1, bidi and zero-width characters are legal header bytes (obs-text); an
+                // ESC would make the answer invalid HTTP (tests/it/hostile.rs covers that).
+                headers: vec![
+                    "Server: nginx\u{9b}2J\u{85}\u{202e}\u{200b}"
+                        .as_bytes()
+                        .to_vec(),
+                    "X-Note: \u{9b}31m\u{202e}txt.exe".as_bytes().to_vec(),
+                ],
+                body: body.into_bytes(),
+            },
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let url = format!("https://{}/", server.addr);
+    std::fs::write(
+        d.join("p.toml"),
+        format!(
+            r#"name = "hostile"
+title = "t"
+
+[client_cert]
+subject_pattern = "S47*"
+issuers = ["SECOM Passport for Member PUB CA1"]
+roots = ["Security Communication RootCA1"]
+
+[certificate_hosts]
+allow = ["127.0.0.1"]
+
+[[endpoint]]
+id = "login"
+title = {{ en = "Log-in site", ja = "ログインサイト" }}
+url = "{url}"
+client_cert = true
+section = "2-1"
+
+[[page]]
+pattern = "エラーコード\\s*[:：]?\\s*46"
+section = "2-2 46"
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let common = |a: &mut Vec<OsString>| {
+        a.extend(
+            [
+                "--profile",
+                "p.toml",
+                "--no-proxy",
+                "--no-system-trust",
+                "--trust",
+                "ca.pem",
+                "--timeout",
+                "3s",
+            ]
+            .map(os),
+        );
+        a.extend([os("--cert"), pki("client-chain.pem").into()]);
+        a.extend([os("--key"), pki("client.key").into()]);
+    };
+    let mut seen_escaped = 0;
+    let formats = ["table", "json", "markdown", "junit", "prometheus", "nagios"];
+    for f in formats {
+        let mut a = vec![
+            os("--format"),
+            os(f),
+            os("check"),
+            os("--only"),
+            os("network"),
+        ];
+        common(&mut a);
+        let r = run(&a, Some(d), HARD);
+        assert_clean(&format!("check {f}"), &r);
+        assert!(matches!(r.code, Some(0..=2)), "check {f}: {}", r.err());
+        if r.out().contains("\\u{1b}") || r.out().contains("\\u001b") {
+            seen_escaped += 1;
+        }
+    }
+    for f in ["table", "json"] {
+        let mut a = vec![
+            os("--format"),
+            os(f),
+            os("tls"),
+            os(server.addr.to_string()),
+        ];
+        a.extend(
+            [
+                "--no-proxy",
+                "--no-system-trust",
+                "--trust",
+                "ca.pem",
+                "--timeout",
+                "3s",
+            ]
+            .map(os),
+        );
+        let r = run(&a, Some(d), HARD);
+        assert_clean(&format!("tls {f}"), &r);
+    }
+    for (f, ext) in [("markdown", "md"), ("json", "json")] {
+        let mut a = vec![
+            os("--format"),
+            os(f),
+            os("report"),
+            os("--out"),
+            os(format!("r.{ext}")),
+        ];
+        common(&mut a);
+        let r = run(&a, Some(d), HARD);
+        assert_clean(&format!("report {f}"), &r);
+        let file = std::fs::read(d.join(format!("r.{ext}")))
+            .unwrap_or_else(|e| panic!("report {f}: {e}: {}", r.err()));
+        if let Some(bad) = raw_controls(&file) {
+            panic!("report {f}: raw character in the file: {bad}");
+        }
+    }
+    // The server's text did arrive (and was shown escaped) in most formats.
+    assert!(seen_escaped >= 3, "escapes seen in {seen_escaped} formats");
+    assert!(
+        server.stats.get(&server.stats.requests) > 0,
+        "the server was asked"
+    );
+}
