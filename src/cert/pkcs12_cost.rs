@@ -1,4 +1,5 @@
-//! What opening a PKCS#12 file would cost, read before any key derivation runs.
+//! What opening a PKCS#12 file or an encrypted PKCS#8 key would cost, read before any key
+//! derivation runs.
 //!
 //! Every shrouded key bag, every encrypted safe and the integrity check (MAC) of a PKCS#12
 //! file runs a key derivation with its own iteration count. A file of a few MB can ask for
@@ -11,6 +12,9 @@
 /// The key-derivation iterations one file may ask for in total (a usual file: 3 × 2048; the
 /// strongest common export: a MAC and a key at 1,000,000 each).
 pub const MAX_TOTAL_ITERATIONS: u64 = 4_000_000;
+/// The memory one scrypt derivation may ask for (`128 · r · N` bytes; OpenSSL's default is 1 MiB
+/// at N = 16384, r = 8; its own ceiling 32 MiB).
+pub const MAX_SCRYPT_BYTES: u64 = 64 * 1024 * 1024;
 /// Nesting deeper than this is not walked (a real file is about 12 levels deep).
 const MAX_DEPTH: usize = 24;
 
@@ -19,7 +23,21 @@ const MAX_DEPTH: usize = 24;
 pub struct Cost {
     pub derivations: u64,
     pub iterations: u64,
+    /// The largest memory an scrypt derivation asks for, in bytes.
+    pub scrypt_bytes: u64,
 }
+
+impl Cost {
+    /// Within both limits.
+    pub fn affordable(&self) -> bool {
+        self.iterations <= MAX_TOTAL_ITERATIONS && self.scrypt_bytes <= MAX_SCRYPT_BYTES
+    }
+}
+
+/// The DER of the scrypt OID (1.3.6.1.4.1.11591.4.11), tag and length included.
+const SCRYPT_OID: [u8; 11] = [
+    0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x04, 0x0b,
+];
 
 /// The cost of opening `der` as PKCS#12 (zero when it is not DER at all).
 pub fn cost(der: &[u8]) -> Cost {
@@ -79,6 +97,20 @@ fn walk(b: &[u8], depth: usize, cost: &mut Cost) {
             // SEQUENCE, SET and context-specific constructed: look inside.
             0x30 | 0x31 | 0xa0..=0xbf => {
                 let kids = children(content);
+                // AlgorithmIdentifier { scrypt, SEQUENCE { salt, N, r, p, … } }
+                if content.starts_with(&SCRYPT_OID) {
+                    if let Some((0x30, params)) = kids.get(1).copied() {
+                        let p = children(params);
+                        let int = |i: usize| {
+                            p.get(i)
+                                .filter(|(t, _)| *t == 0x02)
+                                .and_then(|(_, c)| integer(c))
+                        };
+                        let (n, r) = (int(1).unwrap_or(u64::MAX), int(2).unwrap_or(u64::MAX));
+                        let bytes = n.saturating_mul(r).saturating_mul(128);
+                        cost.scrypt_bytes = cost.scrypt_bytes.max(bytes);
+                    }
+                }
                 // salt OCTET STRING followed by iterations INTEGER: one key derivation.
                 for pair in kids.windows(2) {
                     if pair[0].0 == 0x04 && pair[1].0 == 0x02 {
@@ -119,5 +151,26 @@ mod tests {
             assert!(c.iterations < MAX_TOTAL_ITERATIONS, "{f}: {c:?}");
         }
         assert_eq!(cost(b"not der"), Cost::default());
+    }
+
+    #[test]
+    fn scrypt_memory_is_read() {
+        // AlgorithmIdentifier { scrypt, { salt "ab", N = 2^20, r = 8, p = 1 } }
+        let params = [
+            &[0x30, 0x0f, 0x04, 0x02, b'a', b'b'][..],
+            &[0x02, 0x03, 0x10, 0x00, 0x00],
+            &[0x02, 0x01, 0x08],
+            &[0x02, 0x01, 0x01],
+        ]
+        .concat();
+        let alg = [
+            &[0x30, (SCRYPT_OID.len() + params.len()) as u8][..],
+            &SCRYPT_OID,
+            &params,
+        ]
+        .concat();
+        let c = cost(&alg);
+        assert_eq!(c.scrypt_bytes, (1 << 20) * 8 * 128);
+        assert!(!c.affordable());
     }
 }

@@ -273,21 +273,7 @@ fn read_pkcs12(
     use p12_keystore::error::Error as P12Error;
     use p12_keystore::Pkcs12Archive;
     // The key derivations it asks for are summed before any of them runs.
-    let cost = super::pkcs12_cost::cost(bytes);
-    if cost.iterations > super::pkcs12_cost::MAX_TOTAL_ITERATIONS {
-        return Err(AppError::catalogued(
-            "input.p12_work",
-            &[
-                ("file", shown),
-                ("work", &cost.iterations.to_string()),
-                ("count", &cost.derivations.to_string()),
-                (
-                    "limit",
-                    &super::pkcs12_cost::MAX_TOTAL_ITERATIONS.to_string(),
-                ),
-            ],
-        ));
-    }
+    check_kdf_cost(bytes, shown)?;
     let given = passwords.given()?;
     let attempt = |pw: &str| Pkcs12Archive::from_pkcs12(bytes, pw);
     let archive = match given {
@@ -350,6 +336,35 @@ fn read_pkcs12(
         certs,
         key,
     }))
+}
+
+/// Refuse a PKCS#12 file or encrypted key whose key derivations would cost more than the
+/// limits of [`super::pkcs12_cost`], before any of them runs.
+fn check_kdf_cost(der: &[u8], shown: &str) -> Result<(), AppError> {
+    use super::pkcs12_cost::{cost, MAX_SCRYPT_BYTES, MAX_TOTAL_ITERATIONS};
+    let c = cost(der);
+    if c.affordable() {
+        return Ok(());
+    }
+    if c.scrypt_bytes > MAX_SCRYPT_BYTES {
+        return Err(AppError::catalogued(
+            "input.scrypt_memory",
+            &[
+                ("file", shown),
+                ("memory", &crate::text::human::bytes(c.scrypt_bytes)),
+                ("limit", &crate::text::human::bytes(MAX_SCRYPT_BYTES)),
+            ],
+        ));
+    }
+    Err(AppError::catalogued(
+        "input.p12_work",
+        &[
+            ("file", shown),
+            ("work", &c.iterations.to_string()),
+            ("count", &c.derivations.to_string()),
+            ("limit", &MAX_TOTAL_ITERATIONS.to_string()),
+        ],
+    ))
 }
 
 fn signing_key(
@@ -430,6 +445,7 @@ fn key_from_pem_block(
                 pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
                     AppError::input(format!("{shown}: the encrypted private key is damaged"))
                 })?;
+            check_kdf_cost(&der, shown)?;
             let pw = passwords.needed(shown)?;
             let doc = info.decrypt(pw.as_bytes()).map_err(|_| {
                 AppError::input(format!(

@@ -1088,3 +1088,94 @@ section = "2-2 46"
         "the server was asked"
     );
 }
+
+/// An encrypted PKCS#8 key whose PBKDF2 round count or scrypt memory was raised (in place, so
+/// only the number changes): refused before any derivation runs.
+#[test]
+fn encrypted_key_bombs_are_refused_before_deriving() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let openssl = crate::support::need("openssl", "openssl");
+    let make = |extra: &[&str], out: &str| {
+        let o = std::process::Command::new(&openssl)
+            .args(["pkcs8", "-topk8", "-outform", "DER", "-passout", "pass:pw"])
+            .args(extra)
+            .arg("-in")
+            .arg(pki("client.key"))
+            .arg("-out")
+            .arg(d.join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(d.join(out)).unwrap()
+    };
+    let patch = |der: &mut Vec<u8>, from: &[u8], to: &[u8]| {
+        let at = der
+            .windows(from.len())
+            .position(|w| w == from)
+            .unwrap_or_else(|| panic!("{from:02x?} not in the key"));
+        der[at..at + to.len()].copy_from_slice(to);
+    };
+    // PBKDF2 at 65536 rounds (02 03 01 00 00) → 8,388,607 (02 03 7f ff ff).
+    let mut pbkdf2 = make(&["-v2", "aes-256-cbc", "-iter", "65536"], "a.der");
+    patch(
+        &mut pbkdf2,
+        &[0x02, 0x03, 0x01, 0x00, 0x00],
+        &[0x02, 0x03, 0x7f, 0xff, 0xff],
+    );
+    // scrypt N = 16384, r = 8 (02 02 40 00 02 01 08) → r = 127: 254 MiB.
+    let mut scrypt = make(
+        &["-scrypt", "-scrypt_N", "16384", "-scrypt_r", "8"],
+        "b.der",
+    );
+    patch(
+        &mut scrypt,
+        &[0x02, 0x02, 0x40, 0x00, 0x02, 0x01, 0x08],
+        &[0x02, 0x02, 0x40, 0x00, 0x02, 0x01, 0x7f],
+    );
+    let pw = d.join("pw");
+    std::fs::write(&pw, "pw\n").unwrap();
+    for (name, der, expect) in [("pbkdf2", pbkdf2, "8388607"), ("scrypt", scrypt, "254 MiB")] {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let pem = format!(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{}\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            lines.join("\n")
+        );
+        let pem_path = d.join(format!("{name}.pem"));
+        std::fs::write(&pem_path, pem).unwrap();
+        let der_path = d.join(format!("{name}.key.der"));
+        std::fs::write(&der_path, &der).unwrap();
+        for key in [pem_path, der_path] {
+            let r = run(
+                &[
+                    os("--timeout"),
+                    os("5s"),
+                    os("verify"),
+                    os("--cert"),
+                    pki("client.pem").into(),
+                    os("--key"),
+                    key.clone().into(),
+                    os("--password-file"),
+                    pw.clone().into(),
+                ],
+                None,
+                HARD,
+            );
+            assert!(!r.killed, "{name}: hung");
+            assert_eq!(r.code, Some(2), "{name}: {}{}", r.out(), r.err());
+            assert!(r.err().contains(expect), "{name}: {}", r.err());
+            eprintln!(
+                "[harden] {} key bomb: exit 2 in {} ms: {}",
+                name,
+                r.elapsed.as_millis(),
+                r.err().trim_end()
+            );
+        }
+    }
+}
