@@ -23,6 +23,7 @@ pub mod profile;
 pub mod report;
 pub mod text;
 pub mod trust;
+pub mod watchdog;
 
 pub use error::AppError;
 pub use finding::{Finding, Lang, Phase, Status, Text};

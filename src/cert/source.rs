@@ -97,7 +97,10 @@ impl Passwords {
         }
         use std::io::IsTerminal;
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-            return rpassword::prompt_password(format!("Password for {what}: "))
+            // The file name is shown escaped; the time at the prompt does not count against
+            // --timeout.
+            let prompt = format!("Password for {}: ", crate::text::escape::clean(what));
+            return crate::watchdog::paused(|| rpassword::prompt_password(prompt))
                 .map_err(|e| AppError::input(format!("cannot read the password: {e}")));
         }
         Err(AppError::input(format!(

@@ -131,27 +131,23 @@ pub fn print(s: &str) -> Result<(), AppError> {
 /// Room the run gets beyond `--timeout` for start-up, local work and rendering.
 pub const RUN_ALLOWANCE: Duration = Duration::from_secs(2);
 
-/// The whole run, local work included, ends within `--timeout` plus [`RUN_ALLOWANCE`]: a
-/// watchdog thread ends the process (exit 2) if anything — a decoder, a regex compile, a
-/// PKCS#12 key derivation — takes longer.
+/// The whole run, local work included, ends within `--timeout` plus [`RUN_ALLOWANCE`]: the
+/// watchdog ends the process (exit 2) if anything — a decoder, a regex compile, a PKCS#12 key
+/// derivation — takes longer. Time at a password prompt does not count.
 fn start_watchdog(timeout: Duration) {
-    let limit = timeout.saturating_add(RUN_ALLOWANCE);
-    let _ = std::thread::Builder::new()
-        .name("watchdog".into())
-        .spawn(move || {
-            std::thread::sleep(limit);
-            crate::text::out::stderr(&format!(
-                "certprobe: {}\n",
-                crate::guide::message(
-                    "input.run_timeout",
-                    &[
-                        ("timeout", &crate::text::human::duration(timeout)),
-                        ("allowance", &crate::text::human::duration(RUN_ALLOWANCE)),
-                    ],
-                )
-            ));
-            std::process::exit(2);
-        });
+    crate::watchdog::start(timeout.saturating_add(RUN_ALLOWANCE), move || {
+        crate::text::out::stderr(&format!(
+            "certprobe: {}\n",
+            crate::guide::message(
+                "input.run_timeout",
+                &[
+                    ("timeout", &crate::text::human::duration(timeout)),
+                    ("allowance", &crate::text::human::duration(RUN_ALLOWANCE)),
+                ],
+            )
+        ));
+        std::process::exit(2);
+    });
 }
 
 /// A multi-threaded tokio runtime for the network commands.

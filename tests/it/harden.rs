@@ -1179,3 +1179,149 @@ fn encrypted_key_bombs_are_refused_before_deriving() {
         }
     }
 }
+
+/// Key bags hidden inside an encrypted safe cannot be counted before the password opens it:
+/// 40 shrouded keys at 1,000,000 rounds each there. The run still ends at `--timeout` plus the
+/// start-up allowance, by the watchdog, with exit 2 and one line.
+#[test]
+fn key_bags_inside_an_encrypted_safe_are_bounded_by_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let openssl = crate::support::need("openssl", "openssl");
+    let ossl = |args: &[&str]| {
+        let o = std::process::Command::new(&openssl)
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let key = pki("client.key");
+    ossl(&[
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes-256-cbc",
+        "-iter",
+        "1000000",
+        "-outform",
+        "DER",
+        "-passout",
+        "pass:pw",
+        "-in",
+        key.to_str().unwrap(),
+        "-out",
+        "k.der",
+    ]);
+    let epki = std::fs::read(d.join("k.der")).unwrap();
+    let oid = |body: &[u8]| tlv(0x06, body);
+    let shrouded = oid(&[
+        0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02,
+    ]);
+    let bag = tlv(0x30, &[shrouded, tlv(0xa0, &epki)].concat());
+    let inner = tlv(
+        0x30,
+        &std::iter::repeat_n(bag, 40).flatten().collect::<Vec<u8>>(),
+    );
+    std::fs::write(d.join("inner.der"), &inner).unwrap();
+    // PBES2 (PBKDF2-HMAC-SHA256, 1 round; AES-256-CBC) with the password "pw".
+    let salt = "0102030405060708";
+    let iv = "000102030405060708090a0b0c0d0e0f";
+    let k = ossl(&[
+        "kdf",
+        "-keylen",
+        "32",
+        "-kdfopt",
+        "digest:SHA256",
+        "-kdfopt",
+        "pass:pw",
+        "-kdfopt",
+        &format!("hexsalt:{salt}"),
+        "-kdfopt",
+        "iter:1",
+        "PBKDF2",
+    ])
+    .trim()
+    .replace(':', "");
+    ossl(&[
+        "enc",
+        "-aes-256-cbc",
+        "-K",
+        &k,
+        "-iv",
+        iv,
+        "-in",
+        "inner.der",
+        "-out",
+        "inner.enc",
+    ]);
+    let enc = std::fs::read(d.join("inner.enc")).unwrap();
+    let hex = |h: &str| -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let pkcs = |last: &[u8]| oid(&[&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d][..], last].concat());
+    let prf = tlv(0x30, &[pkcs(&[0x02, 0x09]), vec![0x05, 0x00]].concat());
+    let kdf_params = tlv(
+        0x30,
+        &[tlv(0x04, &hex(salt)), vec![0x02, 0x01, 0x01], prf].concat(),
+    );
+    let kdf = tlv(0x30, &[pkcs(&[0x01, 0x05, 0x0c]), kdf_params].concat());
+    let aes = tlv(
+        0x30,
+        &[
+            oid(&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a]),
+            tlv(0x04, &hex(iv)),
+        ]
+        .concat(),
+    );
+    let alg = tlv(
+        0x30,
+        &[pkcs(&[0x01, 0x05, 0x0d]), tlv(0x30, &[kdf, aes].concat())].concat(),
+    );
+    let data_oid = pkcs(&[0x01, 0x07, 0x01]);
+    let enc_content = tlv(0x30, &[data_oid.clone(), alg, tlv(0x80, &enc)].concat());
+    let enc_data = tlv(0x30, &[vec![0x02, 0x01, 0x00], enc_content].concat());
+    let ci_enc = tlv(
+        0x30,
+        &[pkcs(&[0x01, 0x07, 0x06]), tlv(0xa0, &enc_data)].concat(),
+    );
+    let auth_safe = tlv(0x30, &ci_enc);
+    let ci_data = tlv(
+        0x30,
+        &[data_oid, tlv(0xa0, &tlv(0x04, &auth_safe))].concat(),
+    );
+    let pfx = tlv(0x30, &[vec![0x02, 0x01, 0x03], ci_data].concat());
+    let bomb = d.join("hidden.p12");
+    std::fs::write(&bomb, &pfx).unwrap();
+    let pw = d.join("pw");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let r = run(
+        &[
+            os("--timeout"),
+            os("2s"),
+            os("inspect"),
+            os("--password-file"),
+            pw.into(),
+            bomb.into(),
+        ],
+        None,
+        HARD,
+    );
+    assert!(!r.killed, "hung");
+    assert_eq!(r.code, Some(2), "{}{}", r.out(), r.err());
+    assert_eq!(r.err().trim_end().lines().count(), 1, "{}", r.err());
+    assert!(r.err().contains("gave up"), "{}", r.err());
+    eprintln!(
+        "[harden] hidden key bags (--timeout 2s): exit 2 in {} ms: {}",
+        r.elapsed.as_millis(),
+        r.err().trim_end()
+    );
+}
