@@ -737,6 +737,33 @@ fn proxy_passwords_with_url_special_characters_never_reach_the_report() {
             assert!(body.contains("http://127.0.0.1:9"), "{f}: proxy shown");
             assert!(!r.out().contains(&marker) && !r.err().contains(&marker));
         }
+        // The check itself, on screen, through the proxy setting of the flag and of the
+        // environment (percent-encoded there).
+        for f in ["table", "json", "markdown"] {
+            for a in [vec![
+                "--format".to_string(),
+                f.to_string(),
+                "--timeout".into(),
+                "2s".into(),
+                "check".into(),
+                "--only".into(),
+                "environment".into(),
+                "--proxy".into(),
+                format!("http://user{i}:{marker}@127.0.0.1:9"),
+                "-vvv".into(),
+            ]] {
+                let r = run(&a, Some(dir.path()), HARD);
+                assert!(!r.killed);
+                for part in [marker.as_str(), &marker[..marker.len() / 2], &marker[2..]] {
+                    assert!(
+                        !r.out().contains(part) && !r.err().contains(part),
+                        "{pw}: `{part}` in check {f}: {}{}",
+                        r.out(),
+                        r.err()
+                    );
+                }
+            }
+        }
     }
 }
 
