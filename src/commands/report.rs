@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::guide::label;
 use crate::probe::{self, CheckPlan};
 use crate::report::support::{self, CertSummary, Environment, PersonFacts, SupportReport};
-use crate::text::url::{credentials as credentials_of, without_credentials as strip_credentials};
+use crate::text::url::{credentials, without_credentials};
 use rustls::pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 
@@ -143,8 +143,8 @@ fn environment(ctx: &Context, check: &CheckArgs) -> (Environment, Vec<String>) {
     locale.push(("certprobe --lang".into(), ctx.lang.code().into()));
     let mut proxy = Vec::new();
     if let Some(p) = &check.net.proxy {
-        secrets.extend(credentials_of(p));
-        proxy.push(("--proxy".to_string(), strip_credentials(p)));
+        secrets.extend(credentials(p));
+        proxy.push(("--proxy".to_string(), without_credentials(p)));
     }
     if check.net.no_proxy {
         proxy.push(("--no-proxy".to_string(), "on".to_string()));
@@ -154,8 +154,8 @@ fn environment(ctx: &Context, check: &CheckArgs) -> (Environment, Vec<String>) {
             if k.eq_ignore_ascii_case("NO_PROXY") {
                 proxy.push((k.to_string(), v));
             } else {
-                secrets.extend(credentials_of(&v));
-                proxy.push((k.to_string(), strip_credentials(&v)));
+                secrets.extend(credentials(&v));
+                proxy.push((k.to_string(), without_credentials(&v)));
             }
         }
     }
