@@ -104,7 +104,7 @@ pub struct IdentityArgs {
     #[arg(long, value_name = "FILE", env = "CERTPROBE_CERT")]
     pub cert: Option<PathBuf>,
 
-    /// Private key (PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8) when not in --cert.
+    /// Private key (PEM or DER: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8) when not in --cert.
     #[arg(long, value_name = "FILE", env = "CERTPROBE_KEY")]
     pub key: Option<PathBuf>,
 
@@ -332,9 +332,14 @@ pub enum Command {
         #[arg(long)]
         redact: bool,
 
-        /// Where to write the report [default: certprobe-report-DATE.md (.json, .html) in the current folder]
+        /// Where to write the report [default: certprobe-report-DATE.md (.json, .html) in the current folder].
+        /// A new file, readable by you only; never written through a symbolic link.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+
+        /// Replace an existing report file (by a new file; never written into).
+        #[arg(long)]
+        force: bool,
     },
 
     /// Run the real check against a simulated service on 127.0.0.1 (no certificate or internet needed).
@@ -350,9 +355,13 @@ pub enum Command {
 
     /// Download the profile's CA certificates, checked against their pinned fingerprints.
     FetchCa {
-        /// Folder to save the certificates in.
+        /// Folder to save the certificates in (new files; never written through a symbolic link).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+
+        /// Replace certificate files already in the folder (by new files; never written into).
+        #[arg(long)]
+        force: bool,
 
         #[command(flatten)]
         net: NetArgs,

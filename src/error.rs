@@ -26,6 +26,16 @@ impl AppError {
     pub fn input(msg: impl Into<String>) -> AppError {
         AppError::Input(msg.into())
     }
+
+    /// An input error whose text is the catalogue entry `key` (ja/en) filled in.
+    pub fn catalogued(key: &str, args: &[(&str, &str)]) -> AppError {
+        AppError::Input(crate::guide::message(key, args))
+    }
+
+    fn from_parts(key: &str, args: Vec<(&'static str, String)>) -> AppError {
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        AppError::catalogued(key, &args)
+    }
 }
 
 impl fmt::Display for AppError {
@@ -45,5 +55,19 @@ impl std::error::Error for AppError {}
 impl From<crate::profile::ProfileError> for AppError {
     fn from(e: crate::profile::ProfileError) -> Self {
         AppError::Input(e.to_string())
+    }
+}
+
+impl From<crate::infile::InError> for AppError {
+    fn from(e: crate::infile::InError) -> Self {
+        let (key, args) = e.key_and_args();
+        AppError::from_parts(key, args)
+    }
+}
+
+impl From<crate::outfile::OutError> for AppError {
+    fn from(e: crate::outfile::OutError) -> Self {
+        let (key, args) = e.key_and_args();
+        AppError::from_parts(key, args)
     }
 }

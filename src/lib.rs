@@ -14,13 +14,16 @@ pub mod demo;
 pub mod error;
 pub mod finding;
 pub mod guide;
+pub mod infile;
 pub mod net;
+pub mod outfile;
 pub mod platform;
 pub mod probe;
 pub mod profile;
 pub mod report;
 pub mod text;
 pub mod trust;
+pub mod watchdog;
 
 pub use error::AppError;
 pub use finding::{Finding, Lang, Phase, Status, Text};

@@ -258,16 +258,27 @@ pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, S
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut msg)
         .map_err(|_| "no random numbers")?;
     let sig = signer.sign(&msg).map_err(|e| e.to_string())?;
-    let alg: &dyn rustls::pki_types::SignatureVerificationAlgorithm = match signer.scheme() {
-        SignatureScheme::ECDSA_NISTP256_SHA256 => webpki::ring::ECDSA_P256_SHA256,
-        SignatureScheme::ECDSA_NISTP384_SHA384 => webpki::ring::ECDSA_P384_SHA384,
-        SignatureScheme::ED25519 => webpki::ring::ED25519,
-        SignatureScheme::RSA_PSS_SHA256 => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
-        SignatureScheme::RSA_PKCS1_SHA256 => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+    // Verified against the certificate's public key alone: the rest of the certificate (a
+    // huge SAN list, an extension webpki refuses) has no say in whether the key matches.
+    use ring::signature as sig_alg;
+    let alg: &dyn sig_alg::VerificationAlgorithm = match signer.scheme() {
+        SignatureScheme::ECDSA_NISTP256_SHA256 => &sig_alg::ECDSA_P256_SHA256_ASN1,
+        SignatureScheme::ECDSA_NISTP384_SHA384 => &sig_alg::ECDSA_P384_SHA384_ASN1,
+        SignatureScheme::ED25519 => &sig_alg::ED25519,
+        SignatureScheme::RSA_PSS_SHA256 => &sig_alg::RSA_PSS_2048_8192_SHA256,
+        SignatureScheme::RSA_PKCS1_SHA256 => &sig_alg::RSA_PKCS1_2048_8192_SHA256,
         other => return Err(format!("unsupported scheme {other:?}")),
     };
-    let ee = webpki::EndEntityCert::try_from(leaf).map_err(|e| format!("{e:?}"))?;
-    Ok(ee.verify_signature(alg, &msg, &sig).is_ok())
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| e.to_string())?;
+    let public_key = cert
+        .tbs_certificate
+        .subject_pki
+        .subject_public_key
+        .data
+        .as_ref();
+    Ok(sig_alg::UnparsedPublicKey::new(alg, public_key)
+        .verify(&msg, &sig)
+        .is_ok())
 }
 
 /// `cert.key_match`.

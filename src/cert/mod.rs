@@ -10,6 +10,7 @@
 pub mod chain;
 pub mod checks;
 pub mod info;
+pub mod pkcs12_cost;
 pub mod source;
 pub mod store;
 

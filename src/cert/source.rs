@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Larger than any certificate, key or CA bundle a person would hand us.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = crate::infile::CERT_CAP;
 
 /// Where to read an identity from.
 #[derive(Debug, Clone)]
@@ -85,15 +85,7 @@ impl Passwords {
             };
         }
         if let Some(path) = &self.file {
-            let bytes = read_file(path)?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                AppError::input(format!(
-                    "--password-file {}: the file is not text",
-                    path.display()
-                ))
-            })?;
-            let line = text.lines().next().unwrap_or("").to_string();
-            return Ok(Some(line));
+            return Ok(Some(crate::infile::first_line(path)?));
         }
         Ok(None)
     }
@@ -105,7 +97,10 @@ impl Passwords {
         }
         use std::io::IsTerminal;
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-            return rpassword::prompt_password(format!("Password for {what}: "))
+            // The file name is shown escaped; the time at the prompt does not count against
+            // --timeout.
+            let prompt = format!("Password for {}: ", crate::text::escape::clean(what));
+            return crate::watchdog::paused(|| rpassword::prompt_password(prompt))
                 .map_err(|e| AppError::input(format!("cannot read the password: {e}")));
         }
         Err(AppError::input(format!(
@@ -114,33 +109,10 @@ impl Passwords {
     }
 }
 
-/// Read a whole input file, refusing folders and anything far larger than a certificate.
+/// Read a whole certificate, key or PKCS#12 file: a regular file only, through a hard cap of
+/// [`MAX_FILE_BYTES`] (see [`crate::infile`]).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, AppError> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => AppError::input(format!("{shown}: no such file")),
-        std::io::ErrorKind::PermissionDenied => {
-            AppError::input(format!("{shown}: permission denied"))
-        }
-        _ => AppError::input(format!("{shown}: cannot read: {e}")),
-    })?;
-    if meta.is_dir() {
-        return Err(AppError::input(format!(
-            "{shown} is a folder; give the certificate file inside it"
-        )));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(AppError::input(format!(
-            "{shown} is {} MB, far larger than any certificate or key file; is it the right file?",
-            meta.len() / (1024 * 1024)
-        )));
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| AppError::input(format!("{shown}: cannot read: {e}")))?;
-    if bytes.is_empty() {
-        return Err(AppError::input(format!("{shown} is empty")));
-    }
-    Ok(bytes)
+    Ok(crate::infile::read_capped(path, MAX_FILE_BYTES)?)
 }
 
 /// One PEM block: its label and decoded contents.
@@ -149,27 +121,68 @@ pub struct PemBlock {
     pub der: Vec<u8>,
 }
 
-/// Every `-----BEGIN …-----` block of a text; `Err(label)` for a block that does not decode.
-pub fn pem_blocks(bytes: &[u8]) -> Result<Vec<PemBlock>, String> {
+/// The most PEM blocks one file may hold. A CA bundle of every public root has about 150.
+pub const MAX_PEM_BLOCKS: usize = 1000;
+
+/// Why the PEM blocks of a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PemError {
+    /// The block with this label does not decode (damaged or cut short).
+    Damaged(String),
+    /// An old OpenSSL encrypted key (`Proc-Type: 4,ENCRYPTED` headers).
+    LegacyEncrypted,
+    /// More than [`MAX_PEM_BLOCKS`].
+    TooMany,
+}
+
+impl PemError {
+    /// The error that ends the run, naming the file as `shown`.
+    pub fn to_app(&self, shown: &str) -> AppError {
+        match self {
+            PemError::Damaged(label) => AppError::input(format!(
+                "{shown}: the PEM block `{label}` is damaged or cut short"
+            )),
+            PemError::LegacyEncrypted => {
+                AppError::catalogued("input.proc_type", &[("file", shown)])
+            }
+            PemError::TooMany => AppError::catalogued(
+                "input.pem_count",
+                &[("file", shown), ("limit", &MAX_PEM_BLOCKS.to_string())],
+            ),
+        }
+    }
+}
+
+/// Every `-----BEGIN …-----` block of a text, at most [`MAX_PEM_BLOCKS`]. One pass over the
+/// text: each search starts where the previous block ended.
+pub fn pem_blocks(bytes: &[u8]) -> Result<Vec<PemBlock>, PemError> {
     let text = String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     let mut rest: &str = &text;
     while let Some(start) = rest.find("-----BEGIN ") {
+        if out.len() == MAX_PEM_BLOCKS {
+            return Err(PemError::TooMany);
+        }
         let after = &rest[start + 11..];
         let Some(label_end) = after.find("-----") else {
-            return Err("BEGIN line".into());
+            return Err(PemError::Damaged("BEGIN line".into()));
         };
         let label = after[..label_end].to_string();
         let end_marker = format!("-----END {label}-----");
-        let Some(end) = rest[start..].find(&end_marker) else {
-            return Err(label);
+        let body_start = start + 11 + label_end + 5;
+        let Some(end) = rest[body_start..].find(&end_marker) else {
+            return Err(PemError::Damaged(label));
         };
-        let block = &rest[start..start + end + end_marker.len()];
+        let block_end = body_start + end + end_marker.len();
+        let block = &rest[start..block_end];
         match der::pem::decode_vec(block.as_bytes()) {
             Ok((_, der)) => out.push(PemBlock { label, der }),
-            Err(_) => return Err(label),
+            Err(_) if block.contains("Proc-Type:") && block.contains("ENCRYPTED") => {
+                return Err(PemError::LegacyEncrypted)
+            }
+            Err(_) => return Err(PemError::Damaged(label)),
         }
-        rest = &rest[start + end + end_marker.len()..];
+        rest = &rest[block_end..];
     }
     Ok(out)
 }
@@ -204,11 +217,7 @@ pub fn parse_container(
 ) -> Result<FileContents, AppError> {
     let shown = shown.to_string();
     if looks_like_pem(&bytes) {
-        let blocks = pem_blocks(&bytes).map_err(|label| {
-            AppError::input(format!(
-                "{shown}: the PEM block `{label}` is damaged or cut short"
-            ))
-        })?;
+        let blocks = pem_blocks(&bytes).map_err(|e| e.to_app(&shown))?;
         let mut out = FileContents {
             format: "PEM",
             ..Default::default()
@@ -242,6 +251,13 @@ pub fn parse_container(
                 key: None,
             });
         }
+        if let Some(key) = der_key(&bytes, &shown, passwords)? {
+            return Ok(FileContents {
+                format: "DER",
+                certs: Vec::new(),
+                key: Some(key),
+            });
+        }
         if let Some(p12) = read_pkcs12(&bytes, &shown, passwords)? {
             return Ok(p12);
         }
@@ -259,6 +275,8 @@ fn read_pkcs12(
 ) -> Result<Option<FileContents>, AppError> {
     use p12_keystore::error::Error as P12Error;
     use p12_keystore::Pkcs12Archive;
+    // The key derivations it asks for are summed before any of them runs.
+    check_kdf_cost(bytes, shown)?;
     let given = passwords.given()?;
     let attempt = |pw: &str| Pkcs12Archive::from_pkcs12(bytes, pw);
     let archive = match given {
@@ -323,6 +341,35 @@ fn read_pkcs12(
     }))
 }
 
+/// Refuse a PKCS#12 file or encrypted key whose key derivations would cost more than the
+/// limits of [`super::pkcs12_cost`], before any of them runs.
+fn check_kdf_cost(der: &[u8], shown: &str) -> Result<(), AppError> {
+    use super::pkcs12_cost::{cost, MAX_SCRYPT_BYTES, MAX_TOTAL_ITERATIONS};
+    let c = cost(der);
+    if c.affordable() {
+        return Ok(());
+    }
+    if c.scrypt_bytes > MAX_SCRYPT_BYTES {
+        return Err(AppError::catalogued(
+            "input.scrypt_memory",
+            &[
+                ("file", shown),
+                ("memory", &crate::text::human::bytes(c.scrypt_bytes)),
+                ("limit", &crate::text::human::bytes(MAX_SCRYPT_BYTES)),
+            ],
+        ));
+    }
+    Err(AppError::catalogued(
+        "input.p12_work",
+        &[
+            ("file", shown),
+            ("work", &c.iterations.to_string()),
+            ("count", &c.derivations.to_string()),
+            ("limit", &MAX_TOTAL_ITERATIONS.to_string()),
+        ],
+    ))
+}
+
 fn signing_key(
     der: PrivateKeyDer<'static>,
     origin: &str,
@@ -338,6 +385,43 @@ fn signing_key(
         format,
         key,
     })
+}
+
+/// A private key in DER: PKCS#8 (plain or encrypted), PKCS#1 (RSA) or SEC1 (EC). `Ok(None)`
+/// when the bytes are none of these.
+fn der_key(
+    bytes: &[u8],
+    shown: &str,
+    passwords: &Passwords,
+) -> Result<Option<LoadedKey>, AppError> {
+    use rustls::crypto::ring::sign::any_supported_type;
+    let plain: [(PrivateKeyDer<'static>, &'static str); 3] = [
+        (
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(bytes.to_vec())),
+            "PKCS#8 (DER)",
+        ),
+        (
+            PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(bytes.to_vec())),
+            "PKCS#1 (RSA, DER)",
+        ),
+        (
+            PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(bytes.to_vec())),
+            "SEC1 (EC, DER)",
+        ),
+    ];
+    for (der, format) in plain {
+        if any_supported_type(&der).is_ok() {
+            return signing_key(der, shown, format).map(Some);
+        }
+    }
+    if pkcs8::EncryptedPrivateKeyInfoRef::try_from(bytes).is_ok() {
+        let block = PemBlock {
+            label: "ENCRYPTED PRIVATE KEY".into(),
+            der: bytes.to_vec(),
+        };
+        return key_from_pem_block(&block, shown, passwords);
+    }
+    Ok(None)
 }
 
 fn key_from_pem_block(
@@ -364,6 +448,7 @@ fn key_from_pem_block(
                 pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
                     AppError::input(format!("{shown}: the encrypted private key is damaged"))
                 })?;
+            check_kdf_cost(&der, shown)?;
             let pw = passwords.needed(shown)?;
             let doc = info.decrypt(pw.as_bytes()).map_err(|_| {
                 AppError::input(format!(

@@ -6,13 +6,17 @@
 use crate::finding::Lang;
 use crate::guide::label;
 use crate::platform::console;
+use crate::text::out::{self, Gate};
 use clap::Parser;
 use std::io::BufRead;
 
 /// Runs the double-click flow and returns the exit code of the check (2 when it could not run).
 pub fn run() -> u8 {
     let lang = Lang::detect(None);
-    println!("{}\n", label("doubleclick.intro", lang));
+    let say = |s: String| {
+        let _ = out::stdout(&s, Gate::Text);
+    };
+    say(format!("{}\n\n", label("doubleclick.intro", lang)));
     let path = console::documents_dir().join(super::report::default_name("html"));
     let args = [
         std::ffi::OsString::from("certprobe"),
@@ -25,15 +29,12 @@ pub fn run() -> u8 {
     let code = match crate::cli::Cli::try_parse_from(args) {
         Ok(cli) => match super::run(cli) {
             Ok(code) => {
-                println!("{}", label("doubleclick.opened", lang));
+                say(format!("{}\n", label("doubleclick.opened", lang)));
                 console::open_file(&path);
                 code
             }
             Err(e) => {
-                eprintln!(
-                    "certprobe: {}",
-                    crate::text::escape::clean_multiline(&e.to_string())
-                );
+                out::stderr(&format!("certprobe: {e}\n"));
                 e.exit_code()
             }
         },
@@ -42,8 +43,11 @@ pub fn run() -> u8 {
             2
         }
     };
-    println!("\n{}", label("doubleclick.press_enter", lang));
-    let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
+    say(format!("\n{}\n", label("doubleclick.press_enter", lang)));
+    // The person may read the screen for as long as they like: not part of the run's time bound.
+    crate::watchdog::paused(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+    });
     code
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub fn run(ctx: &Context, out: &Path, net: &NetArgs) -> Result<u8, AppError> {
+pub fn run(ctx: &Context, out: &Path, replace: bool, net: &NetArgs) -> Result<u8, AppError> {
     let profile = ctx.profile()?;
     if profile.cas.is_empty() {
         return Err(AppError::input(format!(
@@ -20,6 +20,11 @@ pub fn run(ctx: &Context, out: &Path, net: &NetArgs) -> Result<u8, AppError> {
     }
     std::fs::create_dir_all(out)
         .map_err(|e| AppError::input(format!("cannot create the folder {}: {e}", out.display())))?;
+    // Every file is checked before any download: a link, FIFO or device planted in the folder,
+    // or a file already there without --force, ends the run with nothing written.
+    for ca in &profile.cas {
+        crate::outfile::check_target(&out.join(crate::net::aia::file_name(ca)), replace)?;
+    }
     let start = Instant::now();
     let deadline = start + ctx.global.timeout;
     // Downloads over https are checked against the platform's roots; the pinned fingerprint
@@ -40,7 +45,7 @@ pub fn run(ctx: &Context, out: &Path, net: &NetArgs) -> Result<u8, AppError> {
         let tasks = cas.into_iter().enumerate().map(|(i, ca)| {
             let nctx = nctx.clone();
             let out = out.clone();
-            async move { crate::net::aia::fetch_one(&nctx, &ca, i + 1, &out).await }
+            async move { crate::net::aia::fetch_one(&nctx, &ca, i + 1, &out, replace).await }
         });
         crate::net::tcp::join_all(tasks).await
     });

@@ -98,15 +98,18 @@ pub fn run(
 fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
     let lang = ctx.lang;
     let t = |en: &str, ja: &str| Text::new(en, ja).get(lang).to_string();
+    // File names and certificate fields are escaped before the table measures them (the
+    // output gate would escape them anyway, after the layout).
+    use crate::text::escape::clean;
     let mut out = String::new();
     for file in entries {
-        out.push_str(&format!("{} ({})\n", file.path, file.format));
+        out.push_str(&format!("{} ({})\n", clean(&file.path), file.format));
         if let Some(k) = &file.key {
             out.push_str(&format!(
                 "  {}: {} ({})\n",
                 t("private key", "秘密鍵"),
                 k.format,
-                k.origin
+                clean(&k.origin)
             ));
         }
         for (i, c) in file.certificates.iter().enumerate() {
@@ -119,7 +122,7 @@ fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
             }
             table.set_header(vec![
                 Cell::new(format!("#{}", i + 1)),
-                Cell::new(&info.subject_name),
+                Cell::new(clean(&info.subject_name)),
             ]);
             let validity = if c.days_left < 0 {
                 t("EXPIRED", "期限切れ")
@@ -133,8 +136,8 @@ fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
                     .to_string(),
             };
             let rows: Vec<(String, String)> = vec![
-                (t("Subject", "発行先"), info.subject.clone()),
-                (t("Issuer", "発行者"), info.issuer.clone()),
+                (t("Subject", "発行先"), clean(&info.subject)),
+                (t("Issuer", "発行者"), clean(&info.issuer)),
                 (t("Serial", "シリアル番号"), info.serial.clone()),
                 (
                     t("Not before", "有効期間の開始"),
@@ -144,7 +147,10 @@ fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
                     t("Not after", "有効期間の終了"),
                     format!("{} ({validity})", show_time(info.not_after)),
                 ),
-                (t("SANs", "サブジェクト代替名"), info.sans.join(", ")),
+                (
+                    t("SANs", "サブジェクト代替名"),
+                    clean(&info.sans.join(", ")),
+                ),
                 (
                     t("Extended key usage", "拡張キー使用法"),
                     none(&info.eku, lang),

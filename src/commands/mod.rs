@@ -6,7 +6,9 @@ use crate::error::AppError;
 use crate::finding::Lang;
 use crate::profile::Profile;
 use crate::report::{RenderOptions, Report};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 pub mod check;
 pub mod demo;
@@ -52,6 +54,9 @@ impl Context {
                     .unwrap_or(120),
             )
         };
+        COLOUR.store(color, Ordering::Relaxed);
+        JSON.store(global.format == Format::Json, Ordering::Relaxed);
+        crate::guide::set_message_lang(lang);
         let render = RenderOptions {
             lang,
             color,
@@ -120,14 +125,45 @@ impl Context {
     }
 }
 
-/// Write to stdout; a closed pipe (`certprobe … | head`) is not an error worth a message.
+/// Whether colour was chosen for stdout, and whether stdout is JSON (set by [`Context::new`]).
+static COLOUR: AtomicBool = AtomicBool::new(false);
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Write to stdout through the one output gate ([`crate::text::out`]); a closed pipe
+/// (`certprobe … | head`) is not an error worth a message.
 pub fn print(s: &str) -> Result<(), AppError> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(AppError::Internal(format!("cannot write output: {e}"))),
-    }
+    use crate::text::out::Gate;
+    let gate = if JSON.load(Ordering::Relaxed) {
+        Gate::Json
+    } else if COLOUR.load(Ordering::Relaxed) {
+        Gate::Colour
+    } else {
+        Gate::Text
+    };
+    crate::text::out::stdout(s, gate)
+        .map_err(|e| AppError::Internal(format!("cannot write output: {e}")))
+}
+
+/// Room the run gets beyond `--timeout` for start-up, local work and rendering.
+pub const RUN_ALLOWANCE: Duration = Duration::from_secs(2);
+
+/// The whole run, local work included, ends within `--timeout` plus [`RUN_ALLOWANCE`]: the
+/// watchdog ends the process (exit 2) if anything — a decoder, a regex compile, a PKCS#12 key
+/// derivation — takes longer. Time at a password prompt does not count.
+fn start_watchdog(timeout: Duration) {
+    crate::watchdog::start(timeout.saturating_add(RUN_ALLOWANCE), move || {
+        crate::text::out::stderr(&format!(
+            "certprobe: {}\n",
+            crate::guide::message(
+                "input.run_timeout",
+                &[
+                    ("timeout", &crate::text::human::duration(timeout)),
+                    ("allowance", &crate::text::human::duration(RUN_ALLOWANCE)),
+                ],
+            )
+        ));
+        std::process::exit(2);
+    });
 }
 
 /// A multi-threaded tokio runtime for the network commands.
@@ -148,8 +184,10 @@ fn init_logging(verbose: u8) {
         2 => "certprobe=debug",
         _ => "certprobe=trace,rustls=debug",
     };
+    // Log lines carry server text too: they leave through the same gate, without colour.
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(crate::text::out::LogLine::new)
+        .with_ansi(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_target(false)
         .try_init();
@@ -157,13 +195,19 @@ fn init_logging(verbose: u8) {
 
 pub fn run(cli: Cli) -> Result<u8, AppError> {
     init_logging(cli.global.verbose);
+    if !matches!(
+        cli.command,
+        Some(Command::Completions { .. } | Command::Explain { .. })
+    ) {
+        start_watchdog(cli.global.timeout);
+    }
     let ctx = Context::new(cli.global);
     let result = dispatch(&ctx, cli.command);
     match result {
         // A monitoring system reads stdout and the exit code: an input or internal error is
         // UNKNOWN (3) there, with the reason in the status line.
         Err(e) if ctx.global.format == Format::Nagios => {
-            eprintln!("certprobe: {e}");
+            crate::text::out::stderr(&format!("certprobe: {e}\n"));
             print(&crate::report::nagios::unknown(&e.to_string()))?;
             Ok(3)
         }
@@ -201,6 +245,7 @@ fn dispatch(ctx: &Context, command: Option<Command>) -> Result<u8, AppError> {
             user_id,
             redact,
             out,
+            force,
         }) => report::run(
             ctx,
             &check,
@@ -211,9 +256,10 @@ fn dispatch(ctx: &Context, command: Option<Command>) -> Result<u8, AppError> {
             },
             redact,
             out.as_deref(),
+            force,
         ),
         Some(Command::Demo { scenario, list }) => demo::run(ctx, &scenario, list),
-        Some(Command::FetchCa { out, net }) => fetch_ca::run(ctx, &out, &net),
+        Some(Command::FetchCa { out, force, net }) => fetch_ca::run(ctx, &out, force, &net),
         Some(Command::Profile { action }) => profile::run(ctx, action),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -15,10 +15,12 @@ pub fn run(ctx: &Context, action: ProfileAction) -> Result<u8, AppError> {
         }
         ProfileAction::Check { file } => {
             let profile = Profile::load(&file)?;
+            // The file name and the profile's name are the file's text: shown escaped.
+            use crate::text::escape::clean;
             print(&format!(
                 "{}: profile `{}` is valid ({} endpoints)\n",
-                file.display(),
-                profile.name,
+                clean(&file.display().to_string()),
+                clean(&profile.name),
                 profile.endpoints.len()
             ))?;
             Ok(0)

@@ -1,6 +1,7 @@
 //! `certprobe report`: run the full check and write one support report file (Markdown, JSON
 //! with `--format json`, or one HTML page with `--format html`), readable by its owner only, and
-//! print its path.
+//! print its path. The file is written by [`crate::outfile`]: a new file, never through a link,
+//! an existing one only with `--force`.
 
 use super::Context;
 use crate::cert::info::{fingerprint, show_time, CertInfo};
@@ -9,9 +10,8 @@ use crate::cli::{CheckArgs, Format};
 use crate::error::AppError;
 use crate::guide::label;
 use crate::probe::{self, CheckPlan};
-use crate::report::support::{
-    self, credentials_of, strip_credentials, CertSummary, Environment, PersonFacts, SupportReport,
-};
+use crate::report::support::{self, CertSummary, Environment, PersonFacts, SupportReport};
+use crate::text::url::{credentials, without_credentials};
 use rustls::pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 
@@ -41,6 +41,7 @@ pub fn run(
     person: &Person,
     redact: bool,
     out: Option<&Path>,
+    force: bool,
 ) -> Result<u8, AppError> {
     let ext = match ctx.global.format {
         Format::Table | Format::Markdown => "md",
@@ -56,6 +57,8 @@ pub fn run(
     let path = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| default_name(ext));
+    // Refused before any network work: a link, FIFO or device there, or a file without --force.
+    crate::outfile::check_target(&path, force)?;
     let profile = ctx.profile()?;
     let plan = CheckPlan {
         profile: &profile,
@@ -87,6 +90,15 @@ pub fn run(
         environment,
         certificates,
         certificate_notes,
+        private_files: [
+            &check.identity.cert,
+            &check.identity.key,
+            &check.identity.password_file,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect(),
         person: PersonFacts {
             message: person.message.clone(),
             what_i_did: person.what_i_did.clone(),
@@ -100,7 +112,13 @@ pub fn run(
         "html" => crate::report::html::render_support(&doc, &opts, &secrets),
         _ => support::render(&doc, &opts, ext == "json", &secrets),
     };
-    write_private(&path, text.as_bytes())?;
+    let gate = if ext == "json" {
+        crate::text::out::Gate::Json
+    } else {
+        crate::text::out::Gate::Text
+    };
+    let text = crate::text::out::sanitize(&text, gate);
+    crate::outfile::write_new(&path, text.as_bytes(), force)?;
     super::print(&format!(
         "{} {}\n",
         label("report.written", ctx.lang),
@@ -117,30 +135,6 @@ pub(crate) fn default_name(ext: &str) -> PathBuf {
     PathBuf::from(format!("certprobe-report-{stamp}.{ext}"))
 }
 
-/// Create (or replace) the file, readable and writable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
-    use std::io::Write;
-    let fail = |e: std::io::Error| AppError::input(format!("cannot write {}: {e}", path.display()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        // An existing file keeps its mode on open: tighten it.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(fail)?;
-    }
-    file.write_all(bytes)
-        .and_then(|_| file.flush())
-        .map_err(fail)
-}
-
 /// OS, architecture, locale and proxy settings; and the proxy credentials found (to scrub).
 fn environment(ctx: &Context, check: &CheckArgs) -> (Environment, Vec<String>) {
     let mut secrets = Vec::new();
@@ -151,8 +145,8 @@ fn environment(ctx: &Context, check: &CheckArgs) -> (Environment, Vec<String>) {
     locale.push(("certprobe --lang".into(), ctx.lang.code().into()));
     let mut proxy = Vec::new();
     if let Some(p) = &check.net.proxy {
-        secrets.extend(credentials_of(p));
-        proxy.push(("--proxy".to_string(), strip_credentials(p)));
+        secrets.extend(credentials(p));
+        proxy.push(("--proxy".to_string(), without_credentials(p)));
     }
     if check.net.no_proxy {
         proxy.push(("--no-proxy".to_string(), "on".to_string()));
@@ -162,8 +156,8 @@ fn environment(ctx: &Context, check: &CheckArgs) -> (Environment, Vec<String>) {
             if k.eq_ignore_ascii_case("NO_PROXY") {
                 proxy.push((k.to_string(), v));
             } else {
-                secrets.extend(credentials_of(&v));
-                proxy.push((k.to_string(), strip_credentials(&v)));
+                secrets.extend(credentials(&v));
+                proxy.push((k.to_string(), without_credentials(&v)));
             }
         }
     }
@@ -271,7 +265,8 @@ fn read_certs(
 ) -> Result<Option<Vec<CertificateDer<'static>>>, AppError> {
     let bytes = source::read_file(path)?;
     if source::looks_like_pem(&bytes) {
-        let blocks = source::pem_blocks(&bytes).map_err(AppError::Input)?;
+        let blocks =
+            source::pem_blocks(&bytes).map_err(|e| e.to_app(&path.display().to_string()))?;
         return Ok(Some(
             blocks
                 .into_iter()

@@ -20,6 +20,7 @@ const FILES: &[(&str, &str)] = &[
     ("fixes/proxy.toml", include_str!("fixes/proxy.toml")),
     ("fixes/demo.toml", include_str!("fixes/demo.toml")),
     ("fixes/windows.toml", include_str!("fixes/windows.toml")),
+    ("fixes/input.toml", include_str!("fixes/input.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -226,6 +227,20 @@ pub fn fix(key: &str, args: &[(&str, &str)]) -> Text {
     Text::new(fill(&t.en, args), fill(&t.ja, args))
 }
 
+/// The language of messages made where no renderer's language is at hand (errors that end the
+/// run); set once from `--lang` at start-up, else taken from the locale.
+static MESSAGE_LANG: OnceLock<Lang> = OnceLock::new();
+
+pub fn set_message_lang(lang: Lang) {
+    let _ = MESSAGE_LANG.set(lang);
+}
+
+/// A catalogue entry (the `[fix]` table) filled in, in the run's language: for error messages.
+pub fn message(key: &str, args: &[(&str, &str)]) -> String {
+    let lang = *MESSAGE_LANG.get_or_init(|| Lang::detect(None));
+    fix(key, args).get(lang).to_string()
+}
+
 /// A short label (table headers, words of the summary) in the given language.
 pub fn label(key: &str, lang: Lang) -> String {
     catalogue()
@@ -346,7 +361,9 @@ mod tests {
     #[test]
     fn every_key_used_in_code_exists() {
         let cat = catalogue();
-        let re = regex::Regex::new(r#"(?:^|[^.\w])(fix|label)\(\s*"([a-z0-9_.]+)""#).unwrap();
+        let re =
+            regex::Regex::new(r#"(?:^|[^.\w])(fix|label|message|catalogued)\(\s*"([a-z0-9_.]+)""#)
+                .unwrap();
         let mut stack = vec![std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/src"
@@ -362,7 +379,7 @@ mod tests {
                     for c in re.captures_iter(&src) {
                         let key = &c[2];
                         let ok = match &c[1] {
-                            "fix" => cat.fix_text(key).is_some(),
+                            "fix" | "message" | "catalogued" => cat.fix_text(key).is_some(),
                             _ => cat.label_text(key).is_some(),
                         };
                         assert!(ok, "{}: catalogue has no {} `{key}`", path.display(), &c[1]);

@@ -66,8 +66,16 @@ fn store_name(role: CaRole) -> Text {
     }
 }
 
-/// Download one CA of the profile into `out`; a finding says what happened.
-pub async fn fetch_one(ctx: &NetContext, ca: &CaSpec, index: usize, out: &Path) -> Finding {
+/// Download one CA of the profile into `out`; a finding says what happened. The file is written
+/// by [`crate::outfile`]: new, never through a link; an existing one is replaced only with
+/// `replace`.
+pub async fn fetch_one(
+    ctx: &NetContext,
+    ca: &CaSpec,
+    index: usize,
+    out: &Path,
+    replace: bool,
+) -> Finding {
     let role = match ca.role {
         CaRole::Root => "root",
         CaRole::Intermediate => "intermediate",
@@ -151,12 +159,11 @@ pub async fn fetch_one(ctx: &NetContext, ca: &CaSpec, index: usize, out: &Path) 
         _ => {}
     }
     let path: PathBuf = out.join(file_name(ca));
-    if let Err(e) = std::fs::write(&path, &der) {
+    if let Err(e) = crate::outfile::write_new(&path, &der, replace) {
+        let (key, args) = e.key_and_args();
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         return f
-            .fail(text!(
-                ("cannot write {}: {e}", path.display()),
-                ("{} に書き込めません: {e}", path.display())
-            ))
+            .fail(crate::guide::fix(key, &args))
             .section("2-1 (7)")
             .fix(fix("net.ca_download", &[("url", url)]));
     }

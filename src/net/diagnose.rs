@@ -221,8 +221,8 @@ pub fn diagnose(
     match failure {
         TlsFailure::Timeout => generic(
             text!(
-                ("no TLS handshake within {:.1} s: the server accepted the connection but did not answer", timeout.as_secs_f64()),
-                ("{:.1} 秒以内に TLS ハンドシェイクが終わりません: 接続はできましたが応答がありません", timeout.as_secs_f64())
+                ("no TLS handshake within {}: the server accepted the connection but did not answer", crate::text::human::duration(timeout)),
+                ("{} 以内に TLS ハンドシェイクが終わりません: 接続はできましたが応答がありません", crate::text::human::duration(timeout))
             ),
             "net.tls_timeout",
         ),

@@ -596,7 +596,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             ctx,
             page,
             &text_body,
-            resp.truncated,
+            resp.truncated.then_some(resp.body.len()),
             &t.section,
         ));
     }
@@ -898,7 +898,7 @@ async fn step_tcp(
                     let why = match &a.result {
                         Err(ConnectFailure::Refused) => "refused".to_string(),
                         Err(ConnectFailure::TimedOut) => {
-                            format!("no answer in {:.1} s", to.as_secs_f64())
+                            format!("no answer in {}", crate::text::human::duration(to))
                         }
                         Err(ConnectFailure::Unreachable(m)) => format!("unreachable ({m})"),
                         Err(ConnectFailure::Other(m)) => m.clone(),
@@ -1073,10 +1073,12 @@ fn page_finding(
     ctx: &NetContext,
     f: Finding,
     text_body: &str,
-    truncated: bool,
+    truncated: Option<usize>,
     section: &str,
 ) -> Finding {
     let title = super::page::title(text_body);
+    let read = truncated;
+    let truncated = read.is_some();
     let data = serde_json::json!({"title": title, "truncated": truncated});
     let f = f.data(data);
     match super::page::read_page(&ctx.profile, text_body) {
@@ -1110,10 +1112,11 @@ fn page_finding(
         // A page that did not end (an endless or oversized body) was read only in part: its
         // lack of an error message proves nothing.
         None if truncated => {
-            let cap = http::BODY_CAP / 1024;
+            // The bytes really read: a page cut off by the deadline may be far below the cap.
+            let read = crate::text::human::bytes(read.unwrap_or(0) as u64);
             f.warn(text!(
-                ("the page did not end: only its first {cap} KiB were read, with no error message of the guide in them"),
-                ("ページが終わりません: 最初の {cap} KiB だけを読みました (ガイドのエラー表示はありません)")
+                ("the page did not end: only its first {read} were read, with no error message of the guide in them"),
+                ("ページが終わりません: 最初の {read} だけを読みました (ガイドのエラー表示はありません)")
             ))
             .section(section.to_string())
             .fix(fix("net.http_error", &[]))

@@ -26,10 +26,7 @@ fn password(args: &LoginArgs) -> Result<String, AppError> {
         });
     }
     if let Some(path) = &args.login_password_file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            AppError::input(format!("--login-password-file {}: {e}", path.display()))
-        })?;
-        return Ok(text.lines().next().unwrap_or("").to_string());
+        return Ok(crate::infile::first_line(path)?);
     }
     Err(AppError::input(
         "--login needs the password: give --login-password-env VAR or --login-password-file FILE",
@@ -70,8 +67,9 @@ pub fn prepare(profile: &Profile, args: &CheckArgs) -> Result<Option<Prepared>, 
             form.url
         )));
     }
-    let success = regex::Regex::new(&form.success_pattern)
-        .map_err(|e| AppError::input(format!("[login] success_pattern: {e}")))?;
+    let success = crate::profile::compile_pattern(&form.success_pattern)
+        .map(|(re, _)| re)
+        .map_err(|(e, _)| AppError::input(format!("[login] success_pattern: {e}")))?;
     let user = l
         .login_user
         .clone()

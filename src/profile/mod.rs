@@ -151,7 +151,7 @@ impl PagePattern {
     /// profile never has one).
     pub fn regex(&self) -> Option<&regex::Regex> {
         self.compiled
-            .get_or_init(|| regex::Regex::new(&self.pattern).ok())
+            .get_or_init(|| compile_pattern(&self.pattern).ok().map(|(re, _)| re))
             .as_ref()
     }
 }
@@ -199,14 +199,52 @@ pub struct LoginForm {
     pub success_pattern: String,
 }
 
+/// The compiled size one page pattern may reach (`RegexBuilder::size_limit`).
+pub const REGEX_PATTERN_LIMIT: usize = 256 * 1024;
+/// The compiled size all page patterns of one profile may reach together.
+pub const REGEX_PROFILE_BUDGET: usize = 2 * 1024 * 1024;
+
+/// Compile a profile's pattern within [`REGEX_PATTERN_LIMIT`]. Also gives its cost against the
+/// profile's budget: the smallest of a few growing size limits it compiles within (the regex
+/// crate does not report the size it used; a limit it fails under costs little to try).
+/// An error carries the message and the work spent (a pattern too large costs the limit).
+pub fn compile_pattern(pattern: &str) -> Result<(regex::Regex, usize), (String, usize)> {
+    let mut limit = 16 * 1024;
+    loop {
+        let built = regex::RegexBuilder::new(pattern)
+            .size_limit(limit)
+            .dfa_size_limit(limit.max(256 * 1024))
+            .build();
+        match built {
+            Ok(re) => return Ok((re, limit)),
+            Err(regex::Error::CompiledTooBig(_)) if limit < REGEX_PATTERN_LIMIT => limit *= 4,
+            Err(regex::Error::CompiledTooBig(_)) => {
+                return Err((
+                    crate::guide::message(
+                        "input.regex_size",
+                        &[("limit", &crate::text::human::bytes(limit as u64))],
+                    ),
+                    limit,
+                ))
+            }
+            Err(e) => {
+                return Err((
+                    format!(
+                        "not a valid regular expression ({})",
+                        e.to_string().lines().last().unwrap_or_default().trim()
+                    ),
+                    0,
+                ))
+            }
+        }
+    }
+}
+
 /// A profile that could not be loaded: one message naming file, line and key.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("cannot read profile {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read profile {path}: {reason}")]
+    Read { path: String, reason: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -225,9 +263,17 @@ impl Profile {
     }
 
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let src = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+        let read = |reason: String| ProfileError::Read {
             path: path.display().to_string(),
-            source,
+            reason,
+        };
+        let bytes = crate::infile::read_capped(path, crate::infile::PROFILE_CAP)
+            .map_err(|e| read(crate::AppError::from(e).to_string()))?;
+        let src = String::from_utf8(bytes).map_err(|_| {
+            read(crate::guide::message(
+                "input.not_text",
+                &[("file", &path.display().to_string())],
+            ))
         })?;
         Profile::parse(&src, &path.display().to_string())
     }
@@ -315,19 +361,42 @@ impl Profile {
                 ));
             }
         }
+        let mut budget = REGEX_PROFILE_BUDGET;
+        let mut over_budget = false;
         for (i, p) in self.pages.iter().enumerate() {
-            // Compiled once here and kept for every page the check reads.
-            match regex::Regex::new(&p.pattern) {
-                Ok(re) => {
+            // Compiled once here and kept for every page the check reads. Once over the
+            // profile's budget, the rest are not compiled at all (one message says so).
+            if over_budget {
+                let _ = p.compiled.set(None);
+                continue;
+            }
+            let result = compile_pattern(&p.pattern);
+            let cost = match &result {
+                Ok((_, cost)) | Err((_, cost)) => *cost,
+            };
+            match result {
+                Ok((re, _)) if cost <= budget => {
+                    budget -= cost;
                     let _ = p.compiled.set(Some(re));
                 }
-                Err(e) => out.push((
-                    format!("page[{i}].pattern"),
-                    format!(
-                        "not a valid regular expression ({})",
-                        e.to_string().lines().last().unwrap_or_default().trim()
-                    ),
-                )),
+                Err((e, _)) if cost <= budget => {
+                    budget -= cost;
+                    out.push((format!("page[{i}].pattern"), e));
+                }
+                _ => {
+                    over_budget = true;
+                    let _ = p.compiled.set(None);
+                    out.push((
+                        format!("page[{i}].pattern"),
+                        crate::guide::message(
+                            "input.regex_budget",
+                            &[(
+                                "limit",
+                                &crate::text::human::bytes(REGEX_PROFILE_BUDGET as u64),
+                            )],
+                        ),
+                    ));
+                }
             }
             if crate::guide::catalogue().find(&p.section).is_none() {
                 out.push((
@@ -679,5 +748,21 @@ mod tests {
         ));
         assert!(wildcard_match("a?c", "abc"));
         assert!(!wildcard_match("a?c", "ac"));
+    }
+
+    #[test]
+    fn pattern_budget_fits_real_profiles_and_stops_bombs() {
+        let p = Profile::builtin();
+        let total: usize = p
+            .pages
+            .iter()
+            .map(|pg| compile_pattern(&pg.pattern).unwrap().1)
+            .sum();
+        assert!(
+            total * 4 <= REGEX_PROFILE_BUDGET,
+            "built-in profile costs {total}"
+        );
+        assert!(compile_pattern(r"\w{200}N").is_err());
+        assert!(compile_pattern("(").unwrap_err().0.contains("not a valid"));
     }
 }

@@ -58,7 +58,11 @@ pub struct SupportReport<'a> {
     /// Files that could not be summarised, with the reason.
     pub certificate_notes: Vec<String>,
     pub person: PersonFacts,
-    /// Mask the user ID, certificate serials and the subjects of end-entity certificates.
+    /// The files that name the person (`--cert`, `--key`, `--password-file`), as given: masked
+    /// with `redact`, the whole path and the file name alone.
+    pub private_files: Vec<String>,
+    /// Mask the user ID, certificate serials, the subjects and SHA-256 fingerprints of
+    /// end-entity certificates, and the paths of `private_files`.
     pub redact: bool,
 }
 
@@ -66,8 +70,9 @@ pub const REDACTED: &str = "[redacted]";
 pub const REMOVED: &str = "[removed]";
 
 impl SupportReport<'_> {
-    /// Strings `--redact` masks wherever they appear: the user ID, every serial, and each
-    /// end-entity certificate's subject and common name.
+    /// Strings `--redact` masks wherever they appear: the user ID, every serial, each
+    /// end-entity certificate's subject, common name and SHA-256 fingerprint (in the spellings
+    /// certprobe uses), and the personal files' paths and names.
     pub(crate) fn redactions(&self) -> Vec<String> {
         if !self.redact {
             return Vec::new();
@@ -79,6 +84,11 @@ impl SupportReport<'_> {
         for c in &self.certificates {
             out.push(c.serial.clone());
             if !c.is_ca {
+                let bare = c.sha256.replace(':', "");
+                out.push(bare.to_ascii_lowercase());
+                out.push(bare.to_ascii_uppercase());
+                out.push(c.sha256.to_ascii_uppercase());
+                out.push(c.sha256.to_ascii_lowercase());
                 out.push(c.subject.clone());
                 for part in c.subject.split(',') {
                     if let Some(cn) = part.trim().strip_prefix("CN=") {
@@ -87,7 +97,14 @@ impl SupportReport<'_> {
                 }
             }
         }
+        for f in &self.private_files {
+            out.push(f.clone());
+            if let Some(name) = std::path::Path::new(f).file_name() {
+                out.push(name.to_string_lossy().into_owned());
+            }
+        }
         out.retain(|s| s.chars().count() >= 3);
+        out.dedup();
         // Longest first, so a subject is masked whole before its common name.
         out.sort_by_key(|s| std::cmp::Reverse(s.len()));
         out
@@ -367,44 +384,6 @@ pub fn render(
     }
 }
 
-/// Remove the user and password from a proxy URL (`http://u:p@host:8080` → `http://host:8080`).
-pub fn strip_credentials(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (format!("{s}://"), r),
-        None => (String::new(), url),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let host = authority
-        .rsplit_once('@')
-        .map(|(_, h)| h)
-        .unwrap_or(authority);
-    format!("{scheme}{host}{tail}")
-}
-
-/// The user and password parts of a proxy URL, decoded and raw, to scrub wherever they appear.
-pub fn credentials_of(url: &str) -> Vec<String> {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let Some((userinfo, _)) = authority.rsplit_once('@') else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for part in userinfo.splitn(2, ':') {
-        if part.is_empty() {
-            continue;
-        }
-        out.push(part.to_string());
-        if let Ok(d) = percent_encoding::percent_decode_str(part).decode_utf8() {
-            out.push(d.into_owned());
-        }
-    }
-    out.push(userinfo.to_string());
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,7 +410,7 @@ mod tests {
                 serial: "47:00:00:01".into(),
                 not_before: "2026-01-01".into(),
                 not_after: "2027-01-01".into(),
-                sha256: "AB:CD".into(),
+                sha256: "AB:CD:EF:01:23:45:67:89".into(),
                 is_ca: false,
             }],
             certificate_notes: vec![],
@@ -440,6 +419,7 @@ mod tests {
                 what_i_did: None,
                 user_id: Some("user-4711".into()),
             },
+            private_files: vec!["/home/yamada.taro/me.p12".into()],
             redact,
         }
     }
@@ -472,7 +452,14 @@ mod tests {
     fn redact_masks_user_id_serials_and_subjects_everywhere() {
         let rep = sample::report();
         let out = render(&support(&rep, true), &RenderOptions::default(), false, &[]);
-        for gone in ["user-4711", "47:00:00:01", "S47000001"] {
+        for gone in [
+            "user-4711",
+            "47:00:00:01",
+            "S47000001",
+            "yamada.taro",
+            "me.p12",
+            "AB:CD:EF:01:23:45:67:89",
+        ] {
             assert!(!out.contains(gone), "{gone} still there:\n{out}");
         }
         assert!(out.contains(REDACTED));
@@ -523,18 +510,5 @@ mod tests {
         assert_eq!(s, "support [removed]:[removed] [removed]@host user");
         let s = scrub("xLongSecret99x".into(), &["LongSecret99".into()], &[]);
         assert_eq!(s, "x[removed]x");
-    }
-
-    #[test]
-    fn proxy_credentials_are_stripped() {
-        assert_eq!(
-            strip_credentials("http://alice:s%40cret@proxy.example:8080/"),
-            "http://proxy.example:8080/"
-        );
-        assert_eq!(strip_credentials("proxy:3128"), "proxy:3128");
-        assert_eq!(strip_credentials("u:p@proxy:3128"), "proxy:3128");
-        let c = credentials_of("http://alice:s%40cret@proxy.example:8080");
-        assert!(c.contains(&"s@cret".to_string()) && c.contains(&"alice".to_string()));
-        assert!(credentials_of("http://proxy:8080").is_empty());
     }
 }

@@ -111,7 +111,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
 
     let s = report.summary();
     out.push_str(&format!(
-        "{}: {} {}, {} {}, {} {}, {} {}, {} {} ({:.2} s)\n",
+        "{}: {} {}, {} {}, {} {}, {} {}, {} {} ({})\n",
         label("summary", lang),
         s.pass,
         label("summary.pass", lang),
@@ -123,7 +123,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         label("summary.skip", lang),
         s.info,
         label("summary.info", lang),
-        report.duration.as_secs_f64()
+        crate::text::human::duration(report.duration)
     ));
 
     // The fix for each failure (and warning), root causes first; consequences point at their cause.

@@ -24,7 +24,8 @@ pub fn clean_multiline(s: &str) -> String {
     s.split('\n').map(clean).collect::<Vec<_>>().join("\n")
 }
 
-fn needs_escape(c: char) -> bool {
+/// A control (C0, DEL, C1), bidi or zero-width formatting character.
+pub fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{200b}'..='\u{200f}'   // zero-width and LRM/RLM

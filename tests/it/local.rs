@@ -590,7 +590,7 @@ fn bad_input_is_one_line_and_exit_2() {
             vec!["--cert".into(), small_s.clone()],
             "not a certificate file",
         ),
-        (vec!["--cert".into(), random_s.clone()], "10 MB"),
+        (vec!["--cert".into(), random_s.clone()], "4 MiB"),
         (vec!["--cert".into(), pki("nocert.pem")], "no certificate"),
         (
             vec!["--cert".into(), pki("client-truncated.pem")],
@@ -703,7 +703,7 @@ fn bad_input_is_one_line_and_exit_2() {
         assert_input_error(&c, &[], expect);
     }
     // inspect, too.
-    assert_input_error(&["inspect", &random_s], &[], "10 MB");
+    assert_input_error(&["inspect", &random_s], &[], "4 MiB");
     assert_input_error(
         &["inspect", &pki("garbage.bin")],
         &[],

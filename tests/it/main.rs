@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod demo;
 mod formats;
+mod harden;
 mod hostile;
 mod html;
 mod local;

@@ -291,11 +291,22 @@ fn default_file_is_dated_in_the_current_folder_and_private() {
     assert!(run.body.contains("cert.load"), "{}", run.body);
     assert!(run.body.contains("(please fill in)"));
 
-    // An existing file given by --out is tightened to 0600 too.
+    // An existing file given by --out is left alone without --force (exit 2), and with it
+    // replaced by a new file of mode 0600 (its old mode is never changed in place).
     let out = dir.path().join("old.md");
     std::fs::write(&out, "old").unwrap();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
-    report(dir.path(), &["--only", "local", "--out", "old.md"]);
+    let refused = certprobe(dir.path())
+        .args(["report", "--only", "local", "--out", "old.md"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
+    report(
+        dir.path(),
+        &["--only", "local", "--out", "old.md", "--force"],
+    );
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }

@@ -261,7 +261,12 @@ where
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg));
     let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
         .await
-        .map_err(|_| format!("no TLS handshake within {timeout:?}"))?
+        .map_err(|_| {
+            format!(
+                "no TLS handshake within {}",
+                crate::text::human::duration(timeout)
+            )
+        })?
         .map_err(|e| e.to_string())?;
     let chain = tls
         .get_ref()

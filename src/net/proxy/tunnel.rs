@@ -34,7 +34,7 @@ pub enum ProxyError {
         status: u16,
         reason: String,
     },
-    #[error("the proxy {proxy} did not answer within {timeout:?}")]
+    #[error("the proxy {proxy} did not answer within {}", crate::text::human::duration(*.timeout))]
     Timeout { proxy: String, timeout: Duration },
     #[error("the proxy {proxy} answered CONNECT with something that is not HTTP ({what})")]
     BadResponse { proxy: String, what: String },

@@ -444,6 +444,7 @@ mod tests {
                 what_i_did: None,
                 user_id: Some("user-4711".into()),
             },
+            private_files: vec!["/home/yamada.taro/me.p12".into()],
             redact: true,
         };
         let secrets = ["hunter22secret".to_string(), "p<w&d>long-one".to_string()];
@@ -454,6 +455,7 @@ mod tests {
         );
         assert!(out.contains("Debian GNU/Linux 12 (x86_64)"));
         assert!(!out.contains("user-4711") && out.contains("[redacted]"));
+        assert!(!out.contains("yamada.taro"), "{out}");
         assert!(
             !out.contains("hunter22secret") && !out.contains("long-one"),
             "{out}"

@@ -404,7 +404,7 @@ pub fn routes(r: &Report) -> Vec<Route<'_>> {
         match kind {
             Some(kind) => {
                 if let Some(p) = s(&f.data, "proxy") {
-                    route.proxy = Some(crate::report::support::strip_credentials(p));
+                    route.proxy = Some(crate::text::url::without_credentials(p));
                 }
                 if kind == "tcp" || (kind == "tls" && route.server.is_empty()) {
                     route.server = f.target.clone();

@@ -5,6 +5,7 @@
 
 pub mod dnsmasq;
 pub mod hostile;
+pub mod measure;
 pub mod mitm;
 pub mod nginx;
 pub mod openssl;
