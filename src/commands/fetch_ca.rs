@@ -47,5 +47,5 @@ pub fn run(ctx: &Context, out: &Path, net: &NetArgs) -> Result<u8, AppError> {
     let mut report = Report::new(profile.name.clone());
     report.findings = findings;
     report.duration = start.elapsed();
-    ctx.emit_report(&report)
+    ctx.emit_report(&super::diagnosed(report))
 }

@@ -104,6 +104,12 @@ impl Context {
     }
 }
 
+/// The diagnosis stage between probing and rendering: causes, consequences and the verdict.
+pub fn diagnosed(mut report: Report) -> Report {
+    report.verdict = crate::diagnose::decide(&mut report.findings);
+    report
+}
+
 /// Write to stdout; a closed pipe (`certprobe … | head`) is not an error worth a message.
 pub fn print(s: &str) -> Result<(), AppError> {
     let mut out = std::io::stdout().lock();

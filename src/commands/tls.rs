@@ -80,6 +80,7 @@ pub fn run(
         .push(crate::net::clock_finding(std::slice::from_ref(&outcome)));
     report.findings.extend(outcome.findings.iter().cloned());
     report.duration = start.elapsed();
+    let report = super::diagnosed(report);
     if ctx.global.format == Format::Table && !ctx.global.quiet {
         if let Some(facts) = &outcome.tls {
             super::print(&details_table(&url, facts, ctx.lang))?;
