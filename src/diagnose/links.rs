@@ -76,13 +76,13 @@ pub fn clock_explains_validity(fs: &[Finding]) -> Vec<(usize, usize)> {
 }
 
 /// Guide 2-1 (6)/(7): a client certificate found broken on this computer (expired, wrong key,
-/// incomplete chain…) explains the server refusing it — and nothing else: not a DNS failure, not
+/// its intermediate missing…) explains the server refusing it — and nothing else: not a DNS failure, not
 /// a protocol version, not an error code on the service's page.
 pub fn local_certificate_explains_refusal(fs: &[Finding]) -> Vec<(usize, usize)> {
     let Some(ci) = fs.iter().position(|f| {
         f.phase == Phase::Local
             && f.status == Status::Fail
-            && f.id.starts_with("cert.")
+            && (f.id.starts_with("cert.") || f.id == "trust.intermediate")
             && f.consequence_of.is_none()
     }) else {
         return Vec::new();

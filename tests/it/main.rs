@@ -13,5 +13,6 @@ mod network;
 mod properties;
 mod proxy;
 mod report;
+mod scenarios;
 mod secrets;
 mod versions;

@@ -1,0 +1,886 @@
+//! Broken set-ups as a field engineer meets them, each on real servers started here (nginx,
+//! `openssl s_server`, tinyproxy, dnsmasq), and the verdict certprobe must give: the finding that
+//! is the root cause, the guide section a person reads, and the exit code. The expected section
+//! and cause are written from the guide (/work/shared/guide, MAP.md), not from certprobe's output.
+//!
+//! Adding a set-up is a few lines: one [`Scenario`] in a `#[test]` below.
+
+use crate::support::dnsmasq::Dnsmasq;
+use crate::support::hostile::{Behavior, HostileServer, Http, TestCa};
+use crate::support::nginx::Nginx;
+use crate::support::openssl::SServer;
+use crate::support::tinyproxy::Tinyproxy;
+use crate::support::{certprobe, fill, repo, SilentServer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Which server answers as the service.
+enum Peer {
+    /// The test nginx; the log-in and check pages are these paths on its client-certificate site.
+    Nginx { login: &'static str },
+    /// The test nginx's site with a server certificate from a CA nobody trusts.
+    NginxUntrusted,
+    /// `openssl s_server -www` with the test server certificate and these extra arguments
+    /// (`@PKI@` is fixtures/pki, `@TMP@` the scenario's own directory).
+    SServer(&'static [&'static str]),
+    /// As `SServer`, after `prepare` made files in `@TMP@` (certificates made for the scenario).
+    SServerWith {
+        prepare: fn(&Path),
+        args: &'static [&'static str],
+    },
+    /// certprobe's own test TLS server (tests/it/support/hostile.rs) on 127.0.0.1, as `make`
+    /// builds it; `make` writes the CA it used to `@TMP@/ca.pem`.
+    Hostile(fn(&Path) -> Behavior),
+    /// Nothing listens on the port.
+    Refused,
+    /// Accepts connections and never answers.
+    Silent,
+    /// The log-in host does not resolve (a DNS server started here answers NXDOMAIN).
+    NxDomain,
+}
+
+/// How the client reaches the peer.
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    Direct,
+    /// Through tinyproxy with `BasicAuth user pass`, no credentials given to certprobe.
+    ProxyAuthMissing,
+    /// Through tinyproxy that allows CONNECT to port 443 only.
+    ProxyPort443Only,
+}
+
+struct Scenario {
+    peer: Peer,
+    route: Route,
+    /// certprobe's flags for the identity (`@PKI@` is fixtures/pki).
+    client: &'static [&'static str],
+    /// Anchors for validating servers and the client chain, instead of the default ones.
+    trust: Option<&'static [&'static str]>,
+    /// From the guide: the section a person reads, and the cause in its words.
+    section: &'static str,
+    guide_cause: &'static str,
+    /// The verdict's cause (a finding id); `None`: nothing failed or warned.
+    cause: Option<&'static str>,
+    exit: i32,
+}
+
+const GOOD: &[&str] = &[
+    "--cert",
+    "@PKI@/client-chain.pem",
+    "--key",
+    "@PKI@/client.key",
+];
+const DEFAULT_TRUST: &[&str] = &["@PKI@/root.pem", "@PKI@/server-root.pem"];
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            peer: Peer::Refused,
+            route: Route::Direct,
+            client: GOOD,
+            trust: None,
+            section: "",
+            guide_cause: "",
+            cause: None,
+            exit: 1,
+        }
+    }
+}
+
+fn pki_dir() -> String {
+    repo().join("fixtures/pki").display().to_string()
+}
+
+fn expand(s: &str, tmp: &Path) -> String {
+    s.replace("@PKI@", &pki_dir())
+        .replace("@TMP@", &tmp.display().to_string())
+}
+
+/// The loopback test profile pointing at `host:port`.
+fn profile(dir: &Path, host: &str, port: u16, open_port: u16, login: &str, check: &str) -> PathBuf {
+    let src = std::fs::read_to_string(repo().join("fixtures/profiles/loopback.toml.in")).unwrap();
+    let text = fill(
+        &src,
+        &[
+            ("HOST", host.to_string()),
+            ("PORT_VERIFY", port.to_string()),
+            ("PORT_OPEN", open_port.to_string()),
+            ("PATH_LOGIN", login.to_string()),
+            ("PATH_CHECK", check.to_string()),
+        ],
+    );
+    let path = dir.join("profile.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `openssl req` with a minimal configuration (no default extensions): `args` in `dir`.
+fn openssl_req(dir: &Path, args: &[&str]) {
+    let cnf = dir.join("min.cnf");
+    std::fs::write(&cnf, "[req]\ndistinguished_name=dn\nprompt=no\n[dn]\n").unwrap();
+    let bin = crate::support::need("openssl", "openssl");
+    let out = std::process::Command::new(bin)
+        .current_dir(dir)
+        .arg("req")
+        .arg("-config")
+        .arg(&cnf)
+        .args([
+            "-x509",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "30"])
+        .args(args.iter().map(|a| a.replace("@PKI@", &pki_dir())))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl req {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A genuine certificate (trusted root) for another site: other.example.
+fn other_name_cert(dir: &Path) {
+    openssl_req(
+        dir,
+        &[
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.pem",
+            "-subj",
+            "/CN=other.example",
+            "-addext",
+            "subjectAltName=DNS:other.example",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-CA",
+            "@PKI@/server-root.pem",
+            "-CAkey",
+            "@PKI@/server-root.key",
+        ],
+    );
+}
+
+/// A server leaf under an intermediate (`inter.pem`) under the trusted server root, with the
+/// intermediate's address in its AIA, as public CAs issue them.
+fn leaf_under_intermediate(dir: &Path) {
+    openssl_req(
+        dir,
+        &[
+            "-keyout",
+            "inter.key",
+            "-out",
+            "inter.pem",
+            "-subj",
+            "/CN=certprobe Test Server CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-CA",
+            "@PKI@/server-root.pem",
+            "-CAkey",
+            "@PKI@/server-root.key",
+        ],
+    );
+    openssl_req(
+        dir,
+        &[
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.pem",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "authorityInfoAccess=caIssuers;URI:http://127.0.0.1:9/inter.cer",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+            "-CA",
+            "inter.pem",
+            "-CAkey",
+            "inter.key",
+        ],
+    );
+}
+
+/// A TLS server whose certificate `ca_name` issued, answering every request with `http`; the CA
+/// is written to `dir/ca.pem` (to be trusted, as security software installs its root).
+fn tls_server(dir: &Path, ca_name: &str, request_cert: bool, http: Http) -> Behavior {
+    let ca = TestCa::new(ca_name);
+    let mut cert = ca.server(
+        &["localhost", "127.0.0.1"],
+        &[(rcgen::DnType::CommonName, "localhost".to_string())],
+        0,
+    );
+    cert.request_client_cert = request_cert;
+    std::fs::write(dir.join("ca.pem"), &cert.ca_pem).unwrap();
+    Behavior::Tls {
+        cert: std::sync::Arc::new(cert),
+        http,
+    }
+}
+
+/// One finding per line, for failure messages.
+fn listing(doc: &Value) -> String {
+    doc["findings"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    format!(
+                        "{} {} {} <- {} | {}",
+                        f["id"], f["status"], f["section"], f["consequence_of"], f["detail"]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// Start the peer, run `certprobe check`, and compare the verdict with the guide's.
+fn check(s: Scenario) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Held until the end of the run: dropping them stops the servers.
+    let mut _nginx = None;
+    let mut _sserver = None;
+    let mut _silent = None;
+    let mut _hostile = None;
+    let mut _dns = None;
+    let mut resolver = None;
+    // The certificate check page: the same path as the log-in unless the peer says otherwise.
+    let mut check_path = "";
+    let (host, port, open, login) = match &s.peer {
+        Peer::Nginx { login } => {
+            let n = Nginx::start();
+            let r = ("localhost", n.verify_port, n.open_port, *login);
+            check_path = "/utf8/login.html";
+            _nginx = Some(n);
+            r
+        }
+        Peer::NginxUntrusted => {
+            let n = Nginx::start();
+            let r = (
+                "localhost",
+                n.unknown_port,
+                n.unknown_port,
+                "/utf8/login.html",
+            );
+            _nginx = Some(n);
+            r
+        }
+        Peer::SServer(args) | Peer::SServerWith { args, .. } => {
+            if let Peer::SServerWith { prepare, .. } = &s.peer {
+                prepare(dir);
+            }
+            let mut all: Vec<String> = args.iter().map(|a| expand(a, dir)).collect();
+            if !args.contains(&"-cert") {
+                all.extend(
+                    ["-cert", "@PKI@/server.pem", "-key", "@PKI@/server.key"]
+                        .map(|a| expand(a, dir)),
+                );
+            }
+            all.push("-www".into());
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            let srv = SServer::start(&refs);
+            let r = ("localhost", srv.port, srv.port, "/");
+            _sserver = Some(srv);
+            r
+        }
+        Peer::Hostile(make) => {
+            let srv = HostileServer::start("127.0.0.1", make(dir));
+            let r = ("localhost", srv.port(), srv.port(), "/");
+            _hostile = Some(srv);
+            r
+        }
+        Peer::Refused => {
+            let port = crate::support::free_port();
+            ("localhost", port, port, "/")
+        }
+        Peer::Silent => {
+            let srv = SilentServer::start();
+            let r = ("localhost", srv.port, srv.port, "/");
+            _silent = Some(srv);
+            r
+        }
+        Peer::NxDomain => {
+            let d = Dnsmasq::start(&["--address=/#/"]);
+            resolver = Some(d.addr());
+            _dns = Some(d);
+            ("login.test", 443, 443, "/")
+        }
+    };
+    let check_path = if check_path.is_empty() {
+        login
+    } else {
+        check_path
+    };
+    let profile = profile(dir, host, port, open, login, check_path);
+    let mut cmd = certprobe();
+    cmd.arg("--profile")
+        .arg(&profile)
+        .args(["--format", "json", "--timeout", "6s", "check"]);
+    cmd.args(s.client.iter().map(|a| expand(a, dir)));
+    for t in s.trust.unwrap_or(DEFAULT_TRUST) {
+        cmd.arg("--trust").arg(expand(t, dir));
+    }
+    cmd.arg("--no-system-trust");
+    if let Some(r) = &resolver {
+        cmd.args(["--resolver", r]);
+    }
+    let _proxy = match s.route {
+        Route::Direct => None,
+        Route::ProxyAuthMissing => Some(Tinyproxy::start(Some(("user", "secret")))),
+        Route::ProxyPort443Only => Some(Tinyproxy::start_with(None, "ConnectPort 443\n")),
+    };
+    if let Some(p) = &_proxy {
+        cmd.args(["--proxy", &p.url()]);
+    }
+    let out = cmd.output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let v = &doc["verdict"];
+    let why = format!(
+        "guide {} ({}); verdict {v:#}\nfindings:\n{}",
+        s.section,
+        s.guide_cause,
+        listing(&doc)
+    );
+    assert_eq!(v["cause"].as_str(), s.cause, "cause: {why}");
+    if s.cause.is_some() {
+        assert_eq!(v["section"], s.section, "section: {why}");
+        assert!(
+            certprobe::guide::catalogue().find(s.section).is_some(),
+            "{} is not a guide section",
+            s.section
+        );
+        assert!(v["rule"].as_str().is_some_and(|r| !r.is_empty()), "{why}");
+        assert!(
+            v["first_action"].as_str().is_some_and(|a| !a.is_empty()),
+            "no first step: {why}"
+        );
+    }
+    assert_eq!(out.status.code(), Some(s.exit), "exit code: {why}");
+    assert!(
+        out.stdout.starts_with(b"{\n  \"verdict\": "),
+        "the verdict comes first"
+    );
+}
+
+// ------------------------------------------------------------------------- healthy set-ups
+
+#[test]
+fn healthy_log_in_utf8() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        guide_cause: "everything in place",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+#[test]
+fn healthy_log_in_shift_jis() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/sjis/login.html",
+        },
+        guide_cause: "everything in place",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+// ------------------------------------------------------------- what the service's page says
+
+macro_rules! page {
+    ($name:ident, $path:expr, $section:expr, $cause:expr) => {
+        #[test]
+        fn $name() {
+            check(Scenario {
+                peer: Peer::Nginx { login: $path },
+                section: $section,
+                guide_cause: $cause,
+                cause: Some("net.login.page"),
+                ..Default::default()
+            });
+        }
+    };
+}
+
+page!(
+    code_42_utf8,
+    "/utf8/error-42.html",
+    "2-2 42",
+    "user status is invalid"
+);
+page!(
+    code_42_sjis,
+    "/sjis/error-42.html",
+    "2-2 42",
+    "user status is invalid"
+);
+page!(code_44_utf8, "/utf8/error-44.html", "2-2 44", "wrong URL");
+page!(code_44_sjis, "/sjis/error-44.html", "2-2 44", "wrong URL");
+page!(
+    code_46_utf8,
+    "/utf8/error-46.html",
+    "2-2 46",
+    "locked after wrong passwords"
+);
+page!(
+    code_46_sjis,
+    "/sjis/error-46.html",
+    "2-2 46",
+    "locked after wrong passwords"
+);
+page!(
+    code_53_utf8,
+    "/utf8/error-53.html",
+    "2-2 53",
+    "sign-up not completed"
+);
+page!(
+    code_53_sjis,
+    "/sjis/error-53.html",
+    "2-2 53",
+    "sign-up not completed"
+);
+page!(
+    code_61_other,
+    "/utf8/error-61.html",
+    "2-2 other",
+    "another code: report it"
+);
+page!(
+    code_61_other_sjis,
+    "/sjis/error-61.html",
+    "2-2 other",
+    "another code: report it"
+);
+page!(
+    no_log_in_for_a_year,
+    "/utf8/year.html",
+    "2-3",
+    "no log-in for a year"
+);
+page!(
+    no_log_in_for_a_year_sjis,
+    "/sjis/year.html",
+    "2-3",
+    "no log-in for a year"
+);
+page!(
+    unsupported_browser,
+    "/utf8/browser.html",
+    "1-1",
+    "unsupported browser"
+);
+
+// ------------------------------------------------------------ the client certificate
+
+#[test]
+fn no_client_certificate_nginx_answers_400() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate is not in the personal store",
+        cause: Some("cert.load"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn expired_client_certificate() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[
+            "--cert",
+            "@PKI@/client-expired.pem",
+            "--key",
+            "@PKI@/client.key",
+        ],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate is no longer valid: ask for a new one",
+        cause: Some("cert.validity"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn client_certificate_not_valid_yet() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[
+            "--cert",
+            "@PKI@/client-notyet.pem",
+            "--key",
+            "@PKI@/client.key",
+        ],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate is not valid (yet)",
+        cause: Some("cert.validity"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn client_certificate_without_its_intermediate() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &["--cert", "@PKI@/client.pem", "--key", "@PKI@/client.key"],
+        section: "2-1 (7)",
+        guide_cause: "the intermediate SECOM Passport for Member PUB CA1 is not installed",
+        cause: Some("trust.intermediate"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn root_not_installed() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        trust: Some(&["@PKI@/server-root.pem"]),
+        section: "2-1 (7)",
+        guide_cause: "the root Security Communication RootCA1 is not installed",
+        cause: Some("trust.root"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn expired_root_while_the_service_accepts_the_chain_is_a_warning() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        trust: Some(&["@PKI@/root-expired.pem", "@PKI@/server-root.pem"]),
+        section: "2-1 (7)",
+        guide_cause: "RootCA1 expired; the service still accepts the chain",
+        cause: Some("trust.root"),
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_requires_a_certificate_from_another_ca() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/unknown-ca.pem",
+        ]),
+        section: "2-1 (6)",
+        guide_cause: "the server does not accept this certificate's issuer",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn s_server_tls13_requires_a_certificate_none_given() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root.pem",
+        ]),
+        client: &[],
+        section: "2-1 (6)",
+        guide_cause: "no client certificate in the personal store",
+        cause: Some("cert.load"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn s_server_tls12_requires_a_certificate_none_given() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-tls1_2",
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root.pem",
+        ]),
+        client: &[],
+        section: "2-1 (6)",
+        guide_cause: "no client certificate in the personal store",
+        cause: Some("cert.load"),
+        ..Default::default()
+    });
+}
+
+// ------------------------------------------------------------------ TLS versions and suites
+
+#[test]
+fn server_speaks_only_tls_1_0() {
+    check(Scenario {
+        peer: Peer::SServer(&["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"]),
+        section: "2-1 (4)",
+        guide_cause: "TLS settings: the server speaks only TLS 1.0 (fix on the service side)",
+        cause: Some("net.check.versions"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_speaks_only_tls_1_1() {
+    check(Scenario {
+        peer: Peer::SServer(&["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]),
+        section: "2-1 (4)",
+        guide_cause: "TLS settings: the server speaks only TLS 1.1 (fix on the service side)",
+        cause: Some("net.check.versions"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_with_tls_1_2_but_only_legacy_cipher_suites() {
+    check(Scenario {
+        peer: Peer::SServer(&["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"]),
+        section: "2-1 (4)",
+        guide_cause: "no cipher suite in common (fix on the service side)",
+        cause: Some("net.check.versions"),
+        ..Default::default()
+    });
+}
+
+// ---------------------------------------------------------------- the server's certificate
+
+#[test]
+fn server_certificate_from_an_unknown_ca() {
+    check(Scenario {
+        peer: Peer::NginxUntrusted,
+        section: "1-3 (5)-(8)",
+        guide_cause: "a proxy or security software answers in the server's place",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+// ------------------------------------------------------------------------- the network
+
+#[test]
+fn nothing_listens_on_the_port() {
+    check(Scenario {
+        peer: Peer::Refused,
+        section: "2-1 (5)",
+        guide_cause: "the certificate check page cannot be opened",
+        cause: Some("net.check.tcp"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn the_server_never_answers() {
+    check(Scenario {
+        peer: Peer::Silent,
+        section: "2-1 (5)",
+        guide_cause: "the certificate check page cannot be opened",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn the_name_does_not_resolve() {
+    check(Scenario {
+        peer: Peer::NxDomain,
+        section: "2-1 (5)",
+        guide_cause: "the certificate check page cannot be opened (name not found)",
+        cause: Some("net.check.dns"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_asks_for_credentials_none_given() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::ProxyAuthMissing,
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy refuses the connection",
+        cause: Some("net.check.proxy"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_refuses_the_port() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::ProxyPort443Only,
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy refuses the connection to this port",
+        cause: Some("net.check.proxy"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_certificate_for_another_name() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: other_name_cert,
+            args: &["-cert", "@TMP@/other.pem", "-key", "@TMP@/other.key"],
+        },
+        section: "2-1",
+        guide_cause: "the name leads to another server (hosts file, DNS, captive portal)",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_does_not_send_its_intermediate() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: leaf_under_intermediate,
+            args: &["-cert", "@TMP@/leaf.pem", "-key", "@TMP@/leaf.key"],
+        },
+        section: "2-4",
+        guide_cause: "the server's chain is incomplete: the service must fix it (not interception)",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_with_its_full_chain_is_healthy() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: leaf_under_intermediate,
+            args: &[
+                "-cert",
+                "@TMP@/leaf.pem",
+                "-key",
+                "@TMP@/leaf.key",
+                "-cert_chain",
+                "@TMP@/inter.pem",
+                "-Verify",
+                "2",
+                "-verify_return_error",
+                "-CAfile",
+                "@PKI@/root.pem",
+            ],
+        },
+        guide_cause: "everything in place",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+fn eset_no_certificate_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "ESET SSL Filter CA",
+        false,
+        Http::Page {
+            status: 400,
+            headers: vec![],
+            body: b"<html><head><title>400 No required SSL certificate was sent</title></head><body><center><h1>400 Bad Request</h1></center><center>No required SSL certificate was sent</center></body></html>".to_vec(),
+        },
+    )
+}
+
+#[test]
+fn security_software_intercepts_tls_on_this_computer() {
+    check(Scenario {
+        peer: Peer::Hostile(eset_no_certificate_page),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "1-3 (5)-(8)",
+        guide_cause: "security software inspects TLS: exclude the service from it",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+fn unnamed_interceptor_no_certificate_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "Corporate Inspection CA",
+        false,
+        Http::Page {
+            status: 400,
+            headers: vec![],
+            body: b"<html><body>No required SSL certificate was sent</body></html>".to_vec(),
+        },
+    )
+}
+
+#[test]
+fn an_unnamed_interceptor_never_asks_for_the_certificate_that_was_given() {
+    check(Scenario {
+        peer: Peer::Hostile(unnamed_interceptor_no_certificate_page),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "1-3 (5)-(8)",
+        guide_cause: "something answers in the service's place: never asks for the certificate",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+fn control_byte_in_a_header(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        true,
+        Http::Page {
+            status: 200,
+            headers: vec![b"X-Broken: a\x01b".to_vec()],
+            body: b"<html><title>x</title></html>".to_vec(),
+        },
+    )
+}
+
+#[test]
+fn malformed_http_after_a_tls13_handshake_that_asked_for_a_certificate() {
+    check(Scenario {
+        peer: Peer::Hostile(control_byte_in_a_header),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "2-1 (5)",
+        guide_cause: "the server's answer is broken — not the certificate",
+        cause: Some("net.check.http"),
+        ..Default::default()
+    });
+}
