@@ -1125,11 +1125,9 @@ fn page_finding(
             .fix(fix("net.http_error", &[]))
         }
         None => {
-            let t = title.unwrap_or_default();
-            f.pass(text!(
-                ("no error message of the guide on the page (title: {t})"),
-                ("ページにガイドのエラー表示はありません (タイトル: {t})")
-            ))
+            let id = f.id.split('.').nth(1).unwrap_or_default();
+            let ep = ctx.profile.endpoints.iter().find(|e| e.id == id);
+            super::page::unmatched_page(f, ep.and_then(|e| e.expect.as_ref()), text_body, section)
         }
     }
 }
