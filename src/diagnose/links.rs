@@ -69,10 +69,34 @@ pub fn clock_explains_validity(fs: &[Finding]) -> Vec<(usize, usize)> {
     fs.iter()
         .enumerate()
         .filter(|(_, f)| {
-            (f.id == "cert.validity" && f.status == Status::Fail) || server_cert_out_of_date(f)
+            (f.id == "cert.validity" && f.status == Status::Fail)
+                || server_cert_out_of_date(f)
+                || (f.status == Status::Fail && only_dates_are_wrong(f))
         })
         .map(|(i, _)| (i, ci))
         .collect()
+}
+
+/// `trust.root` whose anchors are all outside their validity, or `cert.chain` whose every
+/// problem is a certificate's dates.
+fn only_dates_are_wrong(f: &Finding) -> bool {
+    let all = |key: &str, pred: &dyn Fn(&serde_json::Value) -> bool| {
+        f.data
+            .get(key)
+            .and_then(|a| a.as_array())
+            .is_some_and(|a| !a.is_empty() && a.iter().all(pred))
+    };
+    match f.id.as_str() {
+        "trust.root" => all("found", &|x| {
+            x.get("valid").and_then(|v| v.as_bool()) == Some(false)
+        }),
+        "cert.chain" => all("problems", &|x| {
+            x.get("kind")
+                .and_then(|k| k.as_str())
+                .is_some_and(|k| k.ends_with("_expired") || k.ends_with("_not_yet_valid"))
+        }),
+        _ => false,
+    }
 }
 
 /// Guide 2-1 (6)/(7): a client certificate found broken on this computer (expired, wrong key,

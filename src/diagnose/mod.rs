@@ -56,19 +56,36 @@ pub(crate) fn server_verify_error(f: &Finding) -> Option<&str> {
     f.data.get("server_verify_error").and_then(|v| v.as_str())
 }
 
+/// How rustls names a date problem of the server's certificate, in either of its forms
+/// (`NotValidYet`, `certificate not valid yet: …`; `Expired`, `certificate expired: …`).
+fn server_date_error(f: &Finding, not_yet: bool) -> bool {
+    if f.status != Status::Fail || !is_step(f, "tls") {
+        return false;
+    }
+    let Some(e) = server_verify_error(f) else {
+        return false;
+    };
+    let e = e.to_ascii_lowercase().replace(' ', "");
+    if not_yet {
+        e.contains("notvalidyet")
+    } else {
+        e.contains("expired")
+    }
+}
+
 /// A server certificate rejected because of its validity dates.
 pub(crate) fn server_cert_out_of_date(f: &Finding) -> bool {
-    f.status == Status::Fail
-        && is_step(f, "tls")
-        && server_verify_error(f)
-            .is_some_and(|e| e.contains("NotValidYet") || e.contains("Expired"))
+    server_date_error(f, true) || server_date_error(f, false)
 }
 
 /// A server certificate that is not valid yet (the clock behind is one explanation).
 pub(crate) fn server_cert_not_yet_valid(f: &Finding) -> bool {
-    f.status == Status::Fail
-        && is_step(f, "tls")
-        && server_verify_error(f).is_some_and(|e| e.contains("NotValidYet"))
+    server_date_error(f, true)
+}
+
+/// A server certificate rejected as expired (the clock ahead is one explanation).
+pub(crate) fn server_cert_expired(f: &Finding) -> bool {
+    server_date_error(f, false)
 }
 
 pub(crate) fn find<'a>(fs: &'a [Finding], id: &str) -> Option<(usize, &'a Finding)> {
@@ -122,6 +139,28 @@ mod tests {
         assert_eq!(endpoint_step(&x), Some(("login", "tls")));
         assert_eq!(endpoint_step(&f("net.revocation", Status::Pass)), None);
         assert_eq!(endpoint_step(&f("cert.chain", Status::Pass)), None);
+    }
+
+    #[test]
+    fn date_errors_are_read_in_both_of_rustls_forms() {
+        let tls = |e: &str| {
+            with(
+                f("net.login.tls", Status::Fail),
+                serde_json::json!({ "server_verify_error": e }),
+            )
+        };
+        assert!(server_cert_not_yet_valid(&tls(
+            "invalid peer certificate: NotValidYet"
+        )));
+        assert!(server_cert_not_yet_valid(&tls(
+            "invalid peer certificate: certificate not valid yet: verification time 1 (UNIX)"
+        )));
+        assert!(server_cert_expired(&tls(
+            "invalid peer certificate: certificate expired: verification time 1 (UNIX)"
+        )));
+        assert!(!server_cert_out_of_date(&tls(
+            "invalid peer certificate: UnknownIssuer"
+        )));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! the other findings show. They run before the links, so that a finding lowered to info or
 //! warning is no longer a cause.
 
-use super::{find, is_refusal, is_step, server_cert_not_yet_valid, server_cert_out_of_date};
+use super::{
+    find, is_refusal, is_step, server_cert_expired, server_cert_not_yet_valid,
+    server_cert_out_of_date,
+};
 use crate::finding::{Finding, Status, Text};
 
 /// A severity rule changes statuses (and, for derived facts, details) in place.
@@ -24,15 +27,15 @@ fn catalogue_text(key: &str) -> Text {
         .unwrap_or_else(|| Text::same(key))
 }
 
-/// Is the client certificate "not valid yet" by this computer's clock?
-fn client_cert_not_yet_valid(fs: &[Finding]) -> bool {
-    find(fs, "cert.validity").is_some_and(|(_, f)| {
-        f.status == Status::Fail
-            && f.data
-                .get("days_left")
-                .and_then(|d| d.as_i64())
-                .is_some_and(|d| d > 0)
-    })
+/// Which way the client certificate is out of date by this computer's clock: `Some(true)` not
+/// valid yet, `Some(false)` expired, `None` in date (or not looked at).
+fn client_cert_out_of_date(fs: &[Finding]) -> Option<bool> {
+    let (_, f) = find(fs, "cert.validity")?;
+    if f.status != Status::Fail {
+        return None;
+    }
+    let days = f.data.get("days_left").and_then(|d| d.as_i64())?;
+    Some(days > 0)
 }
 
 /// Does any certificate error on this run follow from the clock (dates out of range)?
@@ -43,12 +46,15 @@ fn a_certificate_is_out_of_date(fs: &[Finding]) -> bool {
 }
 
 /// Guide 2-1: when no server sent a usable `Date` but both the client certificate and a
-/// server's certificate are "not valid yet", the two independent dates agree that this
-/// computer's clock is behind; `env.clock` says so (no new round trip: the dates were fetched).
+/// server's certificate are "not valid yet" (or both "expired"), two independent dates agree
+/// that this computer's clock is behind (or ahead); `env.clock` says so (no new round trip:
+/// the dates were fetched).
 pub fn clock_from_certificate_validity(fs: &mut [Finding]) {
-    if !client_cert_not_yet_valid(fs) || !fs.iter().any(server_cert_not_yet_valid) {
-        return;
-    }
+    let key = match client_cert_out_of_date(fs) {
+        Some(true) if fs.iter().any(server_cert_not_yet_valid) => "diagnose.clock_behind",
+        Some(false) if fs.iter().any(server_cert_expired) => "diagnose.clock_ahead",
+        _ => return,
+    };
     let Some(i) = fs.iter().position(|f| f.id == "env.clock") else {
         return;
     };
@@ -57,7 +63,7 @@ pub fn clock_from_certificate_validity(fs: &mut [Finding]) {
     }
     let c = &mut fs[i];
     c.status = Status::Fail;
-    c.detail = catalogue_text("diagnose.clock_behind");
+    c.detail = catalogue_text(key);
     c.section = Some("2-1".into());
     c.fix = Some(crate::guide::fix("net.clock_skew", &[("skew", "-")]));
     c.data = serde_json::json!({"derived_from": ["cert.validity", "server certificate"]});
@@ -97,7 +103,8 @@ pub fn clock_needs_corroboration(fs: &mut [Finding]) {
 /// refusal of the client certificate may come from it, a warning when the service accepted the
 /// chain anyway, information when nothing of the user's depends on it (no client certificate).
 pub fn expired_root_by_dependence(fs: &mut [Finding]) {
-    let has_client_cert = find(fs, "cert.load").is_some_and(|(_, f)| f.status == Status::Pass);
+    // No `cert.load` at all (`certprobe verify`): the certificate is the one being verified.
+    let has_client_cert = find(fs, "cert.load").is_none_or(|(_, f)| f.status == Status::Pass);
     let refused = fs.iter().any(is_refusal);
     let accepted = fs.iter().any(|f| {
         is_step(f, "tls")
@@ -182,6 +189,15 @@ mod tests {
     }
 
     #[test]
+    fn expired_root_stays_a_failure_for_a_chain_being_verified() {
+        let mut fs = expired_root();
+        fs.remove(0);
+        expired_root_by_dependence(&mut fs);
+        assert_eq!(fs[0].status, Status::Fail);
+        assert_eq!(fs[1].status, Status::Fail);
+    }
+
+    #[test]
     fn expired_root_stays_a_failure_when_the_certificate_is_refused() {
         let mut fs = expired_root();
         fs.push(sec(f("net.login.tls", Status::Fail), "2-1 (6)"));
@@ -248,5 +264,20 @@ mod tests {
         fs2[2].data = json!({"server_verify_error": "invalid peer certificate: UnknownIssuer"});
         clock_from_certificate_validity(&mut fs2);
         assert_eq!(fs2[1].status, Status::Skip);
+    }
+
+    #[test]
+    fn both_certificates_expired_mean_the_clock_is_ahead() {
+        let mut fs = vec![
+            with(f("cert.validity", Status::Fail), json!({"days_left": -30})),
+            f("env.clock", Status::Skip),
+            with(
+                f("net.login.tls", Status::Fail),
+                json!({"server_verify_error": "invalid peer certificate: Expired"}),
+            ),
+        ];
+        clock_from_certificate_validity(&mut fs);
+        assert_eq!(fs[1].status, Status::Fail);
+        assert!(fs[1].detail.en.contains("ahead"), "{}", fs[1].detail.en);
     }
 }

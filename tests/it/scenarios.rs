@@ -61,6 +61,10 @@ struct Scenario {
     guide_cause: &'static str,
     /// The profile describes the log-in page (title `ログイン`); always so with nginx.
     expect_login: bool,
+    /// Run certprobe under libfaketime (Debian `faketime`) with this `FAKETIME` offset.
+    faketime: Option<&'static str>,
+    /// Serve `@TMP@/ca.crl` over HTTP at the port written into `@TMP@/crl.port` by `prepare`.
+    serve_crl: bool,
     /// The verdict's cause (a finding id); `None`: nothing failed or warned.
     cause: Option<&'static str>,
     exit: i32,
@@ -84,6 +88,8 @@ impl Default for Scenario {
             section: "",
             guide_cause: "",
             expect_login: false,
+            faketime: None,
+            serve_crl: false,
             cause: None,
             exit: 1,
         }
@@ -250,6 +256,134 @@ fn tls_server(dir: &Path, ca_name: &str, request_cert: bool, http: Http) -> Beha
     }
 }
 
+/// Answer every HTTP request on `l` with the file at `path` (read at each request).
+fn serve_file(l: std::net::TcpListener, path: PathBuf) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = std::fs::read(&path).unwrap_or_default();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+}
+
+/// A client certificate S47000099 from the fixture intermediate, naming the CRL served at
+/// `crl.port`, and a CRL (`ca.crl` DER, `ca.crl.pem` for the server) that revokes it.
+fn revoked_client(dir: &Path) {
+    let port = std::fs::read_to_string(dir.join("crl.port")).unwrap();
+    let crl_dp = format!("crlDistributionPoints=URI:http://127.0.0.1:{port}/ca.crl");
+    openssl_req(
+        dir,
+        &[
+            "-keyout",
+            "revoked.key",
+            "-out",
+            "revoked.pem",
+            "-subj",
+            "/C=JP/O=SECOM Trust Systems CO.,LTD./OU=certprobe test/CN=S47000099",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "keyUsage=critical,digitalSignature",
+            "-addext",
+            "extendedKeyUsage=clientAuth",
+            "-addext",
+            &crl_dp,
+            "-set_serial",
+            "0x4d",
+            "-CA",
+            "@PKI@/inter.pem",
+            "-CAkey",
+            "@PKI@/inter.key",
+        ],
+    );
+    let mut chain = std::fs::read(dir.join("revoked.pem")).unwrap();
+    chain.extend(std::fs::read(repo().join("fixtures/pki/inter.pem")).unwrap());
+    std::fs::write(dir.join("revoked-chain.pem"), chain).unwrap();
+    // `openssl ca -gencrl` from a one-line database that marks serial 4D revoked.
+    std::fs::write(
+        dir.join("index.txt"),
+        "R\t450101000000Z\t250601000000Z\t4D\tunknown\t/CN=S47000099\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+    std::fs::write(
+        dir.join("ca.cnf"),
+        "[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n",
+    )
+    .unwrap();
+    let bin = crate::support::need("openssl", "openssl");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&bin)
+            .current_dir(dir)
+            .args(args.iter().map(|a| a.replace("@PKI@", &pki_dir())))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "ca",
+        "-gencrl",
+        "-config",
+        "ca.cnf",
+        "-keyfile",
+        "@PKI@/inter.key",
+        "-cert",
+        "@PKI@/inter.pem",
+        "-out",
+        "ca.crl.pem",
+    ]);
+    run(&[
+        "crl",
+        "-in",
+        "ca.crl.pem",
+        "-outform",
+        "DER",
+        "-out",
+        "ca.crl",
+    ]);
+    // The server checks the whole chain: the root's CRL too (empty).
+    std::fs::write(dir.join("index-root.txt"), "").unwrap();
+    std::fs::write(
+        dir.join("root.cnf"),
+        "[ca]\ndefault_ca=c\n[c]\ndatabase=index-root.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n",
+    )
+    .unwrap();
+    run(&[
+        "ca",
+        "-gencrl",
+        "-config",
+        "root.cnf",
+        "-keyfile",
+        "@PKI@/root.key",
+        "-cert",
+        "@PKI@/root.pem",
+        "-out",
+        "root.crl.pem",
+    ]);
+    let mut both = std::fs::read(dir.join("ca.crl.pem")).unwrap();
+    both.extend(std::fs::read(dir.join("root.crl.pem")).unwrap());
+    std::fs::write(dir.join("crls.pem"), both).unwrap();
+}
+
 /// One finding per line, for failure messages.
 fn listing(doc: &Value) -> String {
     doc["findings"]
@@ -281,6 +415,15 @@ fn check(s: Scenario) {
     let mut resolver = None;
     // The certificate check page: the same path as the log-in unless the peer says otherwise.
     let mut check_path = "";
+    if s.serve_crl {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std::fs::write(
+            dir.join("crl.port"),
+            l.local_addr().unwrap().port().to_string(),
+        )
+        .unwrap();
+        serve_file(l, dir.join("ca.crl"));
+    }
     let (host, port, open, login) = match &s.peer {
         Peer::Nginx { login } => {
             let n = Nginx::start();
@@ -367,6 +510,14 @@ fn check(s: Scenario) {
     };
     if let Some(p) = &_proxy {
         cmd.args(["--proxy", &p.url()]);
+    }
+    if let Some(offset) = s.faketime {
+        let lib = Path::new("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1");
+        assert!(
+            lib.is_file(),
+            "this scenario needs libfaketime (Debian package `faketime`)"
+        );
+        cmd.env("LD_PRELOAD", lib).env("FAKETIME", offset);
     }
     let out = cmd.output().unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -1013,4 +1164,154 @@ fn one_odd_date_header_is_not_a_wrong_clock() {
         exit: 0,
         ..Default::default()
     });
+}
+
+/// `certprobe tls HOST` is what a field engineer types: it names the versions the server speaks.
+#[test]
+fn the_tls_command_enumerates_the_versions_a_legacy_server_accepts() {
+    let srv = SServer::start(&[
+        "-tls1_1",
+        "-cipher",
+        "DEFAULT:@SECLEVEL=0",
+        "-cert",
+        &format!("{}/server.pem", pki_dir()),
+        "-key",
+        &format!("{}/server.key", pki_dir()),
+        "-www",
+    ]);
+    let out = certprobe()
+        .args(["--format", "json", "--timeout", "6s", "tls"])
+        .arg(format!("localhost:{}", srv.port))
+        .arg("--trust")
+        .arg(format!("{}/server-root.pem", pki_dir()))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let versions = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "net.server.versions")
+        .unwrap_or_else(|| panic!("no versions finding:\n{}", listing(&doc)));
+    assert_eq!(versions["data"]["accepted"], serde_json::json!(["TLSv1.1"]));
+    assert_eq!(
+        doc["verdict"]["cause"],
+        "net.server.versions",
+        "{}",
+        listing(&doc)
+    );
+    assert_eq!(doc["verdict"]["section"], "2-1 (4)");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn revoked_client_certificate_refused_by_the_server() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: revoked_client,
+            args: &[
+                "-Verify",
+                "2",
+                "-verify_return_error",
+                "-CAfile",
+                "@PKI@/root.pem",
+                "-crl_check_all",
+                "-CRL",
+                "@TMP@/crls.pem",
+            ],
+        },
+        serve_crl: true,
+        client: &[
+            "--cert",
+            "@TMP@/revoked-chain.pem",
+            "--key",
+            "@TMP@/revoked.key",
+        ],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate has been revoked: ask for a new one",
+        cause: Some("net.revocation"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn this_computers_clock_is_far_behind() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        faketime: Some("-800d"),
+        section: "2-1",
+        guide_cause: "the PC's clock is wrong: certificates look not valid yet",
+        cause: Some("env.clock"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn this_computers_clock_is_far_ahead() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        faketime: Some("+7000d"),
+        section: "2-1",
+        guide_cause: "the PC's clock is wrong: certificates look expired",
+        cause: Some("env.clock"),
+        ..Default::default()
+    });
+}
+
+/// `fetch-ca` with the genuine Security Communication RootCA1 (expired 2023-09-30) served by a
+/// test server: saved, but with a warning instead of "import it".
+#[test]
+fn fetch_ca_warns_about_an_expired_anchor() {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let real = repo().join("fixtures/pki/real/Security_Communication_Root_CA.pem");
+    let der = CertificateDer::from_pem_file(&real).unwrap().to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("root.cer"), &der).unwrap();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    serve_file(l, dir.path().join("root.cer"));
+    let sha = ring::digest::digest(&ring::digest::SHA256, &der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let mut src =
+        std::fs::read_to_string(profile(dir.path(), "localhost", 1, 1, "/", "/", false)).unwrap();
+    src.push_str(&format!(
+        "\n[[ca]]\nrole = \"root\"\nname = \"Security Communication RootCA1\"\nurl = \"http://127.0.0.1:{port}/SCRoot1ca.cer\"\nsha256 = \"{sha}\"\n"
+    ));
+    let prof = dir.path().join("fetch.toml");
+    std::fs::write(&prof, src).unwrap();
+    let out = certprobe()
+        .arg("--profile")
+        .arg(&prof)
+        .args(["--format", "json", "fetch-ca", "--out"])
+        .arg(dir.path().join("cas"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["status"], "warn", "{}", listing(&doc));
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expired on 2023-09-30"),
+        "{f}"
+    );
+    assert!(
+        !f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("import it as a trusted root"),
+        "{f}"
+    );
+    assert_eq!(doc["verdict"]["cause"], "fetch_ca.1");
+    assert_eq!(doc["verdict"]["section"], "2-1 (7)");
+    assert_eq!(out.status.code(), Some(0));
 }
