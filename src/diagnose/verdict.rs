@@ -2,7 +2,7 @@
 //! tried in order; the first that names a finding decides, and its name goes into the verdict.
 
 use super::is_step;
-use crate::finding::{Finding, Status, Verdict};
+use crate::finding::{Finding, Status, Text, Verdict};
 
 /// A verdict rule: the index of the cause it chooses, if it applies.
 pub type VerdictRule = fn(&[Finding]) -> Option<usize>;
@@ -13,6 +13,31 @@ pub const RULES: &[(&str, VerdictRule)] = &[
     ("earliest_failure", earliest_failure),
     ("earliest_warning", earliest_warning),
 ];
+
+/// A rule that replaces the cause's own fix when what else was seen makes it wrong advice.
+pub type FirstDoRule = fn(&[Finding], usize) -> Option<Text>;
+
+pub const FIRST_DO: &[FirstDoRule] = &[no_bypass_where_direct_fails];
+
+/// Guide 1-3 (5)-(8): never advise going around the proxy (proxy exceptions, NO_PROXY) when
+/// certprobe's own direct look showed that direct traffic does not get through: on such a
+/// network only the proxy gets out, and the bypass breaks the log-in. The step is then to have
+/// the proxy pass the service's hosts unchanged.
+pub fn no_bypass_where_direct_fails(fs: &[Finding], cause: usize) -> Option<Text> {
+    let c = &fs[cause];
+    let advises_bypass = c.id == "env.proxy"
+        || (is_step(c, "tls")
+            && (c.data.get("interception").and_then(|v| v.as_bool()) == Some(true)
+                || c.data.get("error").and_then(|v| v.as_str()) == Some("unconfirmed")
+                || c.status == Status::Warn));
+    let direct_fails = fs.iter().any(|f| {
+        f.data
+            .pointer("/direct_comparison/result")
+            .and_then(|r| r.as_str())
+            == Some("unavailable")
+    });
+    (advises_bypass && direct_fails).then(|| crate::guide::fix("diagnose.proxy_only", &[]))
+}
 
 /// The rule name of a run where nothing failed or warned.
 pub const NOTHING_WRONG: &str = "nothing_wrong";
@@ -25,7 +50,7 @@ pub fn choose(fs: &[Finding]) -> Verdict {
                 cause: Some(fs[i].id.clone()),
                 consequences: consequences_of(fs, &fs[i].id),
                 rule: (*name).to_string(),
-                first_do: None,
+                first_do: FIRST_DO.iter().find_map(|r| r(fs, i)),
             };
         }
     }
@@ -158,6 +183,31 @@ mod tests {
         let v = decide(&mut fs);
         assert_eq!(ids(&v), (None, NOTHING_WRONG));
         assert!(v.consequences.is_empty());
+    }
+
+    #[test]
+    fn no_bypass_is_advised_where_direct_traffic_fails() {
+        let proxy_warn = || f("env.proxy", Status::Warn);
+        let unavailable = || {
+            with(
+                f("net.login.tls", Status::Pass),
+                json!({"direct_comparison": {"result": "unavailable", "reason": "no route"}}),
+            )
+        };
+        let mut fs = vec![proxy_warn(), unavailable()];
+        let v = decide(&mut fs);
+        assert_eq!(v.cause.as_deref(), Some("env.proxy"));
+        let first = v.first_do.expect("the bypass advice is replaced");
+        assert!(first.en.starts_with("Do not add"), "{}", first.en);
+        // Direct traffic gets through: the cause's own fix (the exception) stands.
+        let mut fs = vec![
+            proxy_warn(),
+            with(
+                f("net.login.tls", Status::Pass),
+                json!({"direct_comparison": {"result": "same"}}),
+            ),
+        ];
+        assert!(decide(&mut fs).first_do.is_none());
     }
 
     #[test]
