@@ -225,6 +225,15 @@ pub fn fix(key: &str, args: &[(&str, &str)]) -> Text {
     Text::new(fill(&t.en, args), fill(&t.ja, args))
 }
 
+/// A finding's text from the catalogue's labels, in both languages, with `{name}`
+/// placeholders filled in. An unknown key yields the key itself (a test checks every key used).
+pub fn message(key: &str, args: &[(&str, &str)]) -> Text {
+    let Some(t) = catalogue().label_text(key) else {
+        return Text::same(key);
+    };
+    Text::new(fill(&t.en, args), fill(&t.ja, args))
+}
+
 /// A short label (table headers, words of the summary) in the given language.
 pub fn label(key: &str, lang: Lang) -> String {
     catalogue()
@@ -345,7 +354,8 @@ mod tests {
     #[test]
     fn every_key_used_in_code_exists() {
         let cat = catalogue();
-        let re = regex::Regex::new(r#"(?:^|[^.\w])(fix|label)\(\s*"([a-z0-9_.]+)""#).unwrap();
+        let re =
+            regex::Regex::new(r#"(?:^|[^.\w])(fix|label|message)\(\s*"([a-z0-9_.]+)""#).unwrap();
         let mut stack = vec![std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/src"

@@ -51,9 +51,9 @@ fn intercepting_product(facts: &TlsFacts) -> Option<(&'static str, String)> {
 fn intercepted(code: &str, product: &str, issuer: &str) -> Diagnosis {
     Diagnosis {
         code: code.into(),
-        detail: text!(
-            ("the server's certificate is issued by {issuer}: {product} decrypts HTTPS on the way and answers in the server's place, so a client certificate cannot reach the service"),
-            ("サーバー証明書の発行者は {issuer} です: {product} が HTTPS を途中で復号してサーバーの代わりに応答しているため、クライアント証明書がサービスに届きません")
+        detail: crate::guide::message(
+            "tls.intercepted",
+            &[("issuer", issuer), ("product", product)],
         ),
         section: "1-3 (5)-(8)".into(),
         fix: fix("net.tls_intercepted", &[("product", product)]),
@@ -164,10 +164,13 @@ fn no_certificate(
         // for one: not the service's own TLS server.
         return Diagnosis {
             code: code.into(),
-            detail: text!(
-                ("{} — a client certificate was given, but whoever answered the handshake never asked for it: something between this computer and the service (security software, a proxy) answers in its place", server_said.en),
-                ("{} — クライアント証明書は指定されていますが、ハンドシェイクの相手が証明書を要求しませんでした: この PC とサービスの間のもの (セキュリティソフト、プロキシ) が代わりに応答しています", server_said.ja)
-            ),
+            detail: {
+                let m = crate::guide::message("tls.cert_not_requested", &[]);
+                text!(
+                    ("{} — {}", server_said.en, m.en),
+                    ("{} — {}", server_said.ja, m.ja)
+                )
+            },
             section: "1-3 (5)-(8)".into(),
             fix: fix("net.tls_cert_not_requested", &[]),
         };
@@ -433,9 +436,9 @@ fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'
                 .unwrap_or_else(|| "?".into());
             Diagnosis {
                 code: code.into(),
-                detail: text!(
-                    ("the server's certificate is for {names} (issued by {issuer}), not for {}: the name leads to another server — a hosts-file entry, DNS or a captive portal points elsewhere", cs.host),
-                    ("サーバー証明書は {names} 用 (発行者 {issuer}) で、{} 用ではありません: この名前が別のサーバーを指しています — hosts ファイル、DNS、またはキャプティブ ポータルを確認してください", cs.host)
+                detail: crate::guide::message(
+                    "tls.server_other_name",
+                    &[("names", &names), ("issuer", &issuer), ("host", cs.host)],
                 ),
                 section: "2-1".into(),
                 fix: fix("net.tls_server_other_name", &[("host", cs.host), ("names", &names)]),
@@ -447,9 +450,9 @@ fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'
                 .unwrap_or_else(|| "?".into());
             Diagnosis {
                 code: code.into(),
-                detail: text!(
-                    ("the server sent only its own certificate ({subject}), without the intermediate `{issuer}` that links it to a trusted root: the server's set-up is incomplete"),
-                    ("サーバーは自身の証明書 ({subject}) だけを送り、信頼されたルートにつなぐ中間証明書「{issuer}」を送っていません: サーバー側の設定不備です")
+                detail: crate::guide::message(
+                    "tls.server_chain_incomplete",
+                    &[("subject", &subject), ("issuer", &issuer)],
                 ),
                 section: "2-4".into(),
                 fix: fix("net.tls_server_chain_incomplete", &[("issuer", &issuer)]),

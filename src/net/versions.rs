@@ -593,12 +593,15 @@ pub fn versions_finding(
     if shared.is_empty() && !foreign_suites.is_empty() {
         let fs = names(&foreign_suites);
         return f
-            .fail(text!(
-                ("the server speaks {fs}, but only with cipher suites current browsers no longer offer: no cipher suite in common ({all})"),
-                ("サーバーは {fs} を使えますが、現在のブラウザーが使わない暗号スイートしか受け付けません: 共通の暗号スイートがありません ({all})")
+            .fail(crate::guide::message(
+                "versions.no_common_cipher",
+                &[("versions", &fs), ("all", &all)],
             ))
             .section("2-1 (4)")
-            .fix(crate::guide::fix("proxy.versions_no_common_cipher", &[("versions", &fs)]));
+            .fix(crate::guide::fix(
+                "proxy.versions_no_common_cipher",
+                &[("versions", &fs)],
+            ));
     }
     if shared.is_empty() {
         return f

@@ -47,6 +47,33 @@ enum Route {
     ProxyAuthMissing,
     /// Through tinyproxy that allows CONNECT to port 443 only.
     ProxyPort443Only,
+    /// Through a proxy that asks for the Windows sign-in (NTLM, Negotiate) to every request.
+    ProxyNtlm,
+}
+
+/// A proxy on 127.0.0.1 that answers every request with 407 and `Proxy-Authenticate: NTLM`
+/// and `Negotiate`, as a Windows domain proxy does. Returns its URL.
+fn ntlm_proxy() -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = s.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}")
 }
 
 struct Scenario {
@@ -63,6 +90,8 @@ struct Scenario {
     expect_login: bool,
     /// Run certprobe under libfaketime (Debian `faketime`) with this `FAKETIME` offset.
     faketime: Option<&'static str>,
+    /// Words the first step must not contain (advice that cannot work here).
+    first_do_excludes: &'static [&'static str],
     /// Serve `@TMP@/ca.crl` over HTTP at the port written into `@TMP@/crl.port` by `prepare`.
     serve_crl: bool,
     /// The verdict's cause (a finding id); `None`: nothing failed or warned.
@@ -89,6 +118,7 @@ impl Default for Scenario {
             guide_cause: "",
             expect_login: false,
             faketime: None,
+            first_do_excludes: &[],
             serve_crl: false,
             cause: None,
             exit: 1,
@@ -507,9 +537,13 @@ fn check(s: Scenario) {
         Route::Direct => None,
         Route::ProxyAuthMissing => Some(Tinyproxy::start(Some(("user", "secret")))),
         Route::ProxyPort443Only => Some(Tinyproxy::start_with(None, "ConnectPort 443\n")),
+        Route::ProxyNtlm => None,
     };
     if let Some(p) = &_proxy {
         cmd.args(["--proxy", &p.url()]);
+    }
+    if s.route == Route::ProxyNtlm {
+        cmd.args(["--proxy", &ntlm_proxy()]);
     }
     if let Some(offset) = s.faketime {
         let lib = Path::new("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1");
@@ -549,6 +583,10 @@ fn check(s: Scenario) {
         );
     }
     assert_eq!(out.status.code(), Some(s.exit), "exit code: {why}");
+    for word in s.first_do_excludes {
+        let first = v["first_action"].as_str().unwrap_or_default();
+        assert!(!first.contains(word), "`{word}` in the first step: {why}");
+    }
     assert!(
         out.stdout.starts_with(b"{\n  \"verdict\": "),
         "the verdict comes first"
@@ -925,6 +963,7 @@ fn proxy_refuses_the_port() {
         section: "1-3 (5)-(8)",
         guide_cause: "the LAN proxy refuses the connection to this port",
         cause: Some("net.check.proxy"),
+        first_do_excludes: &["port 443"],
         ..Default::default()
     });
 }
@@ -1314,4 +1353,19 @@ fn fetch_ca_warns_about_an_expired_anchor() {
     assert_eq!(doc["verdict"]["cause"], "fetch_ca.1");
     assert_eq!(doc["verdict"]["section"], "2-1 (7)");
     assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn proxy_asks_for_the_windows_sign_in() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::ProxyNtlm,
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy wants NTLM/Negotiate: no credentials in a URL can answer it",
+        cause: Some("net.check.proxy"),
+        first_do_excludes: &["user:password"],
+        ..Default::default()
+    });
 }
