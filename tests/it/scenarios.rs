@@ -1369,3 +1369,87 @@ fn proxy_asks_for_the_windows_sign_in() {
         ..Default::default()
     });
 }
+
+// ------------------------------------------------- more client certificates from the test PKI
+
+macro_rules! client_cert {
+    ($name:ident, $cert:expr, $cause:expr, $section:expr, $why:expr) => {
+        #[test]
+        fn $name() {
+            check(Scenario {
+                peer: Peer::Nginx {
+                    login: "/utf8/login.html",
+                },
+                client: &[
+                    "--cert",
+                    $cert,
+                    "--key",
+                    "@PKI@/client.key",
+                    "--ca",
+                    "@PKI@/inter.pem",
+                ],
+                section: $section,
+                guide_cause: $why,
+                cause: Some($cause),
+                ..Default::default()
+            });
+        }
+    };
+}
+
+client_cert!(
+    client_certificate_signed_with_sha1,
+    "@PKI@/client-sha1.pem",
+    "cert.chain",
+    "2-1 (6)",
+    "a weak (SHA-1) signature: ask for a new certificate"
+);
+client_cert!(
+    client_certificate_for_servers_only,
+    "@PKI@/client-servereku.pem",
+    "cert.eku",
+    "2-1 (6)",
+    "the certificate is not for client authentication: ask for the right one"
+);
+client_cert!(
+    client_certificate_without_digital_signature,
+    "@PKI@/client-nodigsig.pem",
+    "cert.key_usage",
+    "2-1 (6)",
+    "the certificate's key may not sign: ask for the right one"
+);
+client_cert!(
+    client_certificate_of_another_person_or_service,
+    "@PKI@/client-badname.pem",
+    "cert.subject",
+    "2-1 (6)",
+    "not the S47… certificate of this service"
+);
+client_cert!(
+    client_certificate_from_another_issuing_ca,
+    "@PKI@/client-wrong-issuer-chain.pem",
+    "cert.issuer",
+    "2-1 (6)",
+    "issued by another CA than SECOM Passport for Member PUB CA1"
+);
+
+#[test]
+fn client_intermediate_expired() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[
+            "--cert",
+            "@PKI@/client.pem",
+            "--key",
+            "@PKI@/client.key",
+            "--ca",
+            "@PKI@/inter-expired.pem",
+        ],
+        section: "2-1 (7)",
+        guide_cause: "the intermediate SECOM Passport for Member PUB CA1 has expired",
+        cause: Some("cert.chain"),
+        ..Default::default()
+    });
+}
