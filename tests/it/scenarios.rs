@@ -1453,3 +1453,43 @@ fn client_intermediate_expired() {
         ..Default::default()
     });
 }
+
+/// An RSA-1024 key is intact but weak: certprobe says so and asks for a new certificate; it
+/// never calls it damaged.
+#[test]
+fn an_rsa_1024_key_is_weak_not_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = crate::support::need("openssl", "openssl");
+    let out = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args([
+            "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-days", "30",
+        ])
+        .args([
+            "-keyout",
+            "weak.key",
+            "-out",
+            "weak.pem",
+            "-subj",
+            "/CN=S47000098",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = certprobe()
+        .args(["check", "--only", "local", "--cert"])
+        .arg(dir.path().join("weak.pem"))
+        .arg("--key")
+        .arg(dir.path().join("weak.key"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("too weak"), "{err}");
+    assert!(err.contains("new certificate"), "{err}");
+    assert!(!err.contains("damaged"), "{err}");
+}
