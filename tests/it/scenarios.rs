@@ -1493,3 +1493,25 @@ fn an_rsa_1024_key_is_weak_not_damaged() {
     assert!(err.contains("new certificate"), "{err}");
     assert!(!err.contains("damaged"), "{err}");
 }
+
+/// A PAC address pasted as the proxy is named for what it is, not used as a proxy.
+#[test]
+fn a_pac_address_given_as_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = profile(dir.path(), "localhost", 1, 1, "/", "/", false);
+    let out = certprobe()
+        .arg("--profile")
+        .arg(&prof)
+        .args(["--format", "json", "check", "--only", "environment"])
+        .env("HTTPS_PROXY", "http://127.0.0.1:9/proxy.pac")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verdict"]["cause"], "env.proxy", "{}", listing(&doc));
+    assert_eq!(doc["verdict"]["section"], "1-3 (5)-(8)");
+    let detail = doc["verdict"]["summary"].as_str().unwrap();
+    assert!(
+        detail.contains("automatic configuration script (PAC)"),
+        "{detail}"
+    );
+}
