@@ -7,6 +7,7 @@
 
 use crate::support::dnsmasq::Dnsmasq;
 use crate::support::hostile::{Behavior, HostileServer, Http, TestCa};
+use crate::support::mitm::Mitm;
 use crate::support::nginx::Nginx;
 use crate::support::openssl::SServer;
 use crate::support::tinyproxy::Tinyproxy;
@@ -49,6 +50,11 @@ enum Route {
     ProxyPort443Only,
     /// Through a proxy that asks for the Windows sign-in (NTLM, Negotiate) to every request.
     ProxyNtlm,
+    /// Through mitmproxy with its own CA (named "mitmproxy").
+    Mitm,
+    /// Through mitmproxy minting from a corporate inspection CA that this computer trusts
+    /// (`@TMP@/inspection.pem` is given to `--trust`).
+    MitmTrustedCorporateCa,
 }
 
 /// A proxy on 127.0.0.1 that answers every request with 407 and `Proxy-Authenticate: NTLM`
@@ -537,13 +543,45 @@ fn check(s: Scenario) {
         Route::Direct => None,
         Route::ProxyAuthMissing => Some(Tinyproxy::start(Some(("user", "secret")))),
         Route::ProxyPort443Only => Some(Tinyproxy::start_with(None, "ConnectPort 443\n")),
-        Route::ProxyNtlm => None,
+        Route::ProxyNtlm | Route::Mitm | Route::MitmTrustedCorporateCa => None,
     };
     if let Some(p) = &_proxy {
         cmd.args(["--proxy", &p.url()]);
     }
     if s.route == Route::ProxyNtlm {
         cmd.args(["--proxy", &ntlm_proxy()]);
+    }
+    let upstream = repo().join("fixtures/pki/server-root.pem");
+    let _mitm = match s.route {
+        Route::Mitm => Some(Mitm::start(&upstream)),
+        Route::MitmTrustedCorporateCa => {
+            openssl_req(
+                dir,
+                &[
+                    "-keyout",
+                    "inspection.key",
+                    "-out",
+                    "inspection.pem",
+                    "-subj",
+                    "/O=Example Corp/CN=Example Corp Web Gateway CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            );
+            let mut both = std::fs::read(dir.join("inspection.key")).unwrap();
+            both.extend(std::fs::read(dir.join("inspection.pem")).unwrap());
+            std::fs::write(dir.join("inspection-both.pem"), both).unwrap();
+            Some(Mitm::start_with_ca(
+                &upstream,
+                &dir.join("inspection-both.pem"),
+            ))
+        }
+        _ => None,
+    };
+    if let Some(m) = &_mitm {
+        cmd.args(["--proxy", &m.url()]);
     }
     if let Some(offset) = s.faketime {
         let lib = Path::new("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1");
@@ -1514,4 +1552,39 @@ fn a_pac_address_given_as_the_proxy() {
         detail.contains("automatic configuration script (PAC)"),
         "{detail}"
     );
+}
+
+#[test]
+fn an_intercepting_proxy_named_by_its_ca() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::Mitm,
+        section: "1-3 (5)-(8)",
+        guide_cause: "a proxy that inspects TLS: the client-certificate handshake cannot pass",
+        cause: Some("net.check.tls"),
+        first_do_excludes: &["reinstall", "Install the certificate"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn an_intercepting_proxy_whose_ca_this_computer_trusts() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::MitmTrustedCorporateCa,
+        trust: Some(&[
+            "@PKI@/root.pem",
+            "@PKI@/server-root.pem",
+            "@TMP@/inspection.pem",
+        ]),
+        section: "1-3 (5)-(8)",
+        guide_cause: "a proxy that inspects TLS with a trusted corporate CA",
+        cause: Some("net.check.tls"),
+        first_do_excludes: &["reinstall", "Install the certificate"],
+        ..Default::default()
+    });
 }
