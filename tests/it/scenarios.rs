@@ -1588,3 +1588,38 @@ fn an_intercepting_proxy_whose_ca_this_computer_trusts() {
         ..Default::default()
     });
 }
+
+#[test]
+fn expired_root_on_which_the_servers_refusal_depends() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root-expired.pem",
+        ]),
+        trust: Some(&["@PKI@/root-expired.pem", "@PKI@/server-root.pem"]),
+        section: "2-1 (7)",
+        guide_cause: "RootCA1 has expired and the server refuses the chain that ends in it",
+        cause: Some("cert.chain"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn a_tls_1_2_only_server_with_client_authentication_is_healthy() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-tls1_2",
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root.pem",
+        ]),
+        guide_cause: "everything in place (TLS 1.2 is enough)",
+        exit: 0,
+        ..Default::default()
+    });
+}
