@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod mitm;
 pub mod nginx;
 pub mod openssl;
+pub mod scenario;
 pub mod tinyproxy;
 
 use std::io::Read;
