@@ -286,7 +286,8 @@ pub enum Command {
         purpose: Purpose,
     },
 
-    /// Show TLS handshake details of one server: version, cipher, chain, acceptable client CAs.
+    /// Show TLS handshake details of one server: version, cipher, chain, acceptable client CAs,
+    /// and the protocol versions it accepts.
     Tls {
         /// Server as HOST, HOST:PORT or an https:// URL.
         #[arg(value_name = "HOST[:PORT]")]

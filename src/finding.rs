@@ -262,6 +262,20 @@ impl Finding {
     }
 }
 
+/// What the diagnosis decided for a whole run: the root cause, what it explains, and which
+/// rule decided. Built by `crate::diagnose`; renderers only show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Id of the finding that is the root cause; `None` when nothing failed or warned.
+    pub cause: Option<String>,
+    /// Ids of the findings this cause explains (directly or through another consequence).
+    pub consequences: Vec<String>,
+    /// Name of the rule that chose the cause (`diagnose::rules`), empty before diagnosis.
+    pub rule: String,
+    /// What to do first when it is not the cause's own fix.
+    pub first_do: Option<Text>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

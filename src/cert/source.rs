@@ -370,12 +370,28 @@ fn check_kdf_cost(der: &[u8], shown: &str) -> Result<(), AppError> {
     ))
 }
 
+/// ring refuses RSA keys under 2048 bits as "TooSmall"; any other rejection is not about size.
+fn rsa_too_small(der: &PrivateKeyDer<'_>) -> bool {
+    let rejected = match der {
+        PrivateKeyDer::Pkcs8(k) => ring::rsa::KeyPair::from_pkcs8(k.secret_pkcs8_der()).err(),
+        PrivateKeyDer::Pkcs1(k) => ring::rsa::KeyPair::from_der(k.secret_pkcs1_der()).err(),
+        _ => None,
+    };
+    rejected.is_some_and(|e| e.to_string() == "TooSmall")
+}
+
 fn signing_key(
     der: PrivateKeyDer<'static>,
     origin: &str,
     format: &'static str,
 ) -> Result<LoadedKey, AppError> {
     let key = rustls::crypto::ring::sign::any_supported_type(&der).map_err(|_| {
+        // An intact key that is only too short (RSA-1024) is weak, not damaged.
+        if rsa_too_small(&der) {
+            return AppError::input(format!(
+                "{origin}: the private key is an RSA key shorter than 2048 bits — intact, but too weak for TLS today; ask for a new certificate (RSA 2048 bits or more, or ECDSA P-256)"
+            ));
+        }
         AppError::input(format!(
             "{origin}: the private key is damaged or of a type TLS cannot use (RSA, ECDSA P-256/P-384 and Ed25519 work)"
         ))

@@ -10,6 +10,6 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<u8, AppError> {
         args,
         timeout: ctx.global.timeout,
     };
-    let report = super::runtime()?.block_on(probe::run(&plan))?;
+    let report = super::diagnosed(super::runtime()?.block_on(probe::run(&plan))?);
     ctx.emit_report(&report)
 }

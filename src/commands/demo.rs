@@ -51,5 +51,5 @@ pub fn run(ctx: &Context, scenario: &str, list: bool) -> Result<u8, AppError> {
     };
     let report = super::runtime()?.block_on(probe::run(&plan));
     drop(demo);
-    ctx.emit_report(&report?)
+    ctx.emit_report(&super::diagnosed(report?))
 }

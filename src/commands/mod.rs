@@ -125,6 +125,12 @@ impl Context {
     }
 }
 
+/// The diagnosis stage between probing and rendering: causes, consequences and the verdict.
+pub fn diagnosed(mut report: Report) -> Report {
+    report.verdict = crate::diagnose::decide(&mut report.findings);
+    report
+}
+
 /// Whether colour was chosen for stdout, and whether stdout is JSON (set by [`Context::new`]).
 static COLOUR: AtomicBool = AtomicBool::new(false);
 static JSON: AtomicBool = AtomicBool::new(false);

@@ -65,7 +65,7 @@ pub fn run(
         args: check,
         timeout: ctx.global.timeout,
     };
-    let report = super::runtime()?.block_on(probe::run(&plan))?;
+    let report = super::diagnosed(super::runtime()?.block_on(probe::run(&plan))?);
 
     let (environment, mut secrets) = environment(ctx, check);
     let (certificates, certificate_notes) = certificates(check, ctx.lang);

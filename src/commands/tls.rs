@@ -1,5 +1,6 @@
 //! `certprobe tls HOST[:PORT]`: the handshake details of one server (version, cipher suite,
-//! chain, acceptable client CAs), with the client certificate when one is given.
+//! chain, acceptable client CAs), with the client certificate when one is given, and the
+//! protocol versions the server accepts (`net.server.versions`).
 
 use super::Context;
 use crate::cli::{Format, IdentityArgs, NetArgs};
@@ -70,16 +71,29 @@ pub fn run(
         section: "2-1".into(),
         read_page: false,
     };
-    let outcome = super::runtime()?.block_on(async {
+    // The handshake and, beside it, which protocol versions the server accepts.
+    let (outcome, versions) = super::runtime()?.block_on(async {
         let c = nctx.clone();
-        crate::net::endpoint::probe_target(&c, &t).await
+        tokio::join!(
+            crate::net::endpoint::probe_target(&c, &t),
+            crate::net::versions::for_target(&c, &t)
+        )
     });
     let mut report = Report::new(profile.name.clone());
     report
         .findings
         .push(crate::net::clock_finding(std::slice::from_ref(&outcome)));
     report.findings.extend(outcome.findings.iter().cloned());
+    if let Some(v) = versions {
+        let at = report
+            .findings
+            .iter()
+            .position(|f| f.id == "net.server.tls")
+            .map_or(report.findings.len(), |i| i + 1);
+        report.findings.insert(at, v);
+    }
     report.duration = start.elapsed();
+    let report = super::diagnosed(report);
     if ctx.global.format == Format::Table && !ctx.global.quiet {
         if let Some(facts) = &outcome.tls {
             super::print(&details_table(&url, facts, ctx.lang))?;

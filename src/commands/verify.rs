@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: Purpose) -> Result<u
                 let mut out = Report::new(profile.name.clone());
                 out.findings = findings;
                 out.duration = started.elapsed();
-                return ctx.emit_report(&out);
+                return ctx.emit_report(&super::diagnosed(out));
             }
         },
     };
@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: Purpose) -> Result<u
     out.findings
         .push(checks::chain_finding(&report, &id.origin, &profile));
     out.duration = started.elapsed();
-    ctx.emit_report(&out)
+    ctx.emit_report(&super::diagnosed(out))
 }
 
 /// The certificate chosen from the personal store, or the findings that say why none could be.

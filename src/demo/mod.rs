@@ -226,6 +226,7 @@ fn demo_profile(
             client_cert,
             section: section.into(),
             optional_param: None,
+            expect: None,
         };
     let mut issuance_ep = ep(
         "issuance",

@@ -241,6 +241,15 @@ pub fn message(key: &str, args: &[(&str, &str)]) -> String {
     fix(key, args).get(lang).to_string()
 }
 
+/// A finding's text from the catalogue's labels, in both languages, with `{name}`
+/// placeholders filled in. An unknown key yields the key itself (a test checks every key used).
+pub fn phrase(key: &str, args: &[(&str, &str)]) -> Text {
+    let Some(t) = catalogue().label_text(key) else {
+        return Text::same(key);
+    };
+    Text::new(fill(&t.en, args), fill(&t.ja, args))
+}
+
 /// A short label (table headers, words of the summary) in the given language.
 pub fn label(key: &str, lang: Lang) -> String {
     catalogue()
@@ -361,9 +370,10 @@ mod tests {
     #[test]
     fn every_key_used_in_code_exists() {
         let cat = catalogue();
-        let re =
-            regex::Regex::new(r#"(?:^|[^.\w])(fix|label|message|catalogued)\(\s*"([a-z0-9_.]+)""#)
-                .unwrap();
+        let re = regex::Regex::new(
+            r#"(?:^|[^.\w])(fix|label|message|phrase|catalogued)\(\s*"([a-z0-9_.]+)""#,
+        )
+        .unwrap();
         let mut stack = vec![std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/src"

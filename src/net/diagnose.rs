@@ -34,6 +34,32 @@ pub enum ServerVerdict {
     CertificateError,
 }
 
+/// A product that decrypts HTTPS, recognised by the CA name on the server's certificate
+/// (security software on this computer such as "ESET SSL Filter CA", or a proxy's): with or
+/// without a proxy set, the certificate is not the server's own.
+fn intercepting_product(facts: &TlsFacts) -> Option<(&'static str, String)> {
+    match super::proxy::interception_from_facts(facts) {
+        super::proxy::Interception::Detected {
+            product: Some(p),
+            issuer,
+            ..
+        } => Some((p, issuer)),
+        _ => None,
+    }
+}
+
+fn intercepted(code: &str, product: &str, issuer: &str) -> Diagnosis {
+    Diagnosis {
+        code: code.into(),
+        detail: crate::guide::phrase(
+            "tls.intercepted",
+            &[("issuer", issuer), ("product", product)],
+        ),
+        section: "1-3 (5)-(8)".into(),
+        fix: fix("net.tls_intercepted", &[("product", product)]),
+    }
+}
+
 /// Why the server might have refused a certificate that was sent, worked out from our side.
 fn rejected_certificate(
     code: &str,
@@ -41,6 +67,9 @@ fn rejected_certificate(
     cs: &ClientSide<'_>,
     server_said: Text,
 ) -> Diagnosis {
+    if let Some((product, issuer)) = intercepting_product(facts) {
+        return intercepted(code, product, &issuer);
+    }
     let leaf = cs.client.leaf.as_ref();
     if let Some(l) = leaf.filter(|l| l.expired) {
         return Diagnosis {
@@ -121,7 +150,31 @@ fn wrong_issuer(
     })
 }
 
-fn no_certificate(code: &str, cs: &ClientSide<'_>, server_said: Text) -> Diagnosis {
+fn no_certificate(
+    code: &str,
+    facts: &TlsFacts,
+    cs: &ClientSide<'_>,
+    server_said: Text,
+) -> Diagnosis {
+    if let Some((product, issuer)) = intercepting_product(facts) {
+        return intercepted(code, product, &issuer);
+    }
+    if cs.client.leaf.is_some() && !cs.withheld && !facts.client_cert_requested {
+        // A certificate was given and would have been sent, but whoever answered never asked
+        // for one: not the service's own TLS server.
+        return Diagnosis {
+            code: code.into(),
+            detail: {
+                let m = crate::guide::phrase("tls.cert_not_requested", &[]);
+                text!(
+                    ("{} — {}", server_said.en, m.en),
+                    ("{} — {}", server_said.ja, m.ja)
+                )
+            },
+            section: "1-3 (5)-(8)".into(),
+            fix: fix("net.tls_cert_not_requested", &[]),
+        };
+    }
     let (why_en, why_ja) = if cs.withheld {
         (
             format!(
@@ -174,6 +227,7 @@ pub fn diagnose_verdict(v: ServerVerdict, facts: &TlsFacts, cs: &ClientSide<'_>)
     match v {
         ServerVerdict::NoCertificate => no_certificate(
             "http_400_no_certificate",
+            facts,
             cs,
             Text::new(
                 "the server answered HTTP 400 \"No required SSL certificate was sent\"",
@@ -184,6 +238,7 @@ pub fn diagnose_verdict(v: ServerVerdict, facts: &TlsFacts, cs: &ClientSide<'_>)
             if !facts.client_cert_sent {
                 return no_certificate(
                     "http_400_certificate_error",
+                    facts,
                     cs,
                     Text::new(
                         "the server answered HTTP 400 \"The SSL certificate error\"",
@@ -233,7 +288,7 @@ pub fn diagnose(
         TlsFailure::Io(msg) => {
             let said = Text::new(msg.clone(), format!("サーバーが接続を閉じました ({msg})"));
             if facts.client_cert_requested && !facts.client_cert_sent {
-                return no_certificate(&code, cs, said);
+                return no_certificate(&code, facts, cs, said);
             }
             if facts.client_cert_requested && facts.version.as_deref() == Some("TLS 1.3") {
                 return rejected_certificate(&code, facts, cs, said);
@@ -265,9 +320,9 @@ fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> D
         E::AlertReceived(a) => {
             let name = super::tls::snake(&format!("{a:?}"));
             match a {
-                A::CertificateRequired => no_certificate(code, cs, alert(&name)),
+                A::CertificateRequired => no_certificate(code, facts, cs, alert(&name)),
                 A::HandshakeFailure if facts.client_cert_requested && !facts.client_cert_sent => {
-                    no_certificate(code, cs, alert(&name))
+                    no_certificate(code, facts, cs, alert(&name))
                 }
                 A::HandshakeFailure => generic(
                     text!(("{} — no TLS version or cipher suite in common, or the server refused the handshake", alert(&name).en), ("{} — 共通の TLS バージョンや暗号スイートが無いか、サーバーが接続を拒否しました", alert(&name).ja)),
@@ -298,7 +353,7 @@ fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> D
                 | A::AccessDenied
                 | A::DecryptError => {
                     if !facts.client_cert_sent {
-                        return no_certificate(code, cs, alert(&name));
+                        return no_certificate(code, facts, cs, alert(&name));
                     }
                     rejected_certificate(code, facts, cs, alert(&name))
                 }
@@ -341,6 +396,9 @@ fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> D
 }
 
 fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'_>) -> Diagnosis {
+    if let Some((product, issuer)) = intercepting_product(facts) {
+        return intercepted(code, product, &issuer);
+    }
     let leaf = facts.server_chain.first();
     let subject = leaf
         .map(|c| c.subject_name().to_string())
@@ -369,15 +427,37 @@ fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'
             section: "2-1".into(),
             fix: fix("net.clock_skew", &[("skew", "?")]),
         },
-        CE::NotValidForName | CE::NotValidForNameContext { .. } => Diagnosis {
-            code: code.into(),
-            detail: text!(
-                ("the server's certificate ({subject}, issued by {top_issuer}) is not for {} — a proxy or security software may be answering in its place", cs.host),
-                ("サーバー証明書 ({subject}、発行者 {top_issuer}) は {} 用ではありません — プロキシやセキュリティソフトが代わりに応答している可能性があります", cs.host)
-            ),
-            section: "1-3 (5)-(8)".into(),
-            fix: fix("net.tls_server_name", &[("host", cs.host)]),
-        },
+        CE::NotValidForName | CE::NotValidForNameContext { .. } => {
+            // The chain validated (names are checked after it): a genuine certificate of
+            // another site, so the name led to another server — not an interception.
+            let names = subject.clone();
+            let issuer = leaf
+                .map(|l| l.issuer_name().to_string())
+                .unwrap_or_else(|| "?".into());
+            Diagnosis {
+                code: code.into(),
+                detail: crate::guide::phrase(
+                    "tls.server_other_name",
+                    &[("names", &names), ("issuer", &issuer), ("host", cs.host)],
+                ),
+                section: "2-1".into(),
+                fix: fix("net.tls_server_other_name", &[("host", cs.host), ("names", &names)]),
+            }
+        }
+        CE::UnknownIssuer if server_chain_incomplete(facts) => {
+            let issuer = leaf
+                .map(|l| l.issuer_name().to_string())
+                .unwrap_or_else(|| "?".into());
+            Diagnosis {
+                code: code.into(),
+                detail: crate::guide::phrase(
+                    "tls.server_chain_incomplete",
+                    &[("subject", &subject), ("issuer", &issuer)],
+                ),
+                section: "2-4".into(),
+                fix: fix("net.tls_server_chain_incomplete", &[("issuer", &issuer)]),
+            }
+        }
         CE::UnknownIssuer | CE::BadSignature | CE::InvalidPurpose | CE::InvalidPurposeContext { .. } | CE::ApplicationVerificationFailure => Diagnosis {
             code: code.into(),
             detail: text!(
@@ -397,4 +477,12 @@ fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'
             fix: fix("net.tls_other", &[]),
         },
     }
+}
+
+/// The server sent one certificate, not self-issued, that says where its issuer is published
+/// (AIA caIssuers, as public CAs write it): its intermediate is missing — a server set-up
+/// fault. Interception certificates are made on the fly and carry no such address.
+fn server_chain_incomplete(facts: &TlsFacts) -> bool {
+    matches!(facts.server_chain.as_slice(),
+        [leaf] if leaf.issuer_der != leaf.subject_der && !leaf.ca_issuers.is_empty())
 }

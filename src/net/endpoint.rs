@@ -363,7 +363,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             outcome.findings = s.out;
             return outcome;
         }
-        Err(e @ (HttpFailure::Closed(_) | HttpFailure::Protocol(_)))
+        Err(e @ HttpFailure::Closed(_))
             if tls_facts.as_ref().is_some_and(|f| {
                 f.client_cert_requested && f.version.as_deref() == Some("TLS 1.3")
             }) =>
@@ -372,7 +372,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             // hangs up (or resets, losing its alert) before answering has rejected it.
             let facts = tls_facts.take().unwrap_or_default();
             let msg = match &e {
-                HttpFailure::Closed(m) | HttpFailure::Protocol(m) => m.clone(),
+                HttpFailure::Closed(m) => m.clone(),
                 _ => String::new(),
             };
             let failure = TlsFailure::Io(format!(
@@ -387,7 +387,13 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         }
         Err(e) => {
             if let Some(facts) = tls_facts.take() {
-                s.push(tls_unconfirmed(&s, &facts));
+                // Bytes that are not HTTP still came over the finished session: the server
+                // accepted the handshake (and the certificate); the fault is the answer's.
+                let f = match e {
+                    HttpFailure::Protocol(_) => tls_pass(&s, &facts, &client, t, ctx),
+                    _ => tls_unconfirmed(&s, &facts),
+                };
+                s.push(f);
                 outcome.tls = Some(facts);
             }
             let f = http_failure(&s, t, &e, start.elapsed());
@@ -1122,11 +1128,9 @@ fn page_finding(
             .fix(fix("net.http_error", &[]))
         }
         None => {
-            let t = title.unwrap_or_default();
-            f.pass(text!(
-                ("no error message of the guide on the page (title: {t})"),
-                ("ページにガイドのエラー表示はありません (タイトル: {t})")
-            ))
+            let id = f.id.split('.').nth(1).unwrap_or_default();
+            let ep = ctx.profile.endpoints.iter().find(|e| e.id == id);
+            super::page::unmatched_page(f, ep.and_then(|e| e.expect.as_ref()), text_body, section)
         }
     }
 }

@@ -218,7 +218,7 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> (String, &'static
     let label = charset_of(content_type).or_else(|| meta_charset(body));
     let enc = label
         .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
-        .unwrap_or(encoding_rs::UTF_8);
+        .unwrap_or_else(|| super::page::detect_charset(body));
     let (text, used, _) = enc.decode(body);
     (text.into_owned(), used.name())
 }

@@ -226,10 +226,22 @@ pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
         ));
     };
     let human = clock::human(skew);
+    // How many servers were compared, and how far apart their readings are: one odd `Date`
+    // header is not evidence (the diagnosis weighs it, src/diagnose/severity.rs).
+    let mut hosts: Vec<&str> = samples.iter().map(|s| s.1).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let lo = samples.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+    let hi = samples
+        .iter()
+        .map(|s| s.0)
+        .fold(f64::NEG_INFINITY, f64::max);
     let data = serde_json::json!({
         "skew_seconds": (skew * 10.0).round() / 10.0,
         "compared_with": host,
         "samples": samples.len(),
+        "hosts": hosts.len(),
+        "spread_seconds": ((hi - lo) * 10.0).round() / 10.0,
     });
     let f = f.data(data);
     let abs = skew.abs();

@@ -1,7 +1,28 @@
 //! Reading what a page says: the profile's patterns (error codes, guide messages) matched
-//! against the decoded text of the page.
+//! against the text a person sees (decoded, tags dropped, Unicode NFKC-normalised, so that
+//! `エラーコード：４６` reads as `エラーコード:46`), and whether it is the page the profile expects.
 
-use crate::profile::{PageStatus, Profile};
+use crate::finding::{Finding, Text};
+use crate::profile::{ExpectedPage, PageStatus, Profile};
+use unicode_normalization::UnicodeNormalization;
+
+/// The character encoding of a body that declares none: UTF-8 when it is valid UTF-8 without
+/// escape sequences, else what `chardetng` guesses from the bytes (Shift_JIS, EUC-JP,
+/// ISO-2022-JP — which is 7-bit, hence the escape test —, …).
+pub fn detect_charset(body: &[u8]) -> &'static encoding_rs::Encoding {
+    if !body.contains(&0x1b) && std::str::from_utf8(body).is_ok() {
+        return encoding_rs::UTF_8;
+    }
+    let mut d = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
+    d.feed(body, true);
+    d.guess(None, chardetng::Utf8Detection::Allow)
+}
+
+/// The text a person sees, in Unicode normalisation form KC (full-width digits and colons
+/// become ASCII, half-width katakana full-width).
+pub fn seen_text(html: &str) -> String {
+    visible_text(html).nfkc().collect()
+}
 
 /// The first of the profile's patterns that the page matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +88,7 @@ pub fn title(html: &str) -> Option<String> {
 /// Match the page against the profile's patterns; the first pattern in profile order wins
 /// (profiles list specific codes before the catch-all).
 pub fn read_page(profile: &Profile, html: &str) -> Option<PageMatch> {
-    let text = visible_text(html);
+    let text = seen_text(html);
     for p in &profile.pages {
         let Some(re) = p.regex() else {
             continue;
@@ -83,6 +104,52 @@ pub fn read_page(profile: &Profile, html: &str) -> Option<PageMatch> {
         }
     }
     None
+}
+
+/// A page that matched none of the profile's error patterns, judged against what the profile
+/// says the endpoint's page looks like: pass when it matches, a warning that shows the page's
+/// title when it does not (an unknown page is never "everything works"). Without a
+/// description the page passes as before, saying that no error message was found.
+pub fn unmatched_page(
+    f: Finding,
+    expect: Option<&ExpectedPage>,
+    html: &str,
+    section: &str,
+) -> Finding {
+    let t = title(html).unwrap_or_default();
+    let label = |key: &str| {
+        let l = crate::guide::catalogue()
+            .label_text(key)
+            .cloned()
+            .unwrap_or_else(|| Text::same(key));
+        Text::new(l.en.replace("{title}", &t), l.ja.replace("{title}", &t))
+    };
+    let Some(expect) = expect else {
+        return f.pass(label("page.no_error"));
+    };
+    if expected(expect, html) {
+        return f.pass(label("page.expected"));
+    }
+    f.warn(label("page.unrecognised"))
+        .section(section.to_string())
+        .fix(crate::guide::fix("net.page_unrecognised", &[("title", &t)]))
+}
+
+/// Does the page look like the one the profile describes (title, text, a form)?
+pub fn expected(expect: &ExpectedPage, html: &str) -> bool {
+    let title_ok = match (&expect.title, title(html)) {
+        (Some(re), Some(t)) => {
+            regex::Regex::new(re).is_ok_and(|r| r.is_match(&t.nfkc().collect::<String>()))
+        }
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    let text_ok = match &expect.text {
+        Some(re) => regex::Regex::new(re).is_ok_and(|r| r.is_match(&seen_text(html))),
+        None => true,
+    };
+    let form_ok = !expect.form || html.to_ascii_lowercase().contains("<form");
+    title_ok && text_ok && form_ok
 }
 
 #[cfg(test)]
@@ -116,5 +183,67 @@ mod tests {
             title("<html><TITLE>ログイン</TITLE>").as_deref(),
             Some("ログイン")
         );
+    }
+
+    #[test]
+    fn full_width_digits_are_read_as_digits() {
+        let p = Profile::builtin();
+        let m = read_page(&p, "<p>エラーコード：４６</p>").unwrap();
+        assert_eq!(m.section, "2-2 46");
+        let m = read_page(&p, "<p>エラーコード　：　５３</p>").unwrap();
+        assert_eq!(m.section, "2-2 53");
+    }
+
+    #[test]
+    fn pages_without_a_declared_charset_are_detected() {
+        let text = "<html><body><p>ただいまアカウントがロックされています。エラーコード：46 管理者にお問い合わせください。</p></body></html>";
+        for enc in [
+            encoding_rs::SHIFT_JIS,
+            encoding_rs::EUC_JP,
+            encoding_rs::ISO_2022_JP,
+            encoding_rs::UTF_8,
+        ] {
+            let bytes = enc.encode(text).0;
+            let got = detect_charset(&bytes);
+            assert_eq!(got, enc, "{}", enc.name());
+            let (decoded, _, _) = got.decode(&bytes);
+            let m = read_page(&Profile::builtin(), &decoded).unwrap();
+            assert_eq!(m.section, "2-2 46", "{}", enc.name());
+        }
+    }
+
+    #[test]
+    fn the_expected_page_is_recognised_and_another_is_a_warning() {
+        let expect = ExpectedPage {
+            title: Some("ログイン".into()),
+            text: Some("ユーザー\\s*ID".into()),
+            form: false,
+        };
+        let good = "<title>ログイン</title><p>ユーザーID とパスワード</p>";
+        assert!(expected(&expect, good));
+        let f = || {
+            Finding::new(
+                "net.login.page",
+                crate::finding::Phase::Network,
+                Text::same("p"),
+                "h",
+            )
+        };
+        let r = unmatched_page(f(), Some(&expect), good, "2-1");
+        assert_eq!(r.status, crate::finding::Status::Pass);
+        let odd = "<title>Welcome to nginx!</title><p>It works</p>";
+        let r = unmatched_page(f(), Some(&expect), odd, "2-1");
+        assert_eq!(r.status, crate::finding::Status::Warn);
+        assert!(r.detail.en.contains("Welcome to nginx!"), "{}", r.detail.en);
+        assert_eq!(r.section.as_deref(), Some("2-1"));
+        let r = unmatched_page(f(), None, odd, "2-1");
+        assert_eq!(r.status, crate::finding::Status::Pass);
+        let form = ExpectedPage {
+            title: None,
+            text: None,
+            form: true,
+        };
+        assert!(!expected(&form, odd));
+        assert!(expected(&form, "<FORM action=x></FORM>"));
     }
 }

@@ -54,6 +54,14 @@ impl ProxyUrl {
             }
             other => return Err(format!("unsupported proxy scheme `{other}`")),
         }
+        // `http://wpad/wpad.dat`, `http://host/proxy.pac`: the address of an automatic
+        // configuration script pasted where a proxy belongs.
+        let path = u.path().to_ascii_lowercase();
+        if path.ends_with(".pac") || path.ends_with(".dat") {
+            return Err(
+                "this is the address of an automatic configuration script (PAC), not of a proxy: set it as the \"automatic configuration script\", or give the proxy host:port it names".into(),
+            );
+        }
         let host = match u.host() {
             Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
             Some(url::Host::Ipv4(a)) => a.to_string(),

@@ -29,6 +29,9 @@ pub struct CertInfo {
     pub expired: bool,
     /// SHA-256 fingerprint of the certificate (`AB:CD:…`).
     pub sha256: String,
+    /// Where its issuer's certificate is published (AIA caIssuers), as public CAs record it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ca_issuers: Vec<String>,
     #[serde(skip)]
     pub issuer_der: Vec<u8>,
     #[serde(skip)]
@@ -51,6 +54,7 @@ impl CertInfo {
             not_after: rfc3339(na),
             expired: na < std::time::SystemTime::now(),
             sha256: crate::cert::info::fingerprint(der),
+            ca_issuers: super::aia::ca_issuers_urls(der),
             issuer_der: tbs.issuer().to_der().unwrap_or_default(),
             subject_der: tbs.subject().to_der().unwrap_or_default(),
         })

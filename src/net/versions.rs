@@ -583,6 +583,26 @@ pub fn versions_finding(
             .section("2-1 (4)")
             .fix(crate::guide::fix("proxy.versions_none", &[]));
     }
+    // A version this client speaks, accepted only with cipher suites it does not offer: the
+    // versions are fine, the suites are not (no cipher suite in common).
+    let foreign_suites: Vec<Version> = accepted
+        .iter()
+        .copied()
+        .filter(|v| v.offered_by_client() && !shared.contains(v))
+        .collect();
+    if shared.is_empty() && !foreign_suites.is_empty() {
+        let fs = names(&foreign_suites);
+        return f
+            .fail(crate::guide::phrase(
+                "versions.no_common_cipher",
+                &[("versions", &fs), ("all", &all)],
+            ))
+            .section("2-1 (4)")
+            .fix(crate::guide::fix(
+                "proxy.versions_no_common_cipher",
+                &[("versions", &fs)],
+            ));
+    }
     if shared.is_empty() {
         return f
             .fail(text!(
@@ -660,8 +680,8 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
         let mut f = f;
         f.target = "certprobe".into();
         return f.info(Text::new(
-            "this client uses TLS 1.3 and TLS 1.2 (rustls); SSL 2.0/3.0 and TLS 1.0/1.1 are offered only to enumerate a server's versions",
-            "このツールは TLS 1.3 と TLS 1.2 (rustls) を使います。SSL 2.0/3.0 と TLS 1.0/1.1 はサーバーのバージョン確認にだけ使います",
+            "this client uses TLS 1.3 and TLS 1.2 (rustls); SSL 3.0 and TLS 1.0/1.1 hellos are sent only to enumerate a server's versions (SSL 2.0 is never sent)",
+            "このツールは TLS 1.3 と TLS 1.2 (rustls) を使います。SSL 3.0 と TLS 1.0/1.1 の接続要求はサーバーのバージョン確認にだけ送ります (SSL 2.0 は送りません)",
         ));
     };
     let (on, off) = secure_protocols::problems(value);
@@ -864,6 +884,13 @@ mod tests {
             refused(),
         ]);
         assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.detail.en.contains("no cipher suite in common"),
+            "{}",
+            f.detail.en
+        );
+        assert!(!f.detail.en.contains("speaks only"), "{}", f.detail.en);
+        assert!(f.fix.unwrap().en.contains("service operator"));
     }
 
     #[test]

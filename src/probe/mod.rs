@@ -1,9 +1,10 @@
 //! Plans and runs the steps of a check: local, then environment, then every endpoint
-//! concurrently, all under the run's timeout. Returns findings; never prints.
+//! concurrently, all under the run's timeout. Returns findings; never prints. What they mean
+//! together is decided afterwards by `crate::diagnose`.
 
 use crate::cli::{CheckArgs, PhaseArg};
 use crate::error::AppError;
-use crate::finding::{Finding, Phase, Status};
+use crate::finding::Finding;
 use crate::profile::Profile;
 use crate::report::Report;
 use std::sync::Arc;
@@ -67,53 +68,6 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
         }
     }
 
-    link_consequences(&mut report.findings);
     report.duration = start.elapsed();
     Ok(report)
-}
-
-/// A failure in the local phase explains network failures of the handshake and after it:
-/// mark those as consequences so the verdict names the cause once.
-pub fn link_consequences(findings: &mut [Finding]) {
-    let Some(cause) = findings
-        .iter()
-        .find(|f| f.phase == Phase::Local && f.status == Status::Fail)
-        .map(|f| f.id.clone())
-    else {
-        return;
-    };
-    for f in findings.iter_mut() {
-        let downstream =
-            f.id.ends_with(".tls") || f.id.ends_with(".http") || f.id.ends_with(".page");
-        if f.phase == Phase::Network
-            && f.status == Status::Fail
-            && downstream
-            && f.consequence_of.is_none()
-        {
-            f.consequence_of = Some(cause.clone());
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::finding::Text;
-
-    #[test]
-    fn network_failures_after_a_local_failure_are_consequences() {
-        let mut fs = vec![
-            Finding::new("cert.chain", Phase::Local, Text::same("c"), "f").fail(Text::same("x")),
-            Finding::new("net.login.dns", Phase::Network, Text::same("d"), "h")
-                .fail(Text::same("nx")),
-            Finding::new("net.login.tls", Phase::Network, Text::same("t"), "h")
-                .fail(Text::same("alert")),
-        ];
-        link_consequences(&mut fs);
-        assert_eq!(
-            fs[1].consequence_of, None,
-            "DNS is not explained by a certificate"
-        );
-        assert_eq!(fs[2].consequence_of.as_deref(), Some("cert.chain"));
-    }
 }

@@ -108,6 +108,25 @@ pub struct Endpoint {
     /// A placeholder whose absence skips this endpoint (instead of failing the check).
     #[serde(default)]
     pub optional_param: Option<String>,
+    /// What the healthy page looks like; a page that matches neither this nor an error
+    /// pattern is a warning that shows its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectedPage>,
+}
+
+/// How to recognise an endpoint's healthy page. Every part given must match.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedPage {
+    /// A regular expression matched against the page's `<title>` (NFKC-normalised).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// A regular expression matched against the text a person sees (NFKC-normalised).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The page holds a `<form>`.
+    #[serde(default)]
+    pub form: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -359,6 +378,21 @@ impl Profile {
                     format!("endpoint[{i}].section"),
                     format!("unknown guide section `{}`", ep.section),
                 ));
+            }
+            let expect = ep.expect.as_ref();
+            for (field, re) in [
+                ("title", expect.and_then(|x| x.title.as_ref())),
+                ("text", expect.and_then(|x| x.text.as_ref())),
+            ] {
+                if let Some(Err(e)) = re.map(|r| regex::Regex::new(r)) {
+                    out.push((
+                        format!("endpoint[{i}].expect.{field}"),
+                        format!(
+                            "not a valid regular expression ({})",
+                            e.to_string().lines().last().unwrap_or_default().trim()
+                        ),
+                    ));
+                }
             }
         }
         let mut budget = REGEX_PROFILE_BUDGET;

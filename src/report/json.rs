@@ -4,15 +4,16 @@
 use super::{ms, text, RenderOptions, Report, Summary, SCHEMA_VERSION};
 use serde::Serialize;
 
+/// Field order is the document's order: the verdict a person acts on comes first.
 #[derive(Serialize)]
 struct Doc<'a> {
+    verdict: Option<VerdictDoc>,
     schema_version: u32,
     tool: Tool<'a>,
     profile: &'a str,
     lang: &'static str,
     started: String,
     duration_ms: f64,
-    verdict: Option<VerdictDoc>,
     summary: Summary,
     exit_code: u8,
     findings: Vec<FindingDoc<'a>>,
@@ -26,12 +27,17 @@ struct Tool<'a> {
 
 #[derive(Serialize)]
 struct VerdictDoc {
-    id: String,
+    /// Id of the finding that is the root cause.
+    cause: String,
     status: &'static str,
     section: Option<String>,
-    cause: String,
+    /// One line: the cause's title and what was seen.
+    summary: String,
     first_action: Option<String>,
+    /// Ids of the findings the cause explains.
     consequences: Vec<String>,
+    /// The diagnosis rule that chose the cause.
+    rule: String,
 }
 
 #[derive(Serialize)]
@@ -50,9 +56,13 @@ struct FindingDoc<'a> {
 }
 
 pub fn to_value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
+    serde_json::to_value(doc(report, opts)).unwrap_or(serde_json::Value::Null)
+}
+
+fn doc<'a>(report: &'a Report, opts: &RenderOptions) -> Doc<'a> {
     let lang = opts.lang;
     let v = report.verdict();
-    let doc = Doc {
+    Doc {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "certprobe",
@@ -66,15 +76,15 @@ pub fn to_value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
             .unwrap_or_default(),
         duration_ms: ms(Some(report.duration)).unwrap_or(0.0),
         verdict: v.cause.map(|c| VerdictDoc {
-            id: c.id.clone(),
+            cause: c.id.clone(),
             status: c.status.as_str(),
             section: c.section.clone(),
-            cause: report.verdict_line(lang),
-            first_action: c
-                .fix
-                .as_ref()
+            summary: report.verdict_line(lang),
+            first_action: v
+                .first_do
                 .map(|f| crate::text::escape::clean_multiline(f.get(lang))),
             consequences: v.consequences.iter().map(|f| f.id.clone()).collect(),
+            rule: v.rule.to_string(),
         }),
         summary: report.summary(),
         exit_code: report.exit_code(opts.strict),
@@ -98,8 +108,7 @@ pub fn to_value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
                 data: clean_value(&f.data),
             })
             .collect(),
-    };
-    serde_json::to_value(doc).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 /// Structured data may hold server-controlled strings: escape them as everywhere else.
@@ -117,8 +126,9 @@ fn clean_value(v: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// The document as text, fields in their declared order (`verdict` first).
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
-    let mut s = serde_json::to_string_pretty(&to_value(report, opts)).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&doc(report, opts)).unwrap_or_default();
     s.push('\n');
     s
 }
@@ -131,9 +141,10 @@ mod tests {
     #[test]
     fn json_carries_verdict_and_findings() {
         let v = to_value(&sample::report(), &RenderOptions::default());
-        assert_eq!(v["schema_version"], 1);
-        assert_eq!(v["verdict"]["id"], "cert.chain");
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["verdict"]["cause"], "cert.chain");
         assert_eq!(v["verdict"]["consequences"][0], "net.login.tls");
+        assert_eq!(v["verdict"]["rule"], "cause_of_observed_failures");
         assert_eq!(v["findings"].as_array().unwrap().len(), 6);
         assert_eq!(v["findings"][0]["elapsed_ms"], 1.2);
         assert_eq!(v["exit_code"], 1);
@@ -141,5 +152,11 @@ mod tests {
             !v.to_string().contains("\\u001b"),
             "control character survived: {v}"
         );
+    }
+
+    #[test]
+    fn the_verdict_comes_first_in_the_document() {
+        let s = render(&sample::report(), &RenderOptions::default());
+        assert!(s.starts_with("{\n  \"verdict\": {"), "{}", &s[..80]);
     }
 }

@@ -1,7 +1,7 @@
 //! Renderers: they read a [`Report`] and write text. They never probe, open sockets, or read
 //! files they were not handed.
 
-use crate::finding::{Finding, Lang, Status, Text};
+use crate::finding::{Finding, Lang, Status, Text, Verdict};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ pub mod support;
 pub mod table;
 
 /// Version of the JSON document's shape; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one run found.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub struct Report {
     pub duration: Duration,
     /// In dependency order: local, environment, then network per endpoint, steps in order.
     pub findings: Vec<Finding>,
+    /// What the diagnosis (`crate::diagnose::decide`) decided; renderers only show it.
+    pub verdict: Verdict,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -50,13 +52,17 @@ impl Summary {
     }
 }
 
-/// The most likely root cause and the one thing to do first.
+/// The diagnosis' verdict with its findings looked up, for renderers.
 #[derive(Debug, Clone)]
-pub struct Verdict<'a> {
-    /// The earliest failing (or, with no failure, warning) step that is not a consequence of another.
+pub struct VerdictView<'a> {
+    /// The finding the diagnosis named as the root cause.
     pub cause: Option<&'a Finding>,
-    /// Failures explained by the cause.
+    /// The findings it explains.
     pub consequences: Vec<&'a Finding>,
+    /// The name of the rule that decided.
+    pub rule: &'a str,
+    /// What to do first: the verdict's own step, else the cause's fix.
+    pub first_do: Option<&'a Text>,
 }
 
 impl Report {
@@ -67,6 +73,7 @@ impl Report {
             started: time::OffsetDateTime::now_utc(),
             duration: Duration::ZERO,
             findings: Vec::new(),
+            verdict: Verdict::default(),
         }
     }
 
@@ -84,25 +91,23 @@ impl Report {
         s
     }
 
-    pub fn verdict(&self) -> Verdict<'_> {
-        let pick = |status: Status| {
-            self.findings
-                .iter()
-                .find(|f| f.status == status && f.consequence_of.is_none())
-                .or_else(|| self.findings.iter().find(|f| f.status == status))
-        };
-        let cause = pick(Status::Fail).or_else(|| pick(Status::Warn));
-        let consequences = match cause {
-            Some(c) => self
-                .findings
-                .iter()
-                .filter(|f| f.consequence_of.as_deref() == Some(c.id.as_str()))
-                .collect(),
-            None => Vec::new(),
-        };
-        Verdict {
+    pub fn verdict(&self) -> VerdictView<'_> {
+        let by_id = |id: &str| self.findings.iter().find(|f| f.id == id);
+        let cause = self.verdict.cause.as_deref().and_then(by_id);
+        VerdictView {
             cause,
-            consequences,
+            consequences: self
+                .verdict
+                .consequences
+                .iter()
+                .filter_map(|id| by_id(id))
+                .collect(),
+            rule: &self.verdict.rule,
+            first_do: self
+                .verdict
+                .first_do
+                .as_ref()
+                .or_else(|| cause.and_then(|c| c.fix.as_ref())),
         }
     }
 
@@ -238,6 +243,12 @@ pub(crate) mod sample {
             )
             .info(Text::new("145 roots", "ルート 145 件")),
         ];
+        r.verdict = Verdict {
+            cause: Some("cert.chain".into()),
+            consequences: vec!["net.login.tls".into()],
+            rule: "cause_of_observed_failures".into(),
+            first_do: None,
+        };
         r
     }
 }
@@ -247,21 +258,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn verdict_picks_the_earliest_root_cause_and_its_consequences() {
+    fn the_view_looks_up_what_the_diagnosis_decided() {
         let r = sample::report();
         let v = r.verdict();
         assert_eq!(v.cause.map(|f| f.id.as_str()), Some("cert.chain"));
         assert_eq!(v.consequences.len(), 1);
         assert_eq!(v.consequences[0].id, "net.login.tls");
+        assert_eq!(v.rule, "cause_of_observed_failures");
+        assert_eq!(
+            v.first_do.map(|t| t.en.as_str()),
+            Some("Import the intermediate certificate.")
+        );
     }
 
     #[test]
-    fn verdict_falls_back_to_warnings_then_to_ok() {
+    fn an_undiagnosed_report_has_no_cause() {
         let mut r = sample::report();
-        r.findings.retain(|f| f.status != Status::Fail);
-        assert_eq!(r.verdict().cause.map(|f| f.id.as_str()), Some("env.clock"));
-        r.findings.retain(|f| f.status != Status::Warn);
+        r.verdict = Verdict::default();
         assert!(r.verdict().cause.is_none());
+        assert!(r.verdict().first_do.is_none());
     }
 
     #[test]

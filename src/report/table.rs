@@ -43,7 +43,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             }
             out.push_str(&paint(&line, opts.color, status_color(cause.status)));
             out.push('\n');
-            if let Some(fix) = &cause.fix {
+            if let Some(fix) = verdict.first_do {
                 out.push_str(&format!(
                     "{} {}\n",
                     label("first_do", lang),

@@ -73,7 +73,7 @@ fn expect(scenario: &str, id: &str, status: &str, section: &str) -> Value {
 /// name an equivalent local finding, e.g. `trust.intermediate` for a missing intermediate).
 fn verdict_is_local(doc: &Value, section: &str) {
     let v = &doc["verdict"];
-    let id = v["id"].as_str().unwrap_or("");
+    let id = v["cause"].as_str().unwrap_or("");
     assert!(
         (id.starts_with("cert.") || id.starts_with("trust.")) && v["section"] == section,
         "verdict {v}; findings:\n{}",

@@ -305,11 +305,12 @@ fn json_output_validates_against_the_schema() {
             if s.exit == 1 {
                 let verdict = &doc["verdict"];
                 assert_eq!(verdict["status"], "fail", "{}", s.name);
-                let cause = verdict["id"].as_str().unwrap();
+                let cause = verdict["cause"].as_str().unwrap();
+                assert!(verdict["rule"].as_str().is_some_and(|r| !r.is_empty()));
                 assert!(findings.iter().any(|f| f["id"] == cause));
             }
             if lang == "ja" && s.exit == 1 {
-                let text = doc["verdict"]["cause"].as_str().unwrap().to_string()
+                let text = doc["verdict"]["summary"].as_str().unwrap().to_string()
                     + doc["verdict"]["first_action"].as_str().unwrap_or("");
                 assert!(
                     text.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
@@ -337,7 +338,17 @@ fn the_schema_rejects_documents_that_break_the_contract() {
         ),
         (
             "future schema_version",
-            Box::new(|d| d["schema_version"] = 2.into()),
+            Box::new(|d| d["schema_version"] = 3.into()),
+        ),
+        (
+            "verdict without its rule",
+            Box::new(|d| {
+                d["verdict"].as_object_mut().unwrap().remove("rule");
+            }),
+        ),
+        (
+            "verdict cause that is not a finding id",
+            Box::new(|d| d["verdict"]["cause"] = "The chain is broken".into()),
         ),
         (
             "unknown status",

@@ -326,7 +326,9 @@ fn the_real_root_ca1_in_the_platform_store_is_reported_expired() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let fs = doc["findings"].as_array().unwrap();
     assert_eq!(find(fs, "trust.store")["data"]["platform_roots"], 1);
-    assert_status(fs, "trust.root", "fail", Some("2-1 (7)"));
+    // No client certificate is given, so nothing of the user's depends on the expired root:
+    // information, still explained plainly (src/diagnose, expired_root_by_dependence).
+    assert_status(fs, "trust.root", "info", Some("2-1 (7)"));
     let detail = find(fs, "trust.root")["detail"].as_str().unwrap();
     assert!(
         detail.contains("expired on 2023-09-30"),

@@ -15,6 +15,7 @@ mod network;
 mod properties;
 mod proxy;
 mod report;
+mod scenarios;
 mod screen;
 mod secrets;
 mod versions;

@@ -195,8 +195,14 @@ pub fn tunnel_failure_finding(
         | ProxyError::BadResponse { proxy, .. } => {
             ("proxy.unreachable", vec![("proxy", proxy.clone())])
         }
+        // Credentials in a proxy URL only work for Basic; NTLM and Negotiate (Kerberos) are
+        // the Windows sign-in and cannot be written there.
         ProxyError::AuthRequired { proxy, scheme, .. } => (
-            "proxy.auth",
+            if scheme.to_ascii_lowercase().contains("basic") {
+                "proxy.auth"
+            } else {
+                "proxy.auth_integrated"
+            },
             vec![("proxy", proxy.clone()), ("scheme", scheme.clone())],
         ),
         ProxyError::Refused { proxy, status, .. } => (

@@ -9,6 +9,7 @@ pub mod measure;
 pub mod mitm;
 pub mod nginx;
 pub mod openssl;
+pub mod scenario;
 pub mod tinyproxy;
 
 use std::io::Read;

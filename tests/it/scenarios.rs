@@ -1,0 +1,1006 @@
+//! Broken set-ups as a field engineer meets them, each on real servers started here (nginx,
+//! `openssl s_server`, tinyproxy, dnsmasq), and the verdict certprobe must give: the finding that
+//! is the root cause, the guide section a person reads, and the exit code. The expected section
+//! and cause are written from the guide (/work/shared/guide, MAP.md), not from certprobe's output.
+//!
+//! Adding a set-up is a few lines: one [`Scenario`] in a `#[test]` below.
+
+use crate::support::hostile::{Behavior, Http};
+use crate::support::openssl::SServer;
+use crate::support::scenario::*;
+use crate::support::{certprobe, repo};
+use serde_json::Value;
+use std::path::Path;
+
+// ------------------------------------------------------------------------- healthy set-ups
+
+#[test]
+fn healthy_log_in_utf8() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        guide_cause: "everything in place",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+#[test]
+fn healthy_log_in_shift_jis() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/sjis/login.html",
+        },
+        guide_cause: "everything in place",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+// ------------------------------------------------------------- what the service's page says
+
+macro_rules! page {
+    ($name:ident, $path:expr, $section:expr, $cause:expr) => {
+        #[test]
+        fn $name() {
+            check(Scenario {
+                peer: Peer::Nginx { login: $path },
+                section: $section,
+                guide_cause: $cause,
+                cause: Some("net.login.page"),
+                ..Default::default()
+            });
+        }
+    };
+}
+
+page!(
+    code_42_utf8,
+    "/utf8/error-42.html",
+    "2-2 42",
+    "user status is invalid"
+);
+page!(
+    code_42_sjis,
+    "/sjis/error-42.html",
+    "2-2 42",
+    "user status is invalid"
+);
+page!(code_44_utf8, "/utf8/error-44.html", "2-2 44", "wrong URL");
+page!(code_44_sjis, "/sjis/error-44.html", "2-2 44", "wrong URL");
+page!(
+    code_46_utf8,
+    "/utf8/error-46.html",
+    "2-2 46",
+    "locked after wrong passwords"
+);
+page!(
+    code_46_sjis,
+    "/sjis/error-46.html",
+    "2-2 46",
+    "locked after wrong passwords"
+);
+page!(
+    code_53_utf8,
+    "/utf8/error-53.html",
+    "2-2 53",
+    "sign-up not completed"
+);
+page!(
+    code_53_sjis,
+    "/sjis/error-53.html",
+    "2-2 53",
+    "sign-up not completed"
+);
+page!(
+    code_61_other,
+    "/utf8/error-61.html",
+    "2-2 other",
+    "another code: report it"
+);
+page!(
+    code_61_other_sjis,
+    "/sjis/error-61.html",
+    "2-2 other",
+    "another code: report it"
+);
+page!(
+    no_log_in_for_a_year,
+    "/utf8/year.html",
+    "2-3",
+    "no log-in for a year"
+);
+page!(
+    no_log_in_for_a_year_sjis,
+    "/sjis/year.html",
+    "2-3",
+    "no log-in for a year"
+);
+page!(
+    unsupported_browser,
+    "/utf8/browser.html",
+    "1-1",
+    "unsupported browser"
+);
+
+// ------------------------------------------------------------ the client certificate
+
+#[test]
+fn no_client_certificate_nginx_answers_400() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate is not in the personal store",
+        cause: Some("cert.load"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn expired_client_certificate() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[
+            "--cert",
+            "@PKI@/client-expired.pem",
+            "--key",
+            "@PKI@/client.key",
+        ],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate is no longer valid: ask for a new one",
+        cause: Some("cert.validity"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn client_certificate_not_valid_yet() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[
+            "--cert",
+            "@PKI@/client-notyet.pem",
+            "--key",
+            "@PKI@/client.key",
+        ],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate is not valid (yet)",
+        cause: Some("cert.validity"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn client_certificate_without_its_intermediate() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &["--cert", "@PKI@/client.pem", "--key", "@PKI@/client.key"],
+        section: "2-1 (7)",
+        guide_cause: "the intermediate SECOM Passport for Member PUB CA1 is not installed",
+        cause: Some("trust.intermediate"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn root_not_installed() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        trust: Some(&["@PKI@/server-root.pem"]),
+        section: "2-1 (7)",
+        guide_cause: "the root Security Communication RootCA1 is not installed",
+        cause: Some("trust.root"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn expired_root_while_the_service_accepts_the_chain_is_a_warning() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        trust: Some(&["@PKI@/root-expired.pem", "@PKI@/server-root.pem"]),
+        section: "2-1 (7)",
+        guide_cause: "RootCA1 expired; the service still accepts the chain",
+        cause: Some("trust.root"),
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_requires_a_certificate_from_another_ca() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/unknown-ca.pem",
+        ]),
+        section: "2-1 (6)",
+        guide_cause: "the server does not accept this certificate's issuer",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn s_server_tls13_requires_a_certificate_none_given() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root.pem",
+        ]),
+        client: &[],
+        section: "2-1 (6)",
+        guide_cause: "no client certificate in the personal store",
+        cause: Some("cert.load"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn s_server_tls12_requires_a_certificate_none_given() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-tls1_2",
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root.pem",
+        ]),
+        client: &[],
+        section: "2-1 (6)",
+        guide_cause: "no client certificate in the personal store",
+        cause: Some("cert.load"),
+        ..Default::default()
+    });
+}
+
+// ------------------------------------------------------------------ TLS versions and suites
+
+#[test]
+fn server_speaks_only_tls_1_0() {
+    check(Scenario {
+        peer: Peer::SServer(&["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"]),
+        section: "2-1 (4)",
+        guide_cause: "TLS settings: the server speaks only TLS 1.0 (fix on the service side)",
+        cause: Some("net.check.versions"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_speaks_only_tls_1_1() {
+    check(Scenario {
+        peer: Peer::SServer(&["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]),
+        section: "2-1 (4)",
+        guide_cause: "TLS settings: the server speaks only TLS 1.1 (fix on the service side)",
+        cause: Some("net.check.versions"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_with_tls_1_2_but_only_legacy_cipher_suites() {
+    check(Scenario {
+        peer: Peer::SServer(&["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"]),
+        section: "2-1 (4)",
+        guide_cause: "no cipher suite in common (fix on the service side)",
+        cause: Some("net.check.versions"),
+        ..Default::default()
+    });
+}
+
+// ---------------------------------------------------------------- the server's certificate
+
+#[test]
+fn server_certificate_from_an_unknown_ca() {
+    check(Scenario {
+        peer: Peer::NginxUntrusted,
+        section: "1-3 (5)-(8)",
+        guide_cause: "a proxy or security software answers in the server's place",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+// ------------------------------------------------------------------------- the network
+
+#[test]
+fn nothing_listens_on_the_port() {
+    check(Scenario {
+        peer: Peer::Refused,
+        section: "2-1 (5)",
+        guide_cause: "the certificate check page cannot be opened",
+        cause: Some("net.check.tcp"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn the_server_never_answers() {
+    check(Scenario {
+        peer: Peer::Silent,
+        section: "2-1 (5)",
+        guide_cause: "the certificate check page cannot be opened",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn the_name_does_not_resolve() {
+    check(Scenario {
+        peer: Peer::NxDomain,
+        section: "2-1 (5)",
+        guide_cause: "the certificate check page cannot be opened (name not found)",
+        cause: Some("net.check.dns"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_asks_for_credentials_none_given() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::ProxyAuthMissing,
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy refuses the connection",
+        cause: Some("net.check.proxy"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_refuses_the_port() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::ProxyPort443Only,
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy refuses the connection to this port",
+        cause: Some("net.check.proxy"),
+        first_do_excludes: &["port 443"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_certificate_for_another_name() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: other_name_cert,
+            args: &["-cert", "@TMP@/other.pem", "-key", "@TMP@/other.key"],
+        },
+        section: "2-1",
+        guide_cause: "the name leads to another server (hosts file, DNS, captive portal)",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_does_not_send_its_intermediate() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: leaf_under_intermediate,
+            args: &["-cert", "@TMP@/leaf.pem", "-key", "@TMP@/leaf.key"],
+        },
+        section: "2-4",
+        guide_cause: "the server's chain is incomplete: the service must fix it (not interception)",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_with_its_full_chain_is_healthy() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: leaf_under_intermediate,
+            args: &[
+                "-cert",
+                "@TMP@/leaf.pem",
+                "-key",
+                "@TMP@/leaf.key",
+                "-cert_chain",
+                "@TMP@/inter.pem",
+                "-Verify",
+                "2",
+                "-verify_return_error",
+                "-CAfile",
+                "@PKI@/root.pem",
+            ],
+        },
+        guide_cause: "everything in place",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+fn eset_no_certificate_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "ESET SSL Filter CA",
+        false,
+        Http::Page {
+            status: 400,
+            headers: vec![],
+            body: b"<html><head><title>400 No required SSL certificate was sent</title></head><body><center><h1>400 Bad Request</h1></center><center>No required SSL certificate was sent</center></body></html>".to_vec(),
+        },
+    )
+}
+
+#[test]
+fn security_software_intercepts_tls_on_this_computer() {
+    check(Scenario {
+        peer: Peer::Hostile(eset_no_certificate_page),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "1-3 (5)-(8)",
+        guide_cause: "security software inspects TLS: exclude the service from it",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+fn unnamed_interceptor_no_certificate_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "Corporate Inspection CA",
+        false,
+        Http::Page {
+            status: 400,
+            headers: vec![],
+            body: b"<html><body>No required SSL certificate was sent</body></html>".to_vec(),
+        },
+    )
+}
+
+#[test]
+fn an_unnamed_interceptor_never_asks_for_the_certificate_that_was_given() {
+    check(Scenario {
+        peer: Peer::Hostile(unnamed_interceptor_no_certificate_page),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "1-3 (5)-(8)",
+        guide_cause: "something answers in the service's place: never asks for the certificate",
+        cause: Some("net.check.tls"),
+        ..Default::default()
+    });
+}
+
+fn control_byte_in_a_header(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        true,
+        Http::Page {
+            status: 200,
+            headers: vec![b"X-Broken: a\x01b".to_vec()],
+            body: b"<html><title>x</title></html>".to_vec(),
+        },
+    )
+}
+
+#[test]
+fn malformed_http_after_a_tls13_handshake_that_asked_for_a_certificate() {
+    check(Scenario {
+        peer: Peer::Hostile(control_byte_in_a_header),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "2-1 (5)",
+        guide_cause: "the server's answer is broken — not the certificate",
+        cause: Some("net.check.http"),
+        ..Default::default()
+    });
+}
+
+fn welcome_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![],
+            body:
+                b"<html><head><title>Welcome to nginx!</title></head><body>It works</body></html>"
+                    .to_vec(),
+        },
+    )
+}
+
+#[test]
+fn a_page_that_is_neither_expected_nor_an_error_is_a_warning() {
+    check(Scenario {
+        peer: Peer::Hostile(welcome_page),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        expect_login: true,
+        section: "2-1",
+        guide_cause: "the page cannot be displayed as expected: another page answers",
+        cause: Some("net.login.page"),
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+fn full_width_code_46(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![b"Content-Type: text/html; charset=utf-8".to_vec()],
+            body: "<html><title>エラー</title><p>エラーコード：<span>４６</span></p></html>"
+                .as_bytes()
+                .to_vec(),
+        },
+    )
+}
+
+#[test]
+fn an_error_code_in_full_width_digits() {
+    check(Scenario {
+        peer: Peer::Hostile(full_width_code_46),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "2-2 46",
+        guide_cause: "locked after wrong passwords",
+        cause: Some("net.check.page"),
+        ..Default::default()
+    });
+}
+
+fn shift_jis_code_46_without_charset(dir: &Path) -> Behavior {
+    let html = "<html><head><title>エラー</title></head><body><p>ただいまアカウントがロックされています。エラーコード：46</p><p>管理者にお問い合わせください。</p></body></html>";
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![b"Content-Type: text/html".to_vec()],
+            body: encoding_rs::SHIFT_JIS.encode(html).0.into_owned(),
+        },
+    )
+}
+
+#[test]
+fn a_shift_jis_page_that_declares_no_charset() {
+    check(Scenario {
+        peer: Peer::Hostile(shift_jis_code_46_without_charset),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        section: "2-2 46",
+        guide_cause: "locked after wrong passwords",
+        cause: Some("net.check.page"),
+        ..Default::default()
+    });
+}
+
+fn odd_date_header(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![b"Date: Mon, 01 Jan 2001 00:00:00 GMT".to_vec()],
+            body: "<html><head><title>ログイン</title></head><body>ユーザーID</body></html>"
+                .as_bytes()
+                .to_vec(),
+        },
+    )
+}
+
+#[test]
+fn one_odd_date_header_is_not_a_wrong_clock() {
+    check(Scenario {
+        peer: Peer::Hostile(odd_date_header),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        expect_login: true,
+        guide_cause: "nothing is wrong: one server's Date header is not evidence",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+/// `certprobe tls HOST` is what a field engineer types: it names the versions the server speaks.
+#[test]
+fn the_tls_command_enumerates_the_versions_a_legacy_server_accepts() {
+    let srv = SServer::start(&[
+        "-tls1_1",
+        "-cipher",
+        "DEFAULT:@SECLEVEL=0",
+        "-cert",
+        &format!("{}/server.pem", pki_dir()),
+        "-key",
+        &format!("{}/server.key", pki_dir()),
+        "-www",
+    ]);
+    let out = certprobe()
+        .args(["--format", "json", "--timeout", "6s", "tls"])
+        .arg(format!("localhost:{}", srv.port))
+        .arg("--trust")
+        .arg(format!("{}/server-root.pem", pki_dir()))
+        .arg("--no-system-trust")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let versions = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "net.server.versions")
+        .unwrap_or_else(|| panic!("no versions finding:\n{}", listing(&doc)));
+    assert_eq!(versions["data"]["accepted"], serde_json::json!(["TLSv1.1"]));
+    assert_eq!(
+        doc["verdict"]["cause"],
+        "net.server.versions",
+        "{}",
+        listing(&doc)
+    );
+    assert_eq!(doc["verdict"]["section"], "2-1 (4)");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn revoked_client_certificate_refused_by_the_server() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: revoked_client,
+            args: &[
+                "-Verify",
+                "2",
+                "-verify_return_error",
+                "-CAfile",
+                "@PKI@/root.pem",
+                "-crl_check_all",
+                "-CRL",
+                "@TMP@/crls.pem",
+            ],
+        },
+        serve_crl: true,
+        client: &[
+            "--cert",
+            "@TMP@/revoked-chain.pem",
+            "--key",
+            "@TMP@/revoked.key",
+        ],
+        section: "2-1 (6)",
+        guide_cause: "the client certificate has been revoked: ask for a new one",
+        cause: Some("net.revocation"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn this_computers_clock_is_far_behind() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        faketime: Some("-800d"),
+        section: "2-1",
+        guide_cause: "the PC's clock is wrong: certificates look not valid yet",
+        cause: Some("env.clock"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn this_computers_clock_is_far_ahead() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        faketime: Some("+7000d"),
+        section: "2-1",
+        guide_cause: "the PC's clock is wrong: certificates look expired",
+        cause: Some("env.clock"),
+        ..Default::default()
+    });
+}
+
+/// `fetch-ca` with the genuine Security Communication RootCA1 (expired 2023-09-30) served by a
+/// test server: saved, but with a warning instead of "import it".
+#[test]
+fn fetch_ca_warns_about_an_expired_anchor() {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let real = repo().join("fixtures/pki/real/Security_Communication_Root_CA.pem");
+    let der = CertificateDer::from_pem_file(&real).unwrap().to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("root.cer"), &der).unwrap();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    serve_file(l, dir.path().join("root.cer"));
+    let sha = ring::digest::digest(&ring::digest::SHA256, &der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let mut src =
+        std::fs::read_to_string(profile(dir.path(), "localhost", 1, 1, "/", "/", false)).unwrap();
+    src.push_str(&format!(
+        "\n[[ca]]\nrole = \"root\"\nname = \"Security Communication RootCA1\"\nurl = \"http://127.0.0.1:{port}/SCRoot1ca.cer\"\nsha256 = \"{sha}\"\n"
+    ));
+    let prof = dir.path().join("fetch.toml");
+    std::fs::write(&prof, src).unwrap();
+    let out = certprobe()
+        .arg("--profile")
+        .arg(&prof)
+        .args(["--format", "json", "fetch-ca", "--out"])
+        .arg(dir.path().join("cas"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["status"], "warn", "{}", listing(&doc));
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expired on 2023-09-30"),
+        "{f}"
+    );
+    assert!(
+        !f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("import it as a trusted root"),
+        "{f}"
+    );
+    assert_eq!(doc["verdict"]["cause"], "fetch_ca.1");
+    assert_eq!(doc["verdict"]["section"], "2-1 (7)");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn proxy_asks_for_the_windows_sign_in() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::ProxyNtlm,
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy wants NTLM/Negotiate: no credentials in a URL can answer it",
+        cause: Some("net.check.proxy"),
+        first_do_excludes: &["user:password"],
+        ..Default::default()
+    });
+}
+
+// ------------------------------------------------- more client certificates from the test PKI
+
+macro_rules! client_cert {
+    ($name:ident, $cert:expr, $cause:expr, $section:expr, $why:expr) => {
+        #[test]
+        fn $name() {
+            check(Scenario {
+                peer: Peer::Nginx {
+                    login: "/utf8/login.html",
+                },
+                client: &[
+                    "--cert",
+                    $cert,
+                    "--key",
+                    "@PKI@/client.key",
+                    "--ca",
+                    "@PKI@/inter.pem",
+                ],
+                section: $section,
+                guide_cause: $why,
+                cause: Some($cause),
+                ..Default::default()
+            });
+        }
+    };
+}
+
+client_cert!(
+    client_certificate_signed_with_sha1,
+    "@PKI@/client-sha1.pem",
+    "cert.chain",
+    "2-1 (6)",
+    "a weak (SHA-1) signature: ask for a new certificate"
+);
+client_cert!(
+    client_certificate_for_servers_only,
+    "@PKI@/client-servereku.pem",
+    "cert.eku",
+    "2-1 (6)",
+    "the certificate is not for client authentication: ask for the right one"
+);
+client_cert!(
+    client_certificate_without_digital_signature,
+    "@PKI@/client-nodigsig.pem",
+    "cert.key_usage",
+    "2-1 (6)",
+    "the certificate's key may not sign: ask for the right one"
+);
+client_cert!(
+    client_certificate_of_another_person_or_service,
+    "@PKI@/client-badname.pem",
+    "cert.subject",
+    "2-1 (6)",
+    "not the S47… certificate of this service"
+);
+client_cert!(
+    client_certificate_from_another_issuing_ca,
+    "@PKI@/client-wrong-issuer-chain.pem",
+    "cert.issuer",
+    "2-1 (6)",
+    "issued by another CA than SECOM Passport for Member PUB CA1"
+);
+
+#[test]
+fn client_intermediate_expired() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        client: &[
+            "--cert",
+            "@PKI@/client.pem",
+            "--key",
+            "@PKI@/client.key",
+            "--ca",
+            "@PKI@/inter-expired.pem",
+        ],
+        section: "2-1 (7)",
+        guide_cause: "the intermediate SECOM Passport for Member PUB CA1 has expired",
+        cause: Some("cert.chain"),
+        ..Default::default()
+    });
+}
+
+/// An RSA-1024 key is intact but weak: certprobe says so and asks for a new certificate; it
+/// never calls it damaged.
+#[test]
+fn an_rsa_1024_key_is_weak_not_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = crate::support::need("openssl", "openssl");
+    let out = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args([
+            "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-days", "30",
+        ])
+        .args([
+            "-keyout",
+            "weak.key",
+            "-out",
+            "weak.pem",
+            "-subj",
+            "/CN=S47000098",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = certprobe()
+        .args(["check", "--only", "local", "--cert"])
+        .arg(dir.path().join("weak.pem"))
+        .arg("--key")
+        .arg(dir.path().join("weak.key"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("too weak"), "{err}");
+    assert!(err.contains("new certificate"), "{err}");
+    assert!(!err.contains("damaged"), "{err}");
+}
+
+/// A PAC address pasted as the proxy is named for what it is, not used as a proxy.
+#[test]
+fn a_pac_address_given_as_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = profile(dir.path(), "localhost", 1, 1, "/", "/", false);
+    let out = certprobe()
+        .arg("--profile")
+        .arg(&prof)
+        .args(["--format", "json", "check", "--only", "environment"])
+        .env("HTTPS_PROXY", "http://127.0.0.1:9/proxy.pac")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verdict"]["cause"], "env.proxy", "{}", listing(&doc));
+    assert_eq!(doc["verdict"]["section"], "1-3 (5)-(8)");
+    let detail = doc["verdict"]["summary"].as_str().unwrap();
+    assert!(
+        detail.contains("automatic configuration script (PAC)"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn an_intercepting_proxy_named_by_its_ca() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::Mitm,
+        section: "1-3 (5)-(8)",
+        guide_cause: "a proxy that inspects TLS: the client-certificate handshake cannot pass",
+        cause: Some("net.check.tls"),
+        first_do_excludes: &["reinstall", "Install the certificate"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn an_intercepting_proxy_whose_ca_this_computer_trusts() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::MitmTrustedCorporateCa,
+        trust: Some(&[
+            "@PKI@/root.pem",
+            "@PKI@/server-root.pem",
+            "@TMP@/inspection.pem",
+        ]),
+        section: "1-3 (5)-(8)",
+        guide_cause: "a proxy that inspects TLS with a trusted corporate CA",
+        cause: Some("net.check.tls"),
+        first_do_excludes: &["reinstall", "Install the certificate"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn expired_root_on_which_the_servers_refusal_depends() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root-expired.pem",
+        ]),
+        trust: Some(&["@PKI@/root-expired.pem", "@PKI@/server-root.pem"]),
+        section: "2-1 (7)",
+        guide_cause: "RootCA1 has expired and the server refuses the chain that ends in it",
+        cause: Some("cert.chain"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn a_tls_1_2_only_server_with_client_authentication_is_healthy() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-tls1_2",
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root.pem",
+        ]),
+        guide_cause: "everything in place (TLS 1.2 is enough)",
+        exit: 0,
+        ..Default::default()
+    });
+}
