@@ -19,6 +19,7 @@ pub mod platform;
 pub mod probe;
 pub mod profile;
 pub mod report;
+pub mod serve;
 pub mod text;
 pub mod trust;
 

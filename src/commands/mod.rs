@@ -15,6 +15,7 @@ pub mod fetch_ca;
 pub mod inspect;
 pub mod profile;
 pub mod report;
+pub mod serve;
 pub mod tls;
 pub mod verify;
 
@@ -197,6 +198,7 @@ fn dispatch(ctx: &Context, command: Option<Command>) -> Result<u8, AppError> {
             out.as_deref(),
         ),
         Some(Command::Demo { scenario, list }) => demo::run(ctx, &scenario, list),
+        Some(Command::Serve { listen, config }) => serve::run(ctx, listen.as_deref(), &config),
         Some(Command::FetchCa { out, net }) => fetch_ca::run(ctx, &out, &net),
         Some(Command::Profile { action }) => profile::run(ctx, action),
         Some(Command::Completions { shell }) => {

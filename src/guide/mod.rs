@@ -19,6 +19,7 @@ const FILES: &[(&str, &str)] = &[
     ("fixes/proxy.toml", include_str!("fixes/proxy.toml")),
     ("fixes/demo.toml", include_str!("fixes/demo.toml")),
     ("fixes/windows.toml", include_str!("fixes/windows.toml")),
+    ("serve.toml", include_str!("serve.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

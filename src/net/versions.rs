@@ -472,11 +472,74 @@ pub async fn for_target(ctx: &super::NetContext, t: &super::Target) -> Option<Fi
             }
         }
     };
-    let results = probe_all(&dial, host, timeout).await;
-    Some(
-        versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
-            .elapsed(start.elapsed()),
-    )
+    let (results, age) = remembered::probe_all(&dial, host, t.url.port, timeout).await;
+    let mut f = versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
+        .elapsed(start.elapsed());
+    if let (Some(age), Some(o)) = (age, f.data.as_object_mut()) {
+        o.insert("remembered_for_seconds".into(), age.as_secs().into());
+    }
+    Some(f)
+}
+
+/// `certprobe serve`: the versions a server accepts, remembered for a while instead of asked on
+/// every scrape. Off unless [`remember_versions`] is called (a `check` always asks).
+mod remembered {
+    use super::{Dial, Outcome, Version};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    type Entry = (Instant, Vec<(Version, Outcome)>);
+    static CACHE: OnceLock<(Duration, Mutex<HashMap<String, Entry>>)> = OnceLock::new();
+    /// Servers remembered at most (the oldest answers are dropped first when full).
+    const MAX: usize = 10_000;
+
+    pub fn enable(ttl: Duration) {
+        if !ttl.is_zero() {
+            let _ = CACHE.set((ttl, Mutex::new(HashMap::new())));
+        }
+    }
+
+    /// [`super::probe_all`], or what it said less than the configured time ago, with its age.
+    /// Answers that settle nothing (`Unknown`: a timeout, a failed connection) are not kept.
+    pub async fn probe_all(
+        dial: &Dial,
+        sni: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> (Vec<(Version, Outcome)>, Option<Duration>) {
+        let Some((ttl, map)) = CACHE.get() else {
+            return (super::probe_all(dial, sni, timeout).await, None);
+        };
+        let key = format!("{}|{sni}|{port}", dial.describe());
+        let now = Instant::now();
+        if let Some((at, r)) = map.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            if now.duration_since(*at) < *ttl {
+                return (r.clone(), Some(now.duration_since(*at)));
+            }
+        }
+        let r = super::probe_all(dial, sni, timeout).await;
+        if !r.iter().any(|(_, o)| matches!(o, Outcome::Unknown(_))) {
+            let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+            m.retain(|_, (at, _)| now.duration_since(*at) < *ttl);
+            if m.len() >= MAX {
+                if let Some(oldest) = m
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+                {
+                    m.remove(&oldest);
+                }
+            }
+            m.insert(key, (Instant::now(), r.clone()));
+        }
+        (r, None)
+    }
+}
+
+/// Remember the versions each server accepts for `ttl` (zero: never), for `certprobe serve`.
+pub fn remember_versions(ttl: Duration) {
+    remembered::enable(ttl);
 }
 
 /// Classify the results of [`probe_all`] (pure; unit-tested).
