@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs certprobe's whole test suite on a fresh Debian machine: installs the real servers the
-# end-to-end tests talk to on 127.0.0.1 (nginx, openssl, tinyproxy, dnsmasq, testssl.sh) and
+# end-to-end tests talk to on 127.0.0.1 (nginx, openssl, tinyproxy, dnsmasq, testssl.sh, prometheus
+# with promtool, prometheus-blackbox-exporter for bench/blackbox-vs-certprobe.sh) and
 # mitmproxy and prometheus-client (PyPI), then runs `cargo test`. Tests that need a server fail, never skip, when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light openssl tinyproxy dnsmasq-base testssl.sh python3-venv man-db)
+packages=(nginx-light openssl tinyproxy dnsmasq-base testssl.sh python3-venv man-db prometheus prometheus-blackbox-exporter)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -141,7 +141,7 @@ pub fn parse_duration(s: &str, zero_ok: bool) -> Result<Duration, String> {
         "h" => v * 3600.0,
         _ => return Err(format!("`{t}`: unknown unit (ms, s, m, h)")),
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 86_400.0 || (secs == 0.0 && !zero_ok) {
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) || (secs == 0.0 && !zero_ok) {
         return Err(format!("`{t}`: out of range"));
     }
     Ok(Duration::from_secs_f64(secs))

@@ -144,6 +144,14 @@ fn net_steps<'a>(
     })
 }
 
+/// The first of `keys` that `v` has as a non-empty string.
+fn first<'a>(v: &'a serde_json::Value, keys: &[&str]) -> &'a str {
+    keys.iter()
+        .map(|k| str_of(v, k))
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+}
+
 fn str_of<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
     v.get(key).and_then(|x| x.as_str()).unwrap_or("")
 }
@@ -331,7 +339,7 @@ pub fn render_probe(report: &Report, opts: &RenderOptions, format: Exposition) -
                         &[
                             ("endpoint", ep),
                             ("depth", &depth),
-                            ("subject", str_of(c, "subject_name")),
+                            ("subject", first(c, &["subject_name", "subject_cn"])),
                             ("handshake", handshake),
                         ],
                         t as f64,
