@@ -11,10 +11,12 @@ import datetime
 import json
 import os
 import re
+import sys
 import subprocess
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True
 from serve_common import (ROOT, Procs, free_port, get, log, need, nginx, pki, profile, serve,
                           wait_port)
 

@@ -13,9 +13,10 @@ import argparse
 import datetime
 import json
 import os
-import statistics
+import sys
 import time
 
+sys.dont_write_bytecode = True
 from serve_common import (ROOT, Procs, log, nginx, pki, profile, prom_query, proc_stat,
                           prometheus, serve)
 

@@ -175,11 +175,17 @@ pub async fn probe_endpoint(
             ..Default::default()
         };
     }
-    // The version probes run beside the endpoint's own steps (net::versions).
-    let (mut outcome, versions) = tokio::join!(
-        probe_target(&ctx, &target),
-        super::versions::for_target(&ctx, &target)
-    );
+    // The version probes run beside the endpoint's own steps (net::versions), and take TLS 1.3
+    // from the version its handshake agreed on.
+    let (agreed_tx, agreed_rx) = tokio::sync::oneshot::channel();
+    let main = async {
+        let o = probe_target(&ctx, &target).await;
+        let agreed = o.tls.as_ref().and_then(|f| f.version.as_deref());
+        let _ = agreed_tx.send(agreed.and_then(super::versions::Version::from_name));
+        o
+    };
+    let (mut outcome, versions) =
+        tokio::join!(main, super::versions::for_target(&ctx, &target, agreed_rx));
     if let Some(v) = versions {
         let tls_id = format!("net.{}.tls", target.id);
         let at = outcome

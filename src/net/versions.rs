@@ -101,6 +101,11 @@ impl Version {
         Version::ALL.into_iter().find(|x| x.wire() == v)
     }
 
+    /// From [`Version::name`] (as the endpoint's own handshake reports it).
+    pub fn from_name(s: &str) -> Option<Version> {
+        Version::ALL.into_iter().find(|x| x.name() == s)
+    }
+
     /// Versions this client itself would use for a log-in (rustls).
     pub fn offered_by_client(self) -> bool {
         matches!(self, Version::Tls12 | Version::Tls13)
@@ -407,6 +412,45 @@ pub async fn probe_all(dial: &Dial, sni: &str, timeout: Duration) -> Vec<(Versio
     ]
 }
 
+/// [`probe_all`] beside an endpoint's own handshake: TLS 1.3 is taken from the version that
+/// handshake agreed on, and asked on a connection of its own only when it agreed on none.
+pub async fn probe_all_after(
+    dial: &Dial,
+    sni: &str,
+    timeout: Duration,
+    main: tokio::sync::oneshot::Receiver<Option<Version>>,
+) -> Vec<(Version, Outcome)> {
+    let tls13 = async {
+        match main.await {
+            Ok(Some(v)) => tls13_from_main(v),
+            _ => probe_version(dial, sni, Version::Tls13, timeout).await,
+        }
+    };
+    let (a, b, c, d, e) = tokio::join!(
+        tls13,
+        probe_version(dial, sni, Version::Tls12, timeout),
+        probe_version(dial, sni, Version::Tls11, timeout),
+        probe_version(dial, sni, Version::Tls10, timeout),
+        probe_version(dial, sni, Version::Ssl3, timeout),
+    );
+    vec![
+        (Version::Tls13, a),
+        (Version::Tls12, b),
+        (Version::Tls11, c),
+        (Version::Tls10, d),
+        (Version::Ssl3, e),
+    ]
+}
+
+/// What the endpoint's own handshake (offering TLS 1.3 and 1.2) says about TLS 1.3.
+fn tls13_from_main(agreed: Version) -> Outcome {
+    if agreed == Version::Tls13 {
+        Outcome::Accepted { note: None }
+    } else {
+        Outcome::Refused(format!("the server chose {}", agreed.name()))
+    }
+}
+
 /// The `net.<endpoint>.versions` finding for one endpoint.
 pub async fn probe_versions(
     endpoint_id: &str,
@@ -433,7 +477,16 @@ fn names(vs: &[Version]) -> String {
 /// `net.<endpoint>.versions` for an endpoint of a check: reached the way its other steps are
 /// (directly at its first address, or through the proxy), run beside them. `None` for plain
 /// HTTP endpoints.
-pub async fn for_target(ctx: &super::NetContext, t: &super::Target) -> Option<Finding> {
+///
+/// `main` gives the version the endpoint's own handshake agreed on (it offers TLS 1.3 and 1.2),
+/// once that handshake has ended: any answer there settles TLS 1.3 (the server chose 1.3, or it
+/// chose 1.2 although 1.3 was offered), so the TLS 1.3-only probe runs only when the main
+/// handshake agreed on nothing.
+pub async fn for_target(
+    ctx: &super::NetContext,
+    t: &super::Target,
+    main: tokio::sync::oneshot::Receiver<Option<Version>>,
+) -> Option<Finding> {
     if t.url.scheme != "https" {
         return None;
     }
@@ -472,7 +525,7 @@ pub async fn for_target(ctx: &super::NetContext, t: &super::Target) -> Option<Fi
             }
         }
     };
-    let (results, age) = remembered::probe_all(&dial, host, t.url.port, timeout).await;
+    let (results, age) = remembered::probe_all(&dial, host, t.url.port, timeout, main).await;
     let mut f = versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
         .elapsed(start.elapsed());
     if let (Some(age), Some(o)) = (age, f.data.as_object_mut()) {
@@ -507,9 +560,10 @@ mod remembered {
         sni: &str,
         port: u16,
         timeout: Duration,
+        main: tokio::sync::oneshot::Receiver<Option<Version>>,
     ) -> (Vec<(Version, Outcome)>, Option<Duration>) {
         let Some((ttl, map)) = CACHE.get() else {
-            return (super::probe_all(dial, sni, timeout).await, None);
+            return (super::probe_all_after(dial, sni, timeout, main).await, None);
         };
         let key = format!("{}|{sni}|{port}", dial.describe());
         let now = Instant::now();
@@ -518,7 +572,7 @@ mod remembered {
                 return (r.clone(), Some(now.duration_since(*at)));
             }
         }
-        let r = super::probe_all(dial, sni, timeout).await;
+        let r = super::probe_all_after(dial, sni, timeout, main).await;
         if !r.iter().any(|(_, o)| matches!(o, Outcome::Unknown(_))) {
             let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
             m.retain(|_, (at, _)| now.duration_since(*at) < *ttl);
@@ -810,6 +864,20 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_main_handshake_settles_tls13() {
+        assert_eq!(
+            tls13_from_main(Version::Tls13),
+            Outcome::Accepted { note: None }
+        );
+        assert_eq!(
+            tls13_from_main(Version::Tls12),
+            Outcome::Refused("the server chose TLS 1.2".into())
+        );
+        assert_eq!(Version::from_name("TLS 1.3"), Some(Version::Tls13));
+        assert_eq!(Version::from_name("TLSv1.3"), None);
+    }
+
     use super::*;
 
     /// A TLS 1.0-only server: answers every hello with a TLS 1.0 ServerHello, or with a
