@@ -68,7 +68,7 @@ impl Checker for LibraryCheck {
 }
 
 pub fn run(ctx: &Context, listen: Option<&str>, config: &Path) -> Result<u8, AppError> {
-    let config = Config::load(config)?;
+    let config = Config::load(config, ctx.lang)?;
     let listen = listen
         .map(str::to_string)
         .or_else(|| config.server.listen.clone())

@@ -3,6 +3,7 @@
 //! nothing else, so the exporter never becomes an open proxy for the client certificate.
 
 use crate::error::AppError;
+use crate::finding::Lang;
 use crate::profile::{Endpoint, Profile};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -124,67 +125,125 @@ pub struct Config {
     pub modules: BTreeMap<String, Arc<Module>>,
 }
 
-/// `10s`, `500ms`, `5m`, `1h`, or a bare number of seconds; `0` only where `zero_ok`.
-pub fn parse_duration(s: &str, zero_ok: bool) -> Result<Duration, String> {
+/// `10s`, `500ms`, `5m`, `1h`, or a bare number of seconds, at most a day; `0` only where
+/// `zero_ok`.
+pub fn parse_duration(s: &str, zero_ok: bool) -> Option<Duration> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("`{t}` is not a duration (10s, 500ms, 5m, 1h)"))?;
+    let v: f64 = num.parse().ok()?;
     let secs = match unit.trim() {
         "ms" => v / 1000.0,
         "" | "s" => v,
         "m" => v * 60.0,
         "h" => v * 3600.0,
-        _ => return Err(format!("`{t}`: unknown unit (ms, s, m, h)")),
+        _ => return None,
     };
     if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) || (secs == 0.0 && !zero_ok) {
-        return Err(format!("`{t}`: out of range"));
+        return None;
     }
-    Ok(Duration::from_secs_f64(secs))
+    Some(Duration::from_secs_f64(secs))
 }
 
-fn dur(key: &str, v: &Option<String>, zero_ok: bool) -> Result<Option<Duration>, String> {
-    v.as_deref()
-        .map(|s| parse_duration(s, zero_ok).map_err(|e| format!("{key}: {e}")))
-        .transpose()
+/// A catalogue text with its `{name}` placeholders filled.
+pub(crate) fn say(key: &str, lang: Lang, args: &[(&str, &str)]) -> String {
+    let mut s = crate::guide::label(key, lang);
+    for (k, v) in args {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
+
+/// Where a configuration's messages go: its file name and the language.
+struct Ctx<'a> {
+    path: &'a str,
+    lang: Lang,
+}
+
+impl Ctx<'_> {
+    fn say(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut all = vec![("path", self.path)];
+        all.extend_from_slice(args);
+        say(key, self.lang, &all)
+    }
+
+    fn dur(
+        &self,
+        key: &str,
+        v: &Option<String>,
+        zero_ok: bool,
+    ) -> Result<Option<Duration>, String> {
+        match v.as_deref() {
+            None => Ok(None),
+            Some(s) => parse_duration(s, zero_ok).map(Some).ok_or_else(|| {
+                self.say(
+                    "serve.config_duration",
+                    &[("key", key), ("value", &crate::text::escape::clean(s))],
+                )
+            }),
+        }
+    }
 }
 
 impl Config {
-    pub fn load(path: &Path) -> Result<Config, AppError> {
+    pub fn load(path: &Path, lang: Lang) -> Result<Config, AppError> {
+        let shown = path.display().to_string();
         let src = std::fs::read_to_string(path).map_err(|e| {
-            AppError::input(format!("cannot read configuration {}: {e}", path.display()))
+            AppError::input(say(
+                "serve.config_read",
+                lang,
+                &[("path", &shown), ("error", &e.to_string())],
+            ))
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&src, base).map_err(|e| AppError::input(format!("{}: {e}", path.display())))
+        Config::parse(&src, base, &shown, lang).map_err(AppError::input)
     }
 
-    /// Parse and check; relative paths are taken from `base`.
-    pub fn parse(src: &str, base: &Path) -> Result<Config, String> {
-        let raw: RawConfig = toml::from_str(src).map_err(|e| e.to_string().trim().to_string())?;
+    /// Parse and check; relative paths are taken from `base`; messages name `shown`.
+    pub fn parse(src: &str, base: &Path, shown: &str, lang: Lang) -> Result<Config, String> {
+        let cx = Ctx { path: shown, lang };
+        let raw: RawConfig = toml::from_str(src).map_err(|e| {
+            let line = e
+                .span()
+                .map(|sp| src[..sp.start.min(src.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            cx.say(
+                "serve.config_syntax",
+                &[("line", &line.to_string()), ("error", e.message().trim())],
+            )
+        })?;
         let d = ServerSettings::default();
         let s = &raw.server;
         let server = ServerSettings {
             listen: s.listen.clone(),
             max_concurrent_probes: s.max_concurrent_probes.unwrap_or(d.max_concurrent_probes),
             max_queued_probes: s.max_queued_probes.unwrap_or(d.max_queued_probes),
-            timeout: dur("server.timeout", &s.timeout, false)?.unwrap_or(d.timeout),
-            timeout_offset: dur("server.timeout_offset", &s.timeout_offset, true)?
+            timeout: cx
+                .dur("server.timeout", &s.timeout, false)?
+                .unwrap_or(d.timeout),
+            timeout_offset: cx
+                .dur("server.timeout_offset", &s.timeout_offset, true)?
                 .unwrap_or(d.timeout_offset),
-            versions_cache: dur("server.versions_cache", &s.versions_cache, true)?
+            versions_cache: cx
+                .dur("server.versions_cache", &s.versions_cache, true)?
                 .unwrap_or(d.versions_cache),
         };
-        if server.max_concurrent_probes == 0 || server.max_concurrent_probes > 1024 {
-            return Err("server.max_concurrent_probes: must be 1 to 1024".into());
+        if !(1..=1024).contains(&server.max_concurrent_probes) {
+            return Err(cx.say(
+                "serve.config_range",
+                &[("key", "server.max_concurrent_probes"), ("range", "1–1024")],
+            ));
         }
         if server.max_queued_probes > 100_000 {
-            return Err("server.max_queued_probes: at most 100000".into());
+            return Err(cx.say(
+                "serve.config_range",
+                &[("key", "server.max_queued_probes"), ("range", "0–100000")],
+            ));
         }
         if raw.module.is_empty() {
-            return Err("no [module.NAME] is configured".into());
+            return Err(cx.say("serve.config_no_module", &[]));
         }
         let abs = |p: &PathBuf| -> PathBuf {
             if p.is_absolute() {
@@ -196,27 +255,31 @@ impl Config {
         let mut modules = BTreeMap::new();
         for (name, m) in raw.module {
             if !valid_name(&name) {
-                return Err(format!(
-                    "module `{}`: names are letters, digits, `-`, `_` and `.`",
-                    crate::text::escape::clean(&name)
+                return Err(cx.say(
+                    "serve.config_module_name",
+                    &[("name", &crate::text::escape::clean(&name))],
                 ));
             }
+            let n = name.as_str();
             let profile = match &m.profile {
-                Some(p) => Profile::load(&abs(p)).map_err(|e| format!("module `{name}`: {e}"))?,
+                Some(p) => Profile::load(&abs(p)).map_err(|e| {
+                    cx.say(
+                        "serve.config_module",
+                        &[("name", n), ("error", &e.to_string())],
+                    )
+                })?,
                 None => Profile::builtin(),
             };
             for id in &m.endpoints {
                 if profile.endpoint(id).is_none() {
-                    return Err(format!(
-                        "module `{name}`: profile `{}` has no endpoint `{id}`",
-                        profile.name
+                    return Err(cx.say(
+                        "serve.config_endpoint",
+                        &[("name", n), ("profile", &profile.name), ("id", id)],
                     ));
                 }
             }
             if m.password_file.is_some() && m.password_env.is_some() {
-                return Err(format!(
-                    "module `{name}`: give password_file or password_env, not both"
-                ));
+                return Err(cx.say("serve.config_password_both", &[("name", n)]));
             }
             let identity = Identity {
                 cert: m.cert.as_ref().map(abs),
@@ -239,12 +302,13 @@ impl Config {
                 .chain(identity.trust.iter())
             {
                 if !p.is_file() {
-                    return Err(format!(
-                        "module `{name}`: {} is not a readable file",
-                        p.display()
+                    return Err(cx.say(
+                        "serve.config_file",
+                        &[("name", n), ("file", &p.display().to_string())],
                     ));
                 }
             }
+            let timeout = cx.dur(&format!("module.{name}.timeout"), &m.timeout, false)?;
             let module = Module {
                 name: name.clone(),
                 profile,
@@ -252,7 +316,7 @@ impl Config {
                 proxy: m.proxy.clone(),
                 no_proxy: m.no_proxy,
                 resolver: m.resolver.clone(),
-                timeout: dur(&format!("module `{name}` timeout"), &m.timeout, false)?,
+                timeout,
                 endpoints: m.endpoints.clone(),
             };
             modules.insert(name, Arc::new(module));
@@ -287,10 +351,10 @@ impl Module {
     /// The endpoints a scrape's `target` names: an endpoint id, an endpoint's URL (its query
     /// and per-user parts aside), or `host[:port]` / `https://host[:port]/` for every endpoint
     /// on that server. Anything else is not this module's to probe.
-    pub fn resolve_target(&self, target: &str) -> Result<Vec<String>, String> {
+    pub fn resolve_target(&self, target: &str, lang: Lang) -> Result<Vec<String>, String> {
         let t = target.trim();
         if t.is_empty() {
-            return Err("`target` is empty".into());
+            return Err(say("serve.target_empty", lang, &[]));
         }
         if let Some(e) = self.allowed().find(|e| e.id == t) {
             return Ok(vec![e.id.clone()]);
@@ -301,7 +365,7 @@ impl Module {
             format!("https://{t}")
         };
         let Some((scheme, host, port, path)) = split_url(&with_scheme) else {
-            return Err("`target` is neither an endpoint id nor a URL".into());
+            return Err(say("serve.target_not_url", lang, &[]));
         };
         let whole_server = path.is_empty() || path == "/";
         let ids: Vec<String> = self
@@ -318,9 +382,10 @@ impl Module {
             .map(|e| e.id.clone())
             .collect();
         if ids.is_empty() {
-            return Err(format!(
-                "target is not an endpoint of module `{}` (profile `{}`)",
-                self.name, self.profile.name
+            return Err(say(
+                "serve.target_not_allowed",
+                lang,
+                &[("name", &self.name), ("profile", &self.profile.name)],
             ));
         }
         Ok(ids)
@@ -333,7 +398,7 @@ mod tests {
 
     fn cfg(extra: &str) -> Result<Config, String> {
         let src = format!("[module.ebunsho]\n{extra}\n");
-        Config::parse(&src, Path::new("."))
+        Config::parse(&src, Path::new("."), "t.toml", Lang::En)
     }
 
     #[test]
@@ -341,10 +406,11 @@ mod tests {
         let c = cfg("").unwrap();
         assert_eq!(c.server.max_concurrent_probes, 4);
         assert_eq!(c.server.versions_cache, Duration::from_secs(3600));
-        assert_eq!(parse_duration("1h", false), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("0", true), Ok(Duration::ZERO));
-        assert!(parse_duration("0", false).is_err());
-        assert!(parse_duration("soon", true).is_err());
+        assert_eq!(parse_duration("1h", false), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0", true), Some(Duration::ZERO));
+        assert!(parse_duration("0", false).is_none());
+        assert!(parse_duration("soon", true).is_none());
+        assert!(parse_duration("25h", true).is_none());
     }
 
     #[test]
@@ -356,8 +422,13 @@ mod tests {
         assert!(cfg("endpoints = [\"nope\"]")
             .unwrap_err()
             .contains("no endpoint `nope`"));
-        assert!(Config::parse("[module.\"a b\"]\n", Path::new(".")).is_err());
-        assert!(Config::parse("", Path::new(".")).is_err());
+        let parse = |s: &str| Config::parse(s, Path::new("."), "t.toml", Lang::En);
+        assert!(parse("[module.\"a b\"]\n").is_err());
+        assert!(parse("").unwrap_err().contains("no [module.NAME]"));
+        let e = parse("[server]\n\ntimeout = \"soon\"\n[module.a]\n").unwrap_err();
+        assert!(e.contains("server.timeout") && !e.contains('\n'), "{e}");
+        let e = parse("[server]\nbogus = 1\n").unwrap_err();
+        assert!(e.starts_with("t.toml: line 2:") && !e.contains('\n'), "{e}");
     }
 
     #[test]
@@ -365,23 +436,25 @@ mod tests {
         let c = cfg("").unwrap();
         let m = &c.modules["ebunsho"];
         let login = m.profile.endpoint("login").unwrap().url.clone();
-        assert_eq!(m.resolve_target("login").unwrap(), vec!["login"]);
-        assert_eq!(m.resolve_target(&login).unwrap(), vec!["login"]);
+        assert_eq!(m.resolve_target("login", Lang::En).unwrap(), vec!["login"]);
+        assert_eq!(m.resolve_target(&login, Lang::En).unwrap(), vec!["login"]);
         let host = split_url(&login).unwrap().1;
-        assert!(!m.resolve_target(&host).unwrap().is_empty());
-        assert!(m.resolve_target("https://evil.example/").is_err());
+        assert!(!m.resolve_target(&host, Lang::En).unwrap().is_empty());
+        assert!(m.resolve_target("https://evil.example/", Lang::En).is_err());
         assert!(m
-            .resolve_target(&format!("https://{host}.evil.example/"))
+            .resolve_target(&format!("https://{host}.evil.example/"), Lang::En)
             .is_err());
-        assert!(m.resolve_target(&format!("https://{host}:8443/")).is_err());
-        assert!(m.resolve_target("").is_err());
+        assert!(m
+            .resolve_target(&format!("https://{host}:8443/"), Lang::En)
+            .is_err());
+        assert!(m.resolve_target("", Lang::En).is_err());
     }
 
     #[test]
     fn a_module_may_narrow_its_endpoints() {
         let c = cfg("endpoints = [\"login\"]").unwrap();
         let m = &c.modules["ebunsho"];
-        assert!(m.resolve_target("login").is_ok());
-        assert!(m.resolve_target("check").is_err());
+        assert!(m.resolve_target("login", Lang::En).is_ok());
+        assert!(m.resolve_target("check", Lang::En).is_err());
     }
 }

@@ -94,11 +94,7 @@ fn text(code: StatusCode, body: String) -> Resp {
 }
 
 fn label(key: &str, lang: Lang, args: &[(&str, &str)]) -> String {
-    let mut s = crate::guide::label(key, lang);
-    for (k, v) in args {
-        s = s.replace(&format!("{{{k}}}"), v);
-    }
-    s
+    super::config::say(key, lang, args)
 }
 
 async fn handle(st: &State, req: Request<Incoming>) -> Resp {
@@ -253,7 +249,7 @@ async fn probe(st: &State, req: &Request<Incoming>) -> Resp {
             label("serve.unknown_module", lang, &[("name", &name)]),
         );
     };
-    let endpoints = match module.resolve_target(&target) {
+    let endpoints = match module.resolve_target(&target, lang) {
         Ok(e) => e,
         Err(reason) => {
             return text(
