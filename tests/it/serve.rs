@@ -568,6 +568,19 @@ fn prometheus_scrapes_certprobe_serve_and_the_alerts_fire() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // And the example test shipped beside the rules.
+    let out = Command::new(&promtool)
+        .args(["test", "rules"])
+        .arg(repo().join("deploy/certprobe-alerts.test.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The exporter's own health was scraped too.
     let requests = prom.query("certprobe_serve_requests_total{path=\"/probe\",code=\"200\"}");
     assert!(value(&requests[0]) >= 1.0, "{requests:#?}");
