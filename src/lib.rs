@@ -6,6 +6,7 @@
 //! - [`cert`], [`trust`] and [`net`] look at things and return findings; [`probe`] plans them.
 //! - [`report`] renders findings and never probes.
 //! - [`commands`] ties each subcommand to the library; `main.rs` only maps the outcome to an exit code.
+//! - [`serve`] is the Prometheus exporter (`certprobe serve`): it runs the check `commands` hands it.
 
 pub mod cert;
 pub mod cli;
