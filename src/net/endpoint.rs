@@ -180,8 +180,7 @@ pub async fn probe_endpoint(
     let (agreed_tx, agreed_rx) = tokio::sync::oneshot::channel();
     let main = async {
         let o = probe_target(&ctx, &target).await;
-        let agreed = o.tls.as_ref().and_then(|f| f.version.as_deref());
-        let _ = agreed_tx.send(agreed.and_then(super::versions::Version::from_name));
+        let _ = agreed_tx.send(main_handshake(&o, &target.id));
         o
     };
     let (mut outcome, versions) =
@@ -198,6 +197,29 @@ pub async fn probe_endpoint(
     let secrets: Vec<&str> = params.values().map(String::as_str).collect();
     scrub_secrets(&mut outcome.findings, &secrets);
     outcome
+}
+
+/// What the endpoint's own handshake showed about protocol versions (for net::versions).
+fn main_handshake(o: &TargetOutcome, id: &str) -> super::versions::MainHandshake {
+    use super::versions::{MainHandshake, Version};
+    if let Some(v) = o
+        .tls
+        .as_ref()
+        .and_then(|f| f.version.as_deref())
+        .and_then(Version::from_name)
+    {
+        return MainHandshake::Agreed(v);
+    }
+    let tls_id = format!("net.{id}.tls");
+    let refused = o.findings.iter().any(|f| {
+        f.id == tls_id
+            && f.data.get("error").and_then(|e| e.as_str()) == Some("alert_protocol_version")
+    });
+    if refused {
+        MainHandshake::RefusedVersions
+    } else {
+        MainHandshake::Unknown
+    }
 }
 
 /// Servers echo the per-user URL parts (a redirect that keeps the query, a page title that

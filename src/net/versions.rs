@@ -130,6 +130,17 @@ impl Outcome {
     }
 }
 
+/// What the endpoint's own handshake (which offers TLS 1.3 and 1.2) showed about versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainHandshake {
+    /// It agreed on this version.
+    Agreed(Version),
+    /// The server refused both offered versions (a `protocol_version` alert).
+    RefusedVersions,
+    /// It ended before showing either (no connection, a timeout, another failure).
+    Unknown,
+}
+
 /// Accepts any server certificate: the version probe learns nothing from it and sends nothing.
 /// Certificates are validated by the endpoint's own TLS step.
 #[derive(Debug)]
@@ -418,12 +429,13 @@ pub async fn probe_all_after(
     dial: &Dial,
     sni: &str,
     timeout: Duration,
-    main: tokio::sync::oneshot::Receiver<Option<Version>>,
+    main: tokio::sync::oneshot::Receiver<MainHandshake>,
 ) -> Vec<(Version, Outcome)> {
     let tls13 = async {
-        match main.await {
-            Ok(Some(v)) => tls13_from_main(v),
-            _ => probe_version(dial, sni, Version::Tls13, timeout).await,
+        match main.await.unwrap_or(MainHandshake::Unknown) {
+            MainHandshake::Agreed(v) => tls13_from_main(v),
+            MainHandshake::RefusedVersions => Outcome::Refused(VERSION_ALERT.into()),
+            MainHandshake::Unknown => probe_version(dial, sni, Version::Tls13, timeout).await,
         }
     };
     let (a, b, c, d, e) = tokio::join!(
@@ -478,14 +490,14 @@ fn names(vs: &[Version]) -> String {
 /// (directly at its first address, or through the proxy), run beside them. `None` for plain
 /// HTTP endpoints.
 ///
-/// `main` gives the version the endpoint's own handshake agreed on (it offers TLS 1.3 and 1.2),
-/// once that handshake has ended: any answer there settles TLS 1.3 (the server chose 1.3, or it
-/// chose 1.2 although 1.3 was offered), so the TLS 1.3-only probe runs only when the main
-/// handshake agreed on nothing.
+/// `main` tells what the endpoint's own handshake (offering TLS 1.3 and 1.2) showed, once it has
+/// ended: an agreed version settles TLS 1.3 (the server chose 1.3, or chose 1.2 although 1.3 was
+/// offered), and so does a `protocol_version` refusal; the TLS 1.3-only probe runs only when that
+/// handshake showed neither.
 pub async fn for_target(
     ctx: &super::NetContext,
     t: &super::Target,
-    main: tokio::sync::oneshot::Receiver<Option<Version>>,
+    main: tokio::sync::oneshot::Receiver<MainHandshake>,
 ) -> Option<Finding> {
     if t.url.scheme != "https" {
         return None;
@@ -537,7 +549,7 @@ pub async fn for_target(
 /// `certprobe serve`: the versions a server accepts, remembered for a while instead of asked on
 /// every scrape. Off unless [`remember_versions`] is called (a `check` always asks).
 mod remembered {
-    use super::{Dial, Outcome, Version};
+    use super::{Dial, MainHandshake, Outcome, Version};
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
@@ -560,7 +572,7 @@ mod remembered {
         sni: &str,
         port: u16,
         timeout: Duration,
-        main: tokio::sync::oneshot::Receiver<Option<Version>>,
+        main: tokio::sync::oneshot::Receiver<MainHandshake>,
     ) -> (Vec<(Version, Outcome)>, Option<Duration>) {
         let Some((ttl, map)) = CACHE.get() else {
             return (super::probe_all_after(dial, sni, timeout, main).await, None);
