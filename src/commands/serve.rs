@@ -37,7 +37,7 @@ pub fn check_args(m: &Module, endpoints: Vec<String>) -> CheckArgs {
             cert_thumbprint: i.cert_thumbprint.clone(),
             cert_subject: i.cert_subject.clone(),
             machine_store: i.machine_store,
-            at: None,
+            ..Default::default()
         },
         net: NetArgs {
             resolver: m.resolver.clone(),
@@ -47,7 +47,7 @@ pub fn check_args(m: &Module, endpoints: Vec<String>) -> CheckArgs {
             ..Default::default()
         },
         only: vec![PhaseArg::Local, PhaseArg::Environment, PhaseArg::Network],
-        login: Default::default(),
+        ..Default::default()
     }
 }
 
