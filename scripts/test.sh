@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs certprobe's whole test suite on a fresh Debian machine: installs the real servers the
-# end-to-end tests talk to on 127.0.0.1 (nginx, openssl, tinyproxy, dnsmasq, testssl.sh), faketime, the
-# HTML report's checkers (tidy, headless chromium), and mitmproxy and prometheus-client (PyPI), then runs
+# end-to-end tests talk to on 127.0.0.1 (nginx, openssl, tinyproxy, dnsmasq, testssl.sh, prometheus
+# with promtool, prometheus-blackbox-exporter for bench/blackbox-vs-certprobe.sh), faketime, the HTML
+# report's checkers (tidy, headless chromium), and mitmproxy and prometheus-client (PyPI), then runs
 # `cargo test`. Tests that need a server fail, never skip, when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light openssl tinyproxy dnsmasq-base testssl.sh faketime python3-venv man-db tidy chromium)
+packages=(nginx-light openssl tinyproxy dnsmasq-base testssl.sh faketime python3-venv man-db tidy chromium prometheus prometheus-blackbox-exporter)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -354,6 +354,20 @@ pub enum Command {
         list: bool,
     },
 
+    /// Serve checks to Prometheus: /probe?module=NAME&target=ENDPOINT, /metrics, and an index at /.
+    ///
+    /// Each module of the configuration (TOML) names a profile and a client certificate; a scrape
+    /// may target only that profile's endpoints. See deploy/certprobe-serve.toml.
+    Serve {
+        /// Address to listen on [default: server.listen of the configuration, else 127.0.0.1:9790]
+        #[arg(long, value_name = "IP:PORT")]
+        listen: Option<String>,
+
+        /// The modules and limits (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+
     /// Download the profile's CA certificates, checked against their pinned fingerprints.
     FetchCa {
         /// Folder to save the certificates in (new files; never written through a symbolic link).

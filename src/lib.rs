@@ -7,6 +7,7 @@
 //! - [`diagnose`] decides causes, consequences and the verdict from the findings alone.
 //! - [`report`] renders findings and the verdict and never probes.
 //! - [`commands`] ties each subcommand to the library; `main.rs` only maps the outcome to an exit code.
+//! - [`serve`] is the Prometheus exporter (`certprobe serve`): it runs the check `commands` hands it.
 
 pub mod cert;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod platform;
 pub mod probe;
 pub mod profile;
 pub mod report;
+pub mod serve;
 pub mod text;
 pub mod trust;
 pub mod watchdog;

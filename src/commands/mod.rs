@@ -18,6 +18,7 @@ pub mod fetch_ca;
 pub mod inspect;
 pub mod profile;
 pub mod report;
+pub mod serve;
 pub mod tls;
 pub mod verify;
 
@@ -203,7 +204,8 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
     init_logging(cli.global.verbose);
     if !matches!(
         cli.command,
-        Some(Command::Completions { .. } | Command::Explain { .. })
+        // A server runs until stopped: each of its probes has its own deadline instead.
+        Some(Command::Completions { .. } | Command::Explain { .. } | Command::Serve { .. })
     ) {
         start_watchdog(cli.global.timeout);
     }
@@ -265,6 +267,7 @@ fn dispatch(ctx: &Context, command: Option<Command>) -> Result<u8, AppError> {
             force,
         ),
         Some(Command::Demo { scenario, list }) => demo::run(ctx, &scenario, list),
+        Some(Command::Serve { listen, config }) => serve::run(ctx, listen.as_deref(), &config),
         Some(Command::FetchCa { out, force, net }) => fetch_ca::run(ctx, &out, force, &net),
         Some(Command::Profile { action }) => profile::run(ctx, action),
         Some(Command::Completions { shell }) => {

@@ -72,13 +72,8 @@ pub fn run(
         read_page: false,
     };
     // The handshake and, beside it, which protocol versions the server accepts.
-    let (outcome, versions) = super::runtime()?.block_on(async {
-        let c = nctx.clone();
-        tokio::join!(
-            crate::net::endpoint::probe_target(&c, &t),
-            crate::net::versions::for_target(&c, &t)
-        )
-    });
+    let (outcome, versions) =
+        super::runtime()?.block_on(crate::net::endpoint::probe_with_versions(&nctx, &t));
     let mut report = Report::new(profile.name.clone());
     report
         .findings

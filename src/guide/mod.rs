@@ -21,6 +21,7 @@ const FILES: &[(&str, &str)] = &[
     ("fixes/demo.toml", include_str!("fixes/demo.toml")),
     ("fixes/windows.toml", include_str!("fixes/windows.toml")),
     ("fixes/input.toml", include_str!("fixes/input.toml")),
+    ("serve.toml", include_str!("serve.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -175,11 +175,7 @@ pub async fn probe_endpoint(
             ..Default::default()
         };
     }
-    // The version probes run beside the endpoint's own steps (net::versions).
-    let (mut outcome, versions) = tokio::join!(
-        probe_target(&ctx, &target),
-        super::versions::for_target(&ctx, &target)
-    );
+    let (mut outcome, versions) = probe_with_versions(&ctx, &target).await;
     if let Some(v) = versions {
         let tls_id = format!("net.{}.tls", target.id);
         let at = outcome
@@ -192,6 +188,44 @@ pub async fn probe_endpoint(
     let secrets: Vec<&str> = params.values().map(String::as_str).collect();
     scrub_secrets(&mut outcome.findings, &secrets);
     outcome
+}
+
+/// A target's own steps and, beside them, the versions it accepts (net::versions), which take
+/// TLS 1.3 from the version the target's handshake agreed on.
+pub async fn probe_with_versions(
+    ctx: &NetContext,
+    target: &Target,
+) -> (TargetOutcome, Option<Finding>) {
+    let (agreed_tx, agreed_rx) = tokio::sync::oneshot::channel();
+    let main = async {
+        let o = probe_target(ctx, target).await;
+        let _ = agreed_tx.send(main_handshake(&o, &target.id));
+        o
+    };
+    tokio::join!(main, super::versions::for_target(ctx, target, agreed_rx))
+}
+
+/// What the endpoint's own handshake showed about protocol versions (for net::versions).
+fn main_handshake(o: &TargetOutcome, id: &str) -> super::versions::MainHandshake {
+    use super::versions::{MainHandshake, Version};
+    if let Some(v) = o
+        .tls
+        .as_ref()
+        .and_then(|f| f.version.as_deref())
+        .and_then(Version::from_name)
+    {
+        return MainHandshake::Agreed(v);
+    }
+    let tls_id = format!("net.{id}.tls");
+    let refused = o.findings.iter().any(|f| {
+        f.id == tls_id
+            && f.data.get("error").and_then(|e| e.as_str()) == Some("alert_protocol_version")
+    });
+    if refused {
+        MainHandshake::RefusedVersions
+    } else {
+        MainHandshake::Unknown
+    }
 }
 
 /// Servers echo the per-user URL parts (a redirect that keeps the query, a page title that

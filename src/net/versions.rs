@@ -101,6 +101,11 @@ impl Version {
         Version::ALL.into_iter().find(|x| x.wire() == v)
     }
 
+    /// From [`Version::name`] (as the endpoint's own handshake reports it).
+    pub fn from_name(s: &str) -> Option<Version> {
+        Version::ALL.into_iter().find(|x| x.name() == s)
+    }
+
     /// Versions this client itself would use for a log-in (rustls).
     pub fn offered_by_client(self) -> bool {
         matches!(self, Version::Tls12 | Version::Tls13)
@@ -123,6 +128,17 @@ impl Outcome {
     fn is_accepted(&self) -> bool {
         matches!(self, Outcome::Accepted { .. })
     }
+}
+
+/// What the endpoint's own handshake (which offers TLS 1.3 and 1.2) showed about versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainHandshake {
+    /// It agreed on this version.
+    Agreed(Version),
+    /// The server refused both offered versions (a `protocol_version` alert).
+    RefusedVersions,
+    /// It ended before showing either (no connection, a timeout, another failure).
+    Unknown,
 }
 
 /// Accepts any server certificate: the version probe learns nothing from it and sends nothing.
@@ -407,6 +423,54 @@ pub async fn probe_all(dial: &Dial, sni: &str, timeout: Duration) -> Vec<(Versio
     ]
 }
 
+/// [`probe_all`] beside an endpoint's own handshake: TLS 1.3 is taken from the version that
+/// handshake agreed on, and asked on a connection of its own only when it agreed on none.
+pub async fn probe_all_after(
+    dial: &Dial,
+    sni: &str,
+    timeout: Duration,
+    main: tokio::sync::oneshot::Receiver<MainHandshake>,
+) -> Vec<(Version, Outcome)> {
+    // The TLS 1.3 probe waits for the main handshake, and then has only what is left of the
+    // same time bound: waiting must not stretch the step past its deadline.
+    let start = Instant::now();
+    let tls13 = async {
+        match main.await.unwrap_or(MainHandshake::Unknown) {
+            MainHandshake::Agreed(v) => tls13_from_main(v),
+            MainHandshake::RefusedVersions => Outcome::Refused(VERSION_ALERT.into()),
+            MainHandshake::Unknown => match timeout.checked_sub(start.elapsed()) {
+                Some(left) if !left.is_zero() => {
+                    probe_version(dial, sni, Version::Tls13, left).await
+                }
+                _ => Outcome::Unknown("no time left after the endpoint's own handshake".into()),
+            },
+        }
+    };
+    let (a, b, c, d, e) = tokio::join!(
+        tls13,
+        probe_version(dial, sni, Version::Tls12, timeout),
+        probe_version(dial, sni, Version::Tls11, timeout),
+        probe_version(dial, sni, Version::Tls10, timeout),
+        probe_version(dial, sni, Version::Ssl3, timeout),
+    );
+    vec![
+        (Version::Tls13, a),
+        (Version::Tls12, b),
+        (Version::Tls11, c),
+        (Version::Tls10, d),
+        (Version::Ssl3, e),
+    ]
+}
+
+/// What the endpoint's own handshake (offering TLS 1.3 and 1.2) says about TLS 1.3.
+fn tls13_from_main(agreed: Version) -> Outcome {
+    if agreed == Version::Tls13 {
+        Outcome::Accepted { note: None }
+    } else {
+        Outcome::Refused(format!("the server chose {}", agreed.name()))
+    }
+}
+
 /// The `net.<endpoint>.versions` finding for one endpoint.
 pub async fn probe_versions(
     endpoint_id: &str,
@@ -433,7 +497,16 @@ fn names(vs: &[Version]) -> String {
 /// `net.<endpoint>.versions` for an endpoint of a check: reached the way its other steps are
 /// (directly at its first address, or through the proxy), run beside them. `None` for plain
 /// HTTP endpoints.
-pub async fn for_target(ctx: &super::NetContext, t: &super::Target) -> Option<Finding> {
+///
+/// `main` tells what the endpoint's own handshake (offering TLS 1.3 and 1.2) showed, once it has
+/// ended: an agreed version settles TLS 1.3 (the server chose 1.3, or chose 1.2 although 1.3 was
+/// offered), and so does a `protocol_version` refusal; the TLS 1.3-only probe runs only when that
+/// handshake showed neither.
+pub async fn for_target(
+    ctx: &super::NetContext,
+    t: &super::Target,
+    main: tokio::sync::oneshot::Receiver<MainHandshake>,
+) -> Option<Finding> {
     if t.url.scheme != "https" {
         return None;
     }
@@ -472,11 +545,75 @@ pub async fn for_target(ctx: &super::NetContext, t: &super::Target) -> Option<Fi
             }
         }
     };
-    let results = probe_all(&dial, host, timeout).await;
-    Some(
-        versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
-            .elapsed(start.elapsed()),
-    )
+    let (results, age) = remembered::probe_all(&dial, host, t.url.port, timeout, main).await;
+    let mut f = versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
+        .elapsed(start.elapsed());
+    if let (Some(age), Some(o)) = (age, f.data.as_object_mut()) {
+        o.insert("remembered_for_seconds".into(), age.as_secs().into());
+    }
+    Some(f)
+}
+
+/// `certprobe serve`: the versions a server accepts, remembered for a while instead of asked on
+/// every scrape. Off unless [`remember_versions`] is called (a `check` always asks).
+mod remembered {
+    use super::{Dial, MainHandshake, Outcome, Version};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    type Entry = (Instant, Vec<(Version, Outcome)>);
+    static CACHE: OnceLock<(Duration, Mutex<HashMap<String, Entry>>)> = OnceLock::new();
+    /// Servers remembered at most (the oldest answers are dropped first when full).
+    const MAX: usize = 10_000;
+
+    pub fn enable(ttl: Duration) {
+        if !ttl.is_zero() {
+            let _ = CACHE.set((ttl, Mutex::new(HashMap::new())));
+        }
+    }
+
+    /// [`super::probe_all`], or what it said less than the configured time ago, with its age.
+    /// Answers that settle nothing (`Unknown`: a timeout, a failed connection) are not kept.
+    pub async fn probe_all(
+        dial: &Dial,
+        sni: &str,
+        port: u16,
+        timeout: Duration,
+        main: tokio::sync::oneshot::Receiver<MainHandshake>,
+    ) -> (Vec<(Version, Outcome)>, Option<Duration>) {
+        let Some((ttl, map)) = CACHE.get() else {
+            return (super::probe_all_after(dial, sni, timeout, main).await, None);
+        };
+        let key = format!("{}|{sni}|{port}", dial.describe());
+        let now = Instant::now();
+        if let Some((at, r)) = map.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            if now.duration_since(*at) < *ttl {
+                return (r.clone(), Some(now.duration_since(*at)));
+            }
+        }
+        let r = super::probe_all_after(dial, sni, timeout, main).await;
+        if !r.iter().any(|(_, o)| matches!(o, Outcome::Unknown(_))) {
+            let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+            m.retain(|_, (at, _)| now.duration_since(*at) < *ttl);
+            if m.len() >= MAX {
+                if let Some(oldest) = m
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+                {
+                    m.remove(&oldest);
+                }
+            }
+            m.insert(key, (Instant::now(), r.clone()));
+        }
+        (r, None)
+    }
+}
+
+/// Remember the versions each server accepts for `ttl` (zero: never), for `certprobe serve`.
+pub fn remember_versions(ttl: Duration) {
+    remembered::enable(ttl);
 }
 
 /// Classify the results of [`probe_all`] (pure; unit-tested).
@@ -767,6 +904,20 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_main_handshake_settles_tls13() {
+        assert_eq!(
+            tls13_from_main(Version::Tls13),
+            Outcome::Accepted { note: None }
+        );
+        assert_eq!(
+            tls13_from_main(Version::Tls12),
+            Outcome::Refused("the server chose TLS 1.2".into())
+        );
+        assert_eq!(Version::from_name("TLS 1.3"), Some(Version::Tls13));
+        assert_eq!(Version::from_name("TLSv1.3"), None);
+    }
+
     use super::*;
 
     /// A TLS 1.0-only server: answers every hello with a TLS 1.0 ServerHello, or with a

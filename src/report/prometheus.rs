@@ -1,9 +1,11 @@
-//! Prometheus text exposition format 0.0.4, for node_exporter's textfile collector.
+//! Prometheus text exposition format 0.0.4, for node_exporter's textfile collector, and the
+//! answer of `certprobe serve` to one scrape ([`render_probe`]): blackbox_exporter's metric
+//! names where it has one, then what certprobe knows beside them.
 
 use super::{RenderOptions, Report};
 use crate::finding::Status;
 
-fn esc(v: &str) -> String {
+pub(crate) fn esc(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         match c {
@@ -18,8 +20,14 @@ fn esc(v: &str) -> String {
 }
 
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
-    let profile = esc(&report.profile);
     let mut out = String::new();
+    steps(&mut out, report, opts);
+    out
+}
+
+/// Every finding's status and duration, the summary and the run's time: the textfile output.
+fn steps(out: &mut String, report: &Report, opts: &RenderOptions) {
+    let profile = esc(&report.profile);
     out.push_str(
         "# HELP certprobe_finding_status 1 for the status a finding has, 0 for the others.\n",
     );
@@ -78,8 +86,10 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         "certprobe_last_run_timestamp_seconds{{profile=\"{profile}\"}} {}\n",
         report.started.unix_timestamp()
     ));
-    out
 }
+
+pub mod probe;
+pub use probe::{render_probe, Exposition};
 
 #[cfg(test)]
 mod tests {

@@ -18,4 +18,5 @@ mod report;
 mod scenarios;
 mod screen;
 mod secrets;
+mod serve;
 mod versions;
