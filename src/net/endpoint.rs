@@ -238,7 +238,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
     let host = t.url.host.as_str();
 
     // 1–2 through an HTTP CONNECT tunnel when the proxy settings say so (net::proxy).
-    let route = ctx.proxy.route(&t.url.scheme, host);
+    let route = ctx.route(&t.url.scheme, host);
     let via_proxy = matches!(route, super::proxy::Route::Via(_));
     // Through a proxy, the server is also looked at directly, beside the tunnel: a proxied
     // certificate that is not the one the server shows is the proxy's own.
@@ -292,6 +292,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             roots: ctx.roots.clone(),
             versions: None,
             alpn: vec![b"http/1.1".to_vec()],
+            accept_any: false,
         };
         let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
         let (res, mut facts) = tls::handshake(stream, host, &params, to).await;
@@ -433,6 +434,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
     let mut hops: Vec<String> = Vec::new();
     let mut current = t.url.clone();
     let mut http_problem: Option<Finding> = None;
+    let mut left_https: Option<String> = None;
     while (300..400).contains(&resp.status) {
         let Some(loc) = resp.location.clone() else {
             break;
@@ -478,6 +480,14 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                     .fix(fix("net.http_error", &[])),
             );
             break;
+        }
+        if current.scheme == "https" && next.scheme == "http" && left_https.is_none() {
+            tracing::warn!(from = %current.authority(), to = %next.authority(), "redirect leaves https");
+            left_https = Some(format!(
+                "http://{}{}",
+                next.authority(),
+                redact_query(&next.path)
+            ));
         }
         hops.push(format!(
             "{} {}{}",
@@ -531,6 +541,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         "server": resp.server,
         "date": resp.date,
         "first_byte_ms": (resp.head_ms * 10.0).round() / 10.0,
+        "left_https": left_https.is_some(),
     });
     let http_failed;
     match http_problem {
@@ -553,7 +564,17 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 format!(" (リダイレクト {} 回)", hops.len())
             };
             let f = s.finding("http").elapsed(elapsed).data(data);
-            if status < 400 {
+            if let Some(to) = left_https.as_ref().filter(|_| status < 400) {
+                http_failed = false;
+                s.push(
+                    f.warn(text!(
+                        ("HTTP {status} {reason}{via}, but a redirect left https for {to}: what follows travels unencrypted"),
+                        ("HTTP {status} {reason}{via_ja}。ただしリダイレクトで https から {to} へ移り、以降は暗号化されません")
+                    ))
+                    .section(t.section.clone())
+                    .fix(fix("net.redirect_insecure", &[("url", to)])),
+                );
+            } else if status < 400 {
                 http_failed = false;
                 s.push(f.pass(text!(
                     ("HTTP {status} {reason}{via}, {size} bytes ({encoding})"),
@@ -668,69 +689,72 @@ fn is_profile_host(ctx: &NetContext, host: &str) -> bool {
         })
 }
 
-/// A `Location` header against the URL it came from.
-pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, String> {
-    let loc = loc.trim();
-    if loc.contains("://") {
-        return parse_url(loc);
+/// An endpoint URL as a [`url::Url`].
+pub fn to_url(u: &EndpointUrl) -> Result<url::Url, String> {
+    url::Url::parse(&format!("{}://{}{}", u.scheme, u.authority(), u.path))
+        .map_err(|e| e.to_string())
+}
+
+/// A [`url::Url`] (http or https, with a host) as an endpoint URL.
+pub fn from_url(u: &url::Url) -> Result<EndpointUrl, String> {
+    let scheme = u.scheme().to_string();
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("unsupported scheme `{scheme}` (use https or http)"));
     }
-    if let Some(rest) = loc.strip_prefix("//") {
-        return parse_url(&format!("{}://{rest}", base.scheme));
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("credentials in URLs are not allowed".into());
     }
-    let path = if loc.starts_with('/') {
-        loc.to_string()
-    } else {
-        let dir = base
-            .path
-            .split('?')
-            .next()
-            .and_then(|p| p.rsplit_once('/'))
-            .map(|(d, _)| d)
-            .unwrap_or("");
-        format!("{dir}/{loc}")
+    let host = match u.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(a)) => a.to_string(),
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        None => return Err("no host in the URL".into()),
     };
+    let port = u
+        .port_or_known_default()
+        .ok_or_else(|| "no port".to_string())?;
+    let mut path = u.path().to_string();
+    if let Some(q) = u.query() {
+        path.push('?');
+        path.push_str(q);
+    }
     Ok(EndpointUrl {
-        scheme: base.scheme.clone(),
-        host: base.host.clone(),
-        port: base.port,
+        scheme,
+        host,
+        port,
         path,
     })
 }
 
-/// GET a URL (a CRL, a CA certificate) without presenting the client certificate; the body is
-/// read up to `cap` bytes. Any failure comes back as one sentence.
-pub async fn fetch(
-    ctx: &NetContext,
-    u: &EndpointUrl,
-    cap: usize,
-) -> Result<http::HttpResponse, Text> {
-    let mut conn = open_hop(ctx, u, false).await?;
-    conn.get_capped(&u.authority(), &u.path, ctx.deadline, cap)
-        .await
-        .map_err(|e| match e {
-            HttpFailure::Timeout => Text::new(
-                "no answer before the timeout",
-                "タイムアウトまでに応答がありません",
-            ),
-            HttpFailure::Tls(t) => Text::same(format!("TLS: {t}")),
-            HttpFailure::Closed(m) | HttpFailure::Protocol(m) => Text::same(m),
-        })
+/// A URL for logs and findings: scheme, authority and path; a query is shown as `?…` (it may
+/// hold per-user parts).
+pub fn redacted(u: &url::Url) -> String {
+    let mut s = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
+    if let Some(p) = u.port() {
+        s.push_str(&format!(":{p}"));
+    }
+    s.push_str(u.path());
+    if u.query().is_some() {
+        s.push_str("?…");
+    }
+    s
 }
 
-/// DNS, TCP and TLS to a redirect target, without findings of their own.
+/// A `Location` header against the URL it came from (RFC 3986 reference resolution, dot
+/// segments removed, by `url::Url::join`).
+pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, String> {
+    let base = to_url(base)?;
+    let next = base.join(loc.trim()).map_err(|e| e.to_string())?;
+    from_url(&next)
+}
+
+/// DNS, TCP (or the proxy's tunnel: the one route decision, the one connector) and TLS to a
+/// redirect target, without findings of their own.
 async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Conn, Text> {
-    let dns = ctx.dns.as_ref().map_err(|e| Text::same(format!("{e:?}")))?;
-    let addrs = tokio::time::timeout_at(
-        ctx.step_deadline(super::DNS_TIMEOUT).into(),
-        dns.resolve(&u.host),
-    )
-    .await
-    .map_err(|_| Text::new("name lookup timed out", "名前解決がタイムアウトしました"))?
-    .map_err(|e| Text::same(format!("name lookup failed: {}", e.code())))?;
-    let to = TCP_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
-    let c = tcp::connect_direct(&addrs, u.port, to)
+    let route = ctx.route(&u.scheme, &u.host);
+    let c = super::connect::open(&ctx.dns, &route, &u.host, u.port, TCP_TIMEOUT, ctx.deadline)
         .await
-        .map_err(|_| Text::new("cannot connect", "接続できません"))?;
+        .map_err(|e| e.text())?;
     if u.scheme != "https" {
         return Conn::open(c.stream, ctx.deadline)
             .await
@@ -745,6 +769,7 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Co
         roots: ctx.roots.clone(),
         versions: None,
         alpn: vec![b"http/1.1".to_vec()],
+        accept_any: false,
     };
     let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
     let (r, _) = tls::handshake(c.stream, &u.host, &params, to).await;
@@ -871,6 +896,9 @@ async fn step_tcp(
                     a.result
                         .as_ref()
                         .err()
+                        .filter(|e| {
+                            !matches!(e, ConnectFailure::Abandoned | ConnectFailure::NotTried)
+                        })
                         .map(|e| format!("{}: {}", a.addr, e.code()))
                 })
                 .collect();
@@ -902,6 +930,7 @@ async fn step_tcp(
                         }
                         Err(ConnectFailure::Unreachable(m)) => format!("unreachable ({m})"),
                         Err(ConnectFailure::Other(m)) => m.clone(),
+                        Err(e) => e.code().to_string(),
                         Ok(_) => "connected".into(),
                     };
                     format!("{}: {why}", a.addr)

@@ -19,12 +19,15 @@ use std::time::{Duration, Instant};
 
 pub mod aia;
 pub mod clock;
+pub mod connect;
 pub mod crl;
 pub mod diagnose;
 pub mod dns;
 pub mod endpoint;
+pub mod fetch;
 pub mod http;
 pub mod page;
+pub mod route;
 pub mod tcp;
 pub mod tls;
 
@@ -92,6 +95,11 @@ impl NetContext {
                 .named_host
                 .as_deref()
                 .is_some_and(|h| h.eq_ignore_ascii_case(host.trim_end_matches('.')))
+    }
+
+    /// The one route decision for a connection to `host` (see [`route`]).
+    pub fn route(&self, scheme: &str, host: &str) -> proxy::Route {
+        route::decide(&self.proxy, scheme, host)
     }
 
     /// The end of a step that may take at most `cap`.

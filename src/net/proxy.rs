@@ -89,6 +89,22 @@ impl ProxyUrl {
         }
     }
 
+    /// `http://user:password@host:port`, percent-encoded: only for handing the proxy to an HTTP
+    /// client. Never display it.
+    pub fn with_credentials(&self) -> String {
+        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+        let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        match (&self.user, &self.password) {
+            (None, None) => format!("http://{}", self.authority()),
+            (u, p) => format!(
+                "http://{}:{}@{}",
+                enc(u.as_deref().unwrap_or("")),
+                enc(p.as_deref().unwrap_or("")),
+                self.authority()
+            ),
+        }
+    }
+
     fn basic_auth(&self) -> Option<String> {
         if !self.has_credentials() {
             return None;

@@ -131,6 +131,8 @@ pub struct TlsParams {
     /// Restrict to these versions (all rustls supports when `None`).
     pub versions: Option<Vec<&'static rustls::SupportedProtocolVersion>>,
     pub alpn: Vec<Vec<u8>>,
+    /// Accept any server certificate (only to look at the chain; nothing is sent).
+    pub accept_any: bool,
 }
 
 #[derive(Debug, Default)]
@@ -170,10 +172,22 @@ impl ResolvesClientCert for HintResolver {
     }
 }
 
-/// Validates with webpki and keeps the chain and the error for the report.
+/// How the server's certificate is judged.
+#[derive(Clone)]
+pub enum Verify {
+    /// Validated against these roots (webpki); an empty store trusts nothing.
+    Roots(Arc<RootCertStore>),
+    /// Accepted whatever it is: only to look at the chain or the version a server speaks, never
+    /// to send data that matters.
+    AcceptAny,
+}
+
+/// The one server-certificate verifier: validates with webpki (or accepts any certificate when
+/// only looking) and keeps the chain and the error for the report.
 #[derive(Debug)]
 struct KeepingVerifier {
     inner: Option<Arc<WebPkiServerVerifier>>,
+    accept_any: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
     capture: Arc<Capture>,
 }
@@ -192,6 +206,9 @@ impl ServerCertVerifier for KeepingVerifier {
             c.push(end_entity.clone().into_owned());
             // A huge chain is kept only in part; it is reported, not stored.
             c.extend(intermediates.iter().take(8).map(|i| i.clone().into_owned()));
+        }
+        if self.accept_any {
+            return Ok(ServerCertVerified::assertion());
         }
         let r = match &self.inner {
             Some(v) => {
@@ -242,6 +259,59 @@ impl ServerCertVerifier for KeepingVerifier {
             .signature_verification_algorithms
             .supported_schemes()
     }
+}
+
+/// Everything a client configuration is made of.
+#[derive(Clone)]
+pub struct ConfigSpec {
+    pub verify: Verify,
+    /// The client certificate to offer when the server asks (none: no certificate).
+    pub client: Option<Arc<CertifiedKey>>,
+    /// Restrict to these versions (all rustls supports when `None`).
+    pub versions: Option<Vec<&'static rustls::SupportedProtocolVersion>>,
+    pub alpn: Vec<Vec<u8>>,
+}
+
+/// What a configuration saw during its handshake (hints, the chain, the verifier's error).
+#[derive(Debug, Default, Clone)]
+pub struct Seen(Arc<Capture>);
+
+/// The one place that builds a rustls [`rustls::ClientConfig`]: the endpoint steps, redirect
+/// hops, the direct look, the version probes and every `reqwest` client take theirs from here.
+pub fn client_config(spec: &ConfigSpec) -> Result<(rustls::ClientConfig, Seen), TlsError> {
+    let capture = Arc::new(Capture::default());
+    let provider = provider();
+    let (inner, accept_any) = match &spec.verify {
+        Verify::AcceptAny => (None, true),
+        Verify::Roots(roots) if roots.is_empty() => (None, false),
+        Verify::Roots(roots) => (
+            WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .build()
+                .ok(),
+            false,
+        ),
+    };
+    let verifier = Arc::new(KeepingVerifier {
+        inner,
+        accept_any,
+        provider: provider.clone(),
+        capture: capture.clone(),
+    });
+    let resolver = Arc::new(HintResolver {
+        cert: spec.client.clone(),
+        capture: capture.clone(),
+    });
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = spec
+        .versions
+        .clone()
+        .unwrap_or_else(|| rustls::ALL_VERSIONS.to_vec());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_cert_resolver(resolver);
+    config.alpn_protocols = spec.alpn.clone();
+    Ok((config, Seen(capture)))
 }
 
 /// Why a handshake did not complete.
@@ -325,8 +395,13 @@ pub fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<TlsError>
     None
 }
 
+/// The one crypto provider (ring), built once.
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    static PROVIDER: std::sync::OnceLock<Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
 }
 
 /// Handshake over `stream` with SNI `host`, bounded by `timeout`.
@@ -336,40 +411,21 @@ pub async fn handshake(
     params: &TlsParams,
     timeout: Duration,
 ) -> (Result<TlsStream<BoxStream>, TlsFailure>, TlsFacts) {
-    let capture = Arc::new(Capture::default());
-    let provider = provider();
-    let inner = if params.roots.is_empty() {
-        None
-    } else {
-        WebPkiServerVerifier::builder_with_provider(params.roots.clone(), provider.clone())
-            .build()
-            .ok()
-    };
-    let verifier = Arc::new(KeepingVerifier {
-        inner,
-        provider: provider.clone(),
-        capture: capture.clone(),
-    });
-    let resolver = Arc::new(HintResolver {
-        cert: params.client.clone(),
-        capture: capture.clone(),
-    });
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> = params
-        .versions
-        .clone()
-        .unwrap_or_else(|| rustls::ALL_VERSIONS.to_vec());
     let mut facts = TlsFacts::default();
-    let config = match rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&versions)
-    {
-        Ok(b) => b
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_client_cert_resolver(resolver),
+    let spec = ConfigSpec {
+        verify: if params.accept_any {
+            Verify::AcceptAny
+        } else {
+            Verify::Roots(params.roots.clone())
+        },
+        client: params.client.clone(),
+        versions: params.versions.clone(),
+        alpn: params.alpn.clone(),
+    };
+    let (config, Seen(capture)) = match client_config(&spec) {
+        Ok(c) => c,
         Err(e) => return (Err(TlsFailure::Tls(e)), facts),
     };
-    let mut config = config;
-    config.alpn_protocols = params.alpn.clone();
     let name = match ServerName::try_from(host.trim_matches(['[', ']']).to_string()) {
         Ok(n) => n,
         Err(e) => return (Err(TlsFailure::BadName(e.to_string())), facts),
