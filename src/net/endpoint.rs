@@ -1177,6 +1177,37 @@ mod tests {
         assert_eq!((u.scheme.as_str(), u.host.as_str()), ("https", "o.test"));
     }
 
+    fn at(b: &str, l: &str) -> String {
+        let u = resolve_location(&parse_url(b).unwrap(), l).unwrap();
+        format!("{}://{}{}", u.scheme, u.authority(), u.path)
+    }
+
+    #[test]
+    fn locations_resolve_as_rfc_3986_says() {
+        let b = "https://ds.example/a/b";
+        assert_eq!(at(b, "?page=2"), "https://ds.example:443/a/b?page=2");
+        assert_eq!(
+            at("https://ds.example/a/b/c", "../d"),
+            "https://ds.example:443/a/d"
+        );
+        assert_eq!(at(b, "./x/../y"), "https://ds.example:443/a/y");
+        assert_eq!(
+            at(b, "//other.example:8443/p"),
+            "https://other.example:8443/p"
+        );
+        assert_eq!(at(b, "http://plain.example/p"), "http://plain.example:80/p");
+        assert_eq!(at(b, "https://[::1]:8443/v6"), "https://[::1]:8443/v6");
+        let base = parse_url(b).unwrap();
+        assert!(resolve_location(&base, "ftp://x/").is_err());
+        assert!(resolve_location(&base, "https://u:p@x/").is_err());
+    }
+
+    #[test]
+    fn redacted_urls_hide_the_query() {
+        let u = url::Url::parse("https://ds.example:8443/a?token=secret").unwrap();
+        assert_eq!(redacted(&u), "https://ds.example:8443/a?…");
+    }
+
     #[test]
     fn echoed_secrets_are_scrubbed() {
         let mut fs = vec![

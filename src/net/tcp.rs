@@ -208,6 +208,75 @@ where
 mod tests {
     use super::*;
 
+    #[test]
+    fn families_are_interleaved_from_the_first() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let got = attempt_order(&[
+            ip("192.0.2.1"),
+            ip("192.0.2.2"),
+            ip("2001:db8::1"),
+            ip("2001:db8::2"),
+            ip("192.0.2.3"),
+        ]);
+        let want = [
+            ip("192.0.2.1"),
+            ip("2001:db8::1"),
+            ip("192.0.2.2"),
+            ip("2001:db8::2"),
+            ip("192.0.2.3"),
+        ];
+        assert_eq!(got, want);
+        assert!(attempt_order(&[]).is_empty());
+    }
+
+    /// A listener on 127.0.0.2 whose accept queue is full (its SYNs go unanswered) and a
+    /// working one on 127.0.0.1, on the same port.
+    async fn dropping_and_working() -> (
+        tokio::net::TcpListener,
+        Vec<std::net::TcpStream>,
+        tokio::net::TcpListener,
+        u16,
+    ) {
+        for _ in 0..20 {
+            let s = tokio::net::TcpSocket::new_v4().unwrap();
+            if s.bind("127.0.0.2:0".parse().unwrap()).is_err() {
+                continue;
+            }
+            let full = s.listen(0).unwrap();
+            let port = full.local_addr().unwrap().port();
+            let Ok(good) = tokio::net::TcpListener::bind(("127.0.0.1", port)).await else {
+                continue;
+            };
+            let addr = full.local_addr().unwrap();
+            let mut fillers = Vec::new();
+            for _ in 0..8 {
+                match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                    Ok(s) => fillers.push(s),
+                    Err(_) => break,
+                }
+            }
+            assert!(
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_err()
+            );
+            return (full, fillers, good, port);
+        }
+        panic!("no common free port on 127.0.0.1 and 127.0.0.2");
+    }
+
+    #[tokio::test]
+    async fn an_address_that_drops_packets_is_not_waited_for() {
+        let (_full, _fillers, _good, port) = dropping_and_working().await;
+        let addrs: Vec<IpAddr> = vec!["127.0.0.2".parse().unwrap(), "127.0.0.1".parse().unwrap()];
+        let c = connect_direct(&addrs, port, Duration::from_secs(20))
+            .await
+            .ok()
+            .expect("the working address connects");
+        assert_eq!(c.peer, SocketAddr::new(addrs[1], port));
+        // The first attempt was still running when the second won: abandoned, not timed out.
+        assert_eq!(c.attempts[0].result, Err(ConnectFailure::Abandoned));
+        assert!(c.attempts[1].result.is_ok());
+    }
+
     #[tokio::test]
     async fn refused_and_connected_are_told_apart() {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
