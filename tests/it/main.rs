@@ -13,5 +13,6 @@ mod network;
 mod properties;
 mod proxy;
 mod report;
+mod road;
 mod secrets;
 mod versions;
