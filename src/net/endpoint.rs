@@ -779,6 +779,16 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Co
         .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"))
 }
 
+/// Why a resolver could not be set up, in words.
+fn dns_why(e: &super::dns::DnsFailure) -> String {
+    match e {
+        super::dns::DnsFailure::Unavailable(m) | super::dns::DnsFailure::ServerError(m) => {
+            m.clone()
+        }
+        other => other.code().to_string(),
+    }
+}
+
 async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec<IpAddr>> {
     let f = s.finding("dns");
     let via = ctx.resolver.describe();
@@ -787,8 +797,8 @@ async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec
         Err(e) => {
             s.push(
                 f.fail(text!(
-                    ("no DNS resolver could be set up: {e:?}"),
-                    ("DNS リゾルバーを準備できません: {e:?}")
+                    ("no DNS resolver could be set up: {}", dns_why(e)),
+                    ("DNS リゾルバーを準備できません: {}", dns_why(e))
                 ))
                 .section(s.t.section.clone())
                 .fix(fix("net.dns_unavailable", &[])),

@@ -260,3 +260,94 @@ pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
         .section("2-1")
         .fix(crate::guide::fix("net.clock_skew", &[("skew", &human)]))
 }
+
+#[cfg(test)]
+mod code_table_tests {
+    use super::*;
+
+    /// Every code the tables produce is listed in the JSON schema's `error_code`.
+    #[test]
+    fn every_machine_code_is_in_the_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schema/report.schema.json")).unwrap();
+        let listed: Vec<&str> = schema["$defs"]["error_code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut produced: Vec<String> = (0..=255u8)
+            .map(|n| tls::alert_code(rustls::AlertDescription::from(n)).to_string())
+            .collect();
+        use rustls::CertificateError as C;
+        for c in [
+            C::BadEncoding,
+            C::Expired,
+            C::NotValidYet,
+            C::Revoked,
+            C::UnhandledCriticalExtension,
+            C::UnknownIssuer,
+            C::UnknownRevocationStatus,
+            C::ExpiredRevocationList,
+            C::BadSignature,
+            C::NotValidForName,
+            C::InvalidPurpose,
+            C::InvalidOcspResponse,
+            C::ApplicationVerificationFailure,
+        ] {
+            produced.push(tls::certificate_error_code(&c).to_string());
+        }
+        use rustls::Error as E;
+        for e in [
+            E::NoCertificatesPresented,
+            E::UnsupportedNameType,
+            E::DecryptError,
+            E::EncryptError,
+            E::General("x".into()),
+            E::FailedToGetCurrentTime,
+            E::FailedToGetRandomBytes,
+            E::HandshakeNotComplete,
+            E::PeerSentOversizedRecord,
+            E::NoApplicationProtocol,
+            E::BadMaxFragmentSize,
+        ] {
+            produced.push(tls::tls_error_code(&e).to_string());
+        }
+        for f in [
+            tls::TlsFailure::Timeout,
+            tls::TlsFailure::Io(String::new()),
+            tls::TlsFailure::BadName(String::new()),
+        ] {
+            produced.push(f.code());
+        }
+        use dns::DnsFailure as D;
+        for d in [
+            D::NxDomain,
+            D::NoAddress,
+            D::ServerError(String::new()),
+            D::Timeout,
+            D::Unavailable(String::new()),
+        ] {
+            produced.push(d.code().to_string());
+        }
+        use fetch::FetchError as F;
+        for f in [
+            F::BadUrl(String::new()),
+            F::Timeout,
+            F::Proxy(String::new()),
+            F::Connect(String::new()),
+            F::Tls(String::new()),
+            F::Redirect(String::new()),
+            F::Protocol(String::new()),
+        ] {
+            produced.push(f.code().to_string());
+        }
+        produced.extend(["too_large".to_string(), "http_status".to_string()]);
+        for c in produced {
+            assert!(
+                listed.contains(&c.as_str()),
+                "`{c}` is not in $defs/error_code"
+            );
+        }
+    }
+}

@@ -339,24 +339,115 @@ impl TlsFailure {
         }
     }
 
+    /// A stable machine code (the table in `schema/codes.md`), never rustls's Debug names.
     pub fn code(&self) -> String {
         match self {
             TlsFailure::Timeout => "timeout".into(),
-            TlsFailure::Tls(TlsError::AlertReceived(a)) => {
-                format!("alert_{}", snake(&format!("{a:?}")))
-            }
-            TlsFailure::Tls(TlsError::InvalidCertificate(c)) => {
-                format!("server_cert_{}", snake(debug_head(&format!("{c:?}"))))
-            }
-            TlsFailure::Tls(e) => snake(debug_head(&format!("{e:?}"))),
+            TlsFailure::Tls(e) => tls_error_code(e).into(),
             TlsFailure::Io(_) => "io".into(),
             TlsFailure::BadName(_) => "bad_name".into(),
         }
     }
 }
 
-fn debug_head(s: &str) -> &str {
-    s.split(['(', ' ', '{']).next().unwrap_or("tls")
+/// An alert's code: `alert_` and its name in the TLS registry (RFC 8446 §6, RFC 5246 §7.2).
+pub fn alert_code(a: rustls::AlertDescription) -> &'static str {
+    match u8::from(a) {
+        0 => "alert_close_notify",
+        10 => "alert_unexpected_message",
+        20 => "alert_bad_record_mac",
+        21 => "alert_decryption_failed",
+        22 => "alert_record_overflow",
+        30 => "alert_decompression_failure",
+        40 => "alert_handshake_failure",
+        41 => "alert_no_certificate",
+        42 => "alert_bad_certificate",
+        43 => "alert_unsupported_certificate",
+        44 => "alert_certificate_revoked",
+        45 => "alert_certificate_expired",
+        46 => "alert_certificate_unknown",
+        47 => "alert_illegal_parameter",
+        48 => "alert_unknown_ca",
+        49 => "alert_access_denied",
+        50 => "alert_decode_error",
+        51 => "alert_decrypt_error",
+        60 => "alert_export_restriction",
+        70 => "alert_protocol_version",
+        71 => "alert_insufficient_security",
+        80 => "alert_internal_error",
+        86 => "alert_inappropriate_fallback",
+        90 => "alert_user_canceled",
+        100 => "alert_no_renegotiation",
+        109 => "alert_missing_extension",
+        110 => "alert_unsupported_extension",
+        111 => "alert_certificate_unobtainable",
+        112 => "alert_unrecognized_name",
+        113 => "alert_bad_certificate_status_response",
+        114 => "alert_bad_certificate_hash_value",
+        115 => "alert_unknown_psk_identity",
+        116 => "alert_certificate_required",
+        120 => "alert_no_application_protocol",
+        _ => "alert_other",
+    }
+}
+
+/// The code of a server certificate rustls rejected.
+// The deprecated unit variants are still what older rustls code paths return.
+#[allow(deprecated)]
+pub fn certificate_error_code(c: &CertificateError) -> &'static str {
+    use CertificateError as C;
+    match c {
+        C::BadEncoding => "server_cert_bad_encoding",
+        C::Expired | C::ExpiredContext { .. } => "server_cert_expired",
+        C::NotValidYet | C::NotValidYetContext { .. } => "server_cert_not_yet_valid",
+        C::Revoked => "server_cert_revoked",
+        C::UnhandledCriticalExtension => "server_cert_unhandled_critical_extension",
+        C::UnknownIssuer => "server_cert_unknown_issuer",
+        C::UnknownRevocationStatus => "server_cert_unknown_revocation_status",
+        C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+            "server_cert_expired_revocation_list"
+        }
+        C::BadSignature => "server_cert_bad_signature",
+        C::UnsupportedSignatureAlgorithm
+        | C::UnsupportedSignatureAlgorithmContext { .. }
+        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "server_cert_unsupported_signature_algorithm"
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => "server_cert_wrong_name",
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => "server_cert_wrong_purpose",
+        C::InvalidOcspResponse => "server_cert_invalid_ocsp_response",
+        C::ApplicationVerificationFailure => "server_cert_rejected",
+        _ => "server_cert_other",
+    }
+}
+
+/// The code of any rustls error.
+pub fn tls_error_code(e: &TlsError) -> &'static str {
+    match e {
+        TlsError::AlertReceived(a) => alert_code(*a),
+        TlsError::InvalidCertificate(c) => certificate_error_code(c),
+        TlsError::InappropriateMessage { .. } | TlsError::InappropriateHandshakeMessage { .. } => {
+            "unexpected_message"
+        }
+        TlsError::InvalidEncryptedClientHello(_) => "invalid_encrypted_client_hello",
+        TlsError::InvalidMessage(_) => "invalid_message",
+        TlsError::NoCertificatesPresented => "no_server_certificate",
+        TlsError::UnsupportedNameType => "bad_name",
+        TlsError::DecryptError => "decrypt_error",
+        TlsError::EncryptError => "encrypt_error",
+        TlsError::PeerIncompatible(_) => "peer_incompatible",
+        TlsError::PeerMisbehaved(_) => "peer_misbehaved",
+        TlsError::InvalidCertRevocationList(_) => "invalid_crl",
+        TlsError::General(_) => "general",
+        TlsError::FailedToGetCurrentTime => "no_current_time",
+        TlsError::FailedToGetRandomBytes => "no_random_bytes",
+        TlsError::HandshakeNotComplete => "handshake_not_complete",
+        TlsError::PeerSentOversizedRecord => "record_overflow",
+        TlsError::NoApplicationProtocol => "no_application_protocol",
+        TlsError::BadMaxFragmentSize => "bad_max_fragment_size",
+        TlsError::InconsistentKeys(_) => "inconsistent_keys",
+        _ => "other",
+    }
 }
 
 /// `CertificateRequired` → `certificate_required`, `UnknownCA` → `unknown_ca`.
@@ -558,5 +649,47 @@ mod tests {
             TlsFailure::from_io(&io).code(),
             "alert_certificate_required"
         );
+    }
+
+    #[test]
+    fn codes_come_from_the_table_not_from_debug_names() {
+        use rustls::AlertDescription as A;
+        let code = |e: TlsError| TlsFailure::Tls(e).code();
+        assert_eq!(
+            code(TlsError::AlertReceived(A::UnknownCA)),
+            "alert_unknown_ca"
+        );
+        assert_eq!(
+            code(TlsError::AlertReceived(A::UnrecognisedName)),
+            "alert_unrecognized_name"
+        );
+        assert_eq!(
+            code(TlsError::AlertReceived(A::Unknown(250))),
+            "alert_other"
+        );
+        let expired = CertificateError::ExpiredContext {
+            time: UnixTime::since_unix_epoch(Duration::from_secs(2_000_000_000)),
+            not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_000_000_000)),
+        };
+        assert_eq!(
+            code(TlsError::InvalidCertificate(expired)),
+            "server_cert_expired"
+        );
+        assert_eq!(
+            code(TlsError::InvalidCertificate(
+                CertificateError::UnknownIssuer
+            )),
+            "server_cert_unknown_issuer"
+        );
+        assert_eq!(code(TlsError::General("x".into())), "general");
+        // Every alert number has a code that is `alert_` and lower-case letters.
+        for n in 0..=255u8 {
+            let c = alert_code(A::from(n));
+            assert!(
+                c.starts_with("alert_")
+                    && c[6..].chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{c}"
+            );
+        }
     }
 }

@@ -271,7 +271,7 @@ pub async fn open_via(
         .await
         .map_err(|_| "timeout".to_string())
         .and_then(|r| r.map_err(|e| e.code().to_string())),
-        Err(e) => Err(format!("{e:?}")),
+        Err(e) => Err(e.code().to_string()),
     };
     let dns_f = dns_f.elapsed(start.elapsed());
     findings.push(match local {
