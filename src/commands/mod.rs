@@ -132,8 +132,12 @@ fn init_logging(verbose: u8) {
         2 => "certprobe=debug",
         _ => "certprobe=trace,rustls=debug",
     };
+    // `-v`: step boundaries and decisions (routes, redirects, downloads); `-vv`: TLS details
+    // and connection attempts; `-vvv`: wire summaries (CONNECT, request lines, response heads).
+    // Never a secret: queries are shown as `?…`, proxy credentials as `***`, no bodies.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_target(false)
         .try_init();

@@ -78,6 +78,7 @@ impl Steps<'_> {
     }
 
     fn push(&mut self, f: Finding) {
+        tracing::info!(step = %f.id, status = %f.status, elapsed = ?f.elapsed, "step done");
         self.out.push(f);
     }
 
@@ -86,6 +87,7 @@ impl Steps<'_> {
         let from = STEPS.iter().position(|s| *s == done).map_or(0, |i| i + 1);
         for s in &STEPS[from..] {
             let f = self.finding(s).skip(reason.clone());
+            tracing::info!(step = %f.id, "step skipped");
             self.out.push(f);
         }
     }
@@ -236,6 +238,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         ..Default::default()
     };
     let host = t.url.host.as_str();
+    tracing::info!(endpoint = %t.id, url = %t.display_url, "endpoint: start");
 
     // 1–2 through an HTTP CONNECT tunnel when the proxy settings say so (net::proxy).
     let route = ctx.route(&t.url.scheme, host);
@@ -489,6 +492,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 redact_query(&next.path)
             ));
         }
+        tracing::info!(status = resp.status, to = %format!("{}://{}{}", next.scheme, next.authority(), redact_query(&next.path)), "redirect followed");
         hops.push(format!(
             "{} {}{}",
             resp.status,

@@ -530,6 +530,9 @@ pub async fn handshake(
     };
     facts.handshake_ms = Some(start.elapsed().as_secs_f64() * 1000.0);
     fill_facts(&mut facts, &capture);
+    if let Err(e) = &result {
+        tracing::debug!(%host, error = %e.code(), "tls: handshake failed");
+    }
     if let Ok(s) = &result {
         let (_, conn) = s.get_ref();
         facts.version = conn.protocol_version().map(version_name);
@@ -548,6 +551,28 @@ pub async fn handshake(
             }
         }
     }
+    tracing::debug!(
+        %host,
+        version = ?facts.version,
+        cipher_suite = ?facts.cipher_suite,
+        key_exchange = ?facts.key_exchange,
+        alpn = ?facts.alpn,
+        server_chain = ?facts
+            .server_chain
+            .iter()
+            .map(|c| crate::text::escape::clean(c.subject_name()))
+            .collect::<Vec<_>>(),
+        server_verify_error = ?facts.verify_error.as_ref().map(tls_error_code),
+        client_cert_requested = facts.client_cert_requested,
+        acceptable_client_cas = ?facts
+            .acceptable_client_cas
+            .iter()
+            .map(|n| crate::text::escape::clean(n))
+            .collect::<Vec<_>>(),
+        client_cert_sent = facts.client_cert_sent,
+        ms = facts.handshake_ms,
+        "tls: handshake"
+    );
     (result, facts)
 }
 
