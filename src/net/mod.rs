@@ -8,10 +8,10 @@ pub mod legacy;
 pub mod proxy;
 pub mod versions;
 
+use crate::cert::LocalOutcome;
 use crate::cli::NetArgs;
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status, Text};
-use crate::probe::LocalOutcome;
 use crate::profile::{Endpoint, Profile};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,9 +38,18 @@ pub const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TCP_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TLS_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Proxy settings and the clock, before any endpoint is contacted.
+/// `env.proxy` and `env.tls_settings`, before any endpoint is contacted.
 pub fn environment_probe(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
-    proxy::environment_findings(profile, args)
+    vec![
+        proxy::environment_finding(profile, args),
+        // On Windows the user's `SecureProtocols` value; elsewhere (or when it is absent) this
+        // reports the tool's own TLS stack.
+        versions::tls_settings_finding(
+            crate::platform::internet::current()
+                .and_then(|s| s.secure_protocols)
+                .map(|p| p.0),
+        ),
+    ]
 }
 
 /// What every endpoint's probe shares.

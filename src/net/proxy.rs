@@ -495,37 +495,15 @@ impl ProxySettings {
     }
 }
 
-/// The Windows Internet Settings values from the registry; `None` elsewhere, or when the
-/// registry cannot be read.
-#[cfg(windows)]
+/// The Windows Internet Settings values that concern proxies; `None` elsewhere, or when the
+/// registry cannot be read (the reader is in `platform`).
 fn windows_settings() -> Option<WindowsInternetSettings> {
-    crate::platform::windows::internet_settings()
-        .ok()
-        .map(|s| WindowsInternetSettings {
-            proxy_enable: s.proxy_enable.unwrap_or(false),
-            proxy_server: s.proxy_server,
-            proxy_override: s.proxy_override,
-            auto_config_url: s.auto_config_url,
-        })
-}
-
-#[cfg(not(windows))]
-fn windows_settings() -> Option<WindowsInternetSettings> {
-    None
-}
-
-/// The user's `SecureProtocols` (Internet Options → Advanced → Security) on Windows.
-#[cfg(windows)]
-fn secure_protocols() -> Option<u32> {
-    crate::platform::windows::internet_settings()
-        .ok()
-        .and_then(|s| s.secure_protocols)
-        .map(|p| p.0)
-}
-
-#[cfg(not(windows))]
-fn secure_protocols() -> Option<u32> {
-    None
+    crate::platform::internet::current().map(|s| WindowsInternetSettings {
+        proxy_enable: s.proxy_enable.unwrap_or(false),
+        proxy_server: s.proxy_server,
+        proxy_override: s.proxy_override,
+        auto_config_url: s.auto_config_url,
+    })
 }
 
 fn is_loopback_name(host: &str) -> bool {
@@ -586,14 +564,9 @@ fn certificate_hosts(profile: &Profile) -> Vec<(String, String)> {
     out
 }
 
-/// `env.proxy` from this process's settings, and `env.tls_settings`.
-pub fn environment_findings(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
-    vec![
-        settings_finding(profile, &ProxySettings::from_environment(args)),
-        // On Windows the user's `SecureProtocols` value; elsewhere (or when it is absent) this
-        // reports the tool's own TLS stack.
-        super::versions::tls_settings_finding(secure_protocols()),
-    ]
+/// `env.proxy` from this process's settings.
+pub fn environment_finding(profile: &Profile, args: &NetArgs) -> Finding {
+    settings_finding(profile, &ProxySettings::from_environment(args))
 }
 
 /// `env.proxy` for given settings (pure; unit-tested).

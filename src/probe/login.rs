@@ -4,11 +4,11 @@
 //! Never retried (repeated wrong passwords lock the account: code 46), never run without an
 //! explicit `--login`, and the password is never logged or put in a finding.
 
+use crate::cert::LocalOutcome;
 use crate::cli::{CheckArgs, LoginArgs};
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
 use crate::net::{self, NetContext};
-use crate::probe::LocalOutcome;
 use crate::profile::{parse_url, Profile};
 use std::time::Instant;
 

@@ -6,22 +6,12 @@ use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status};
 use crate::profile::Profile;
 use crate::report::Report;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod login;
 
-/// What the local probes hand on to the network probes.
-#[derive(Clone)]
-pub struct LocalOutcome {
-    pub findings: Vec<Finding>,
-    /// The client certificate chain (leaf first, then the intermediates to send) and its key.
-    pub client: Option<Arc<rustls::sign::CertifiedKey>>,
-    /// The client certificate's issuer common name (compared with a server's acceptable CAs).
-    pub client_issuer: Option<String>,
-    /// Anchors for validating servers: platform roots (unless `--no-system-trust`) plus `--trust`.
-    pub roots: Arc<rustls::RootCertStore>,
-}
+/// What the local probes hand on to the network probes (built by `cert`, read by `net`).
+pub use crate::cert::LocalOutcome;
 
 /// Everything a check needs, resolved from flags and the profile.
 pub struct CheckPlan<'a> {

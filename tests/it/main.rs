@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod formats;
 mod hostile;
+mod layering;
 mod local;
 mod man;
 mod network;
