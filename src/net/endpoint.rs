@@ -105,6 +105,31 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10000.0).round() / 10.0
 }
 
+/// The findings of an endpoint that was not probed at all, each step skipped for `reason`.
+pub fn not_started(ep: &Endpoint, reason: Text) -> TargetOutcome {
+    let url = parse_url(&ep.url).unwrap_or(EndpointUrl {
+        scheme: "https".into(),
+        host: "?".into(),
+        port: 443,
+        path: "/".into(),
+    });
+    let t = Target {
+        id: ep.id.clone(),
+        title: ep.title.text(),
+        display_url: ep.url.clone(),
+        url,
+        section: ep.section.clone(),
+        read_page: true,
+    };
+    let mut s = Steps { t: &t, out: vec![] };
+    s.skip_after("", reason);
+    TargetOutcome {
+        findings: s.out,
+        host: t.url.host.clone(),
+        ..Default::default()
+    }
+}
+
 /// The endpoint of a profile, with its per-user parts filled in.
 pub async fn probe_endpoint(
     ctx: Arc<NetContext>,

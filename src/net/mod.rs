@@ -13,6 +13,7 @@ use crate::cli::NetArgs;
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status, Text};
 use crate::profile::{Endpoint, Profile};
+use crate::text;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -154,7 +155,25 @@ pub fn selected_endpoints<'a>(
     Ok(out)
 }
 
-/// Every endpoint of the profile, concurrently, finished by `deadline`.
+/// Sockets one endpoint's probe may hold at once: its own connection, the direct look beside a
+/// proxy, five version probes, and a DNS query.
+pub const SOCKETS_PER_ENDPOINT: usize = 8;
+/// Files kept free for everything else (the CRL and CA downloads, the resolver, stdio, files).
+pub const RESERVED_FILES: usize = 64;
+/// An endpoint whose turn comes with less time left than this is reported as not run.
+pub const MIN_TURN: Duration = Duration::from_millis(200);
+/// Never more endpoints at once than this, whatever the limit.
+pub const MAX_CONCURRENT_ENDPOINTS: usize = 256;
+
+/// How many endpoints run at once with `open_files` files allowed: as many as fit.
+pub fn concurrency_bound(open_files: usize) -> usize {
+    (open_files.saturating_sub(RESERVED_FILES) / SOCKETS_PER_ENDPOINT)
+        .clamp(1, MAX_CONCURRENT_ENDPOINTS)
+}
+
+/// Every endpoint of the profile, concurrently up to [`concurrency_bound`] of the open-file
+/// limit, finished by `deadline`: an endpoint whose turn has not come by then is reported as
+/// not run.
 pub async fn probe_endpoints(
     profile: &Profile,
     args: &NetArgs,
@@ -171,13 +190,31 @@ pub async fn probe_endpoints(
     )?);
     let params = url_params(args);
     let progress = progress_bar(endpoints.len());
+    let total = endpoints.len();
+    let bound = concurrency_bound(crate::platform::open_file_limit());
+    tracing::info!(endpoints = total, at_once = bound, "endpoints: start");
+    let slots = Arc::new(tokio::sync::Semaphore::new(bound));
     let tasks = endpoints.into_iter().map(|ep| {
         let ctx = ctx.clone();
         let ep = ep.clone();
         let params = params.clone();
         let progress = progress.clone();
+        let slots = slots.clone();
         async move {
-            let o = endpoint::probe_endpoint(ctx, ep, params).await;
+            let turn = tokio::time::timeout_at(deadline.into(), slots.acquire_owned()).await;
+            // A turn that comes with almost no time left would only produce time-outs that
+            // say nothing about the endpoint.
+            let late = deadline.saturating_duration_since(Instant::now()) < MIN_TURN;
+            let o = match turn {
+                Ok(Ok(_slot)) if !late => endpoint::probe_endpoint(ctx, ep, params).await,
+                _ => endpoint::not_started(
+                    &ep,
+                    text!(
+                        ("not run: the time ran out before its turn ({total} endpoints, {bound} at a time)"),
+                        ("未実行: 順番が来る前に時間切れになりました (エンドポイント {total} 件、同時に {bound} 件まで)")
+                    ),
+                ),
+            };
             progress.inc(1);
             o
         }
@@ -358,5 +395,17 @@ mod code_table_tests {
                 "`{c}` is not in $defs/error_code"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    #[test]
+    fn the_bound_fits_the_open_file_limit() {
+        use super::*;
+        assert_eq!(concurrency_bound(1024), (1024 - 64) / 8);
+        assert!(concurrency_bound(1024) * SOCKETS_PER_ENDPOINT + RESERVED_FILES <= 1024);
+        assert_eq!(concurrency_bound(10), 1);
+        assert_eq!(concurrency_bound(usize::MAX), MAX_CONCURRENT_ENDPOINTS);
     }
 }

@@ -740,3 +740,100 @@ fn a_redirect_that_leaves_https_is_a_warning() {
     assert_eq!(f.data["left_https"], true);
     assert!(f.detail.en.contains("left https"), "{}", f.detail.en);
 }
+
+// ---------------------------------------------------------------- scale
+
+/// The binary with the open-file limit lowered to `files` (by the shell's `ulimit`), in the
+/// clean environment of `support::certprobe`.
+fn certprobe_with_file_limit(files: u32, args: &[String]) -> std::process::Output {
+    let bin = env!("CARGO_BIN_EXE_certprobe");
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+        .arg(bin)
+        .args(args);
+    for var in [
+        "CERTPROBE_PROFILE",
+        "CERTPROBE_CERT",
+        "CERTPROBE_KEY",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "LC_ALL",
+        "LC_MESSAGES",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("LANG", "C").env("NO_COLOR", "1");
+    c.stdin(std::process::Stdio::null()).output().unwrap()
+}
+
+/// A profile of `n` https endpoints on `127.0.0.1:port`.
+fn many_endpoints(n: usize, port: u16) -> String {
+    let mut s = String::from(
+        "name = \"many\"\ntitle = \"many endpoints\"\n\n[client_cert]\nsubject_pattern = \"S47*\"\n\n[certificate_hosts]\nallow = [\"127.0.0.1\"]\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            "\n[[endpoint]]\nid = \"e{i}\"\ntitle = {{ en = \"E{i}\", ja = \"E{i}\" }}\nurl = \"https://127.0.0.1:{port}/{i}\"\nclient_cert = false\nsection = \"2-1\"\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn a_thousand_endpoints_under_ulimit_1024_open_no_more_files_than_allowed() {
+    let silent = crate::support::SilentServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("many.toml");
+    std::fs::write(&prof, many_endpoints(1000, silent.port)).unwrap();
+    let start = Instant::now();
+    let out = certprobe_with_file_limit(
+        1024,
+        &[
+            "--profile".into(),
+            prof.display().to_string(),
+            "--format".into(),
+            "json".into(),
+            "--timeout".into(),
+            "3s".into(),
+            "check".into(),
+            "--only".into(),
+            "network".into(),
+            "--no-proxy".into(),
+        ],
+    );
+    let took = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.contains("Too many open files") && !text.contains("os error 24"),
+            "the open-file limit was hit:\n{stderr}"
+        );
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: exit {:?}\n{stderr}", out.status.code()));
+    let fs = doc["findings"].as_array().unwrap();
+    let tcp: Vec<&serde_json::Value> = fs
+        .iter()
+        .filter(|f| f["id"].as_str().is_some_and(|i| i.ends_with(".tcp")))
+        .collect();
+    assert_eq!(tcp.len(), 1000, "every endpoint reports its TCP step");
+    // The first ones connected (the server accepts), the rest were not reached in time.
+    let connected = tcp.iter().filter(|f| f["status"] == "pass").count();
+    let bound = certprobe::net::concurrency_bound(1024);
+    assert!(connected >= bound, "{connected} connected, bound {bound}");
+    let other: Vec<String> = tcp
+        .iter()
+        .filter(|f| f["status"] != "pass" && f["status"] != "skip")
+        .map(|f| format!("{} {} {}", f["id"], f["status"], f["detail"]))
+        .collect();
+    assert!(other.is_empty(), "{}", other.join("\n"));
+    eprintln!("1000 endpoints, ulimit -n 1024, --timeout 3s: {took:?}, {connected} connected");
+}
