@@ -255,175 +255,228 @@ pub fn scrub_secrets(findings: &mut [Finding], secrets: &[&str]) {
     }
 }
 
+/// Where a target's run stopped: the steps after this one are reported as skipped.
+struct Stop(&'static str);
+
+/// The connection after step 3, and the TLS facts whose verdict waits for the first read.
+struct Opened {
+    conn: Result<Conn, HttpFailure>,
+    tls: Option<TlsFacts>,
+    direct: Option<super::proxy::DirectComparison>,
+}
+
+/// The first answer, its body as text, and when the request was sent.
+struct FirstAnswer {
+    resp: http::HttpResponse,
+    text_body: String,
+    encoding: &'static str,
+    start: Instant,
+}
+
+/// The answer at the end of the redirects, and what became of them.
+struct Answer {
+    resp: http::HttpResponse,
+    text_body: String,
+    encoding: &'static str,
+    hops: Vec<String>,
+    current: EndpointUrl,
+    problem: Option<Finding>,
+    left_https: Option<String>,
+    start: Instant,
+}
+
 /// Run the five steps against one target.
 pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
+    tracing::info!(endpoint = %t.id, url = %t.display_url, "endpoint: start");
     let mut s = Steps { t, out: vec![] };
     let mut outcome = TargetOutcome {
         host: t.url.host.clone(),
         ..Default::default()
     };
-    let host = t.url.host.as_str();
-    tracing::info!(endpoint = %t.id, url = %t.display_url, "endpoint: start");
+    if let Err(Stop(after)) = run_steps(ctx, t, &mut s, &mut outcome).await {
+        s.skip_after_failure(after);
+    }
+    outcome.findings = s.out;
+    outcome
+}
 
-    // 1–2 through an HTTP CONNECT tunnel when the proxy settings say so (net::proxy).
+/// dns → tcp (or the proxy's tunnel) → tls → http (with redirects) → page; the first step that
+/// fails stops the run.
+async fn run_steps(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    outcome: &mut TargetOutcome,
+) -> Result<(), Stop> {
+    let (stream, direct) = step_connect(ctx, t, s).await?;
+    let mut opened = step_tls(ctx, t, s, outcome, stream, direct).await?;
+    let first = first_answer(ctx, t, s, outcome, &mut opened).await?;
+    let answer = follow_redirects(ctx, t, s, &mut opened.conn, first).await;
+    let http_failed = step_http(t, s, &answer);
+    step_page(ctx, t, s, answer, http_failed);
+    Ok(())
+}
+
+/// What the handshake diagnosis needs to know about our side.
+fn client_side<'a>(ctx: &NetContext, t: &'a Target, client: &'a ClientFacts) -> ClientSide<'a> {
+    ClientSide {
+        client,
+        withheld: ctx.client.is_some() && !ctx.may_present(&t.url.host),
+        section: &t.section,
+        host: &t.url.host,
+    }
+}
+
+/// Steps 1–2: DNS and TCP, or a CONNECT tunnel when the route says so. Through a proxy the
+/// server is also looked at directly, beside the tunnel: a proxied certificate that is not the
+/// one the server shows is the proxy's own.
+async fn step_connect(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+) -> Result<(BoxStream, Option<super::proxy::DirectLook>), Stop> {
+    let host = t.url.host.as_str();
     let route = ctx.route(&t.url.scheme, host);
-    let via_proxy = matches!(route, super::proxy::Route::Via(_));
-    // Through a proxy, the server is also looked at directly, beside the tunnel: a proxied
-    // certificate that is not the one the server shows is the proxy's own.
-    let direct = (via_proxy && t.url.scheme == "https").then(|| {
-        let budget =
-            super::proxy::DIRECT_BUDGET.min(ctx.deadline.saturating_duration_since(Instant::now()));
-        super::proxy::DirectLook::start(ctx.dns.clone(), host, t.url.port, budget)
-    });
-    let mut direct_comparison = None;
-    let stream = if let super::proxy::Route::Via(p) = &route {
+    if let super::proxy::Route::Via(p) = &route {
+        let direct = (t.url.scheme == "https").then(|| {
+            let budget = super::proxy::DIRECT_BUDGET
+                .min(ctx.deadline.saturating_duration_since(Instant::now()));
+            super::proxy::DirectLook::start(ctx.dns.clone(), host, t.url.port, budget)
+        });
         let opened = super::proxy::open_via(ctx, t, p).await;
         s.out.extend(opened.findings);
-        let Some(stream) = opened.stream else {
-            s.skip_after_failure("tcp");
-            outcome.findings = s.out;
-            return outcome;
-        };
-        stream
-    } else {
-        // 1. DNS
-        let Some(addrs) = step_dns(ctx, &mut s, host).await else {
-            s.skip_after_failure("dns");
-            outcome.findings = s.out;
-            return outcome;
-        };
+        let stream = opened.stream.ok_or(Stop("tcp"))?;
+        return Ok((stream, direct));
+    }
+    let addrs = step_dns(ctx, s, host).await.ok_or(Stop("dns"))?;
+    let (stream, _peer) = step_tcp(ctx, s, &addrs, t.url.port)
+        .await
+        .ok_or(Stop("tcp"))?;
+    Ok((stream, None))
+}
 
-        // 2. TCP
-        let Some((stream, _peer)) = step_tcp(ctx, &mut s, &addrs, t.url.port).await else {
-            s.skip_after_failure("tcp");
-            outcome.findings = s.out;
-            return outcome;
-        };
-        stream
-    };
-
-    // 3. TLS (its verdict waits for the first read: TLS 1.3 rejects a certificate only then)
-    let client = ClientFacts::from_key(ctx.client.as_ref());
-    let allowed = ctx.may_present(host);
-    let withheld = ctx.client.is_some() && !allowed;
-    let cs = ClientSide {
-        client: &client,
-        withheld,
-        section: &t.section,
-        host,
-    };
-    let mut conn;
-    let mut tls_facts = None;
-    if t.url.scheme == "https" {
-        let params = TlsParams {
-            client: if allowed { ctx.client.clone() } else { None },
-            roots: ctx.roots.clone(),
-            versions: None,
-            alpn: vec![b"http/1.1".to_vec()],
-            accept_any: false,
-        };
-        let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
-        let (res, mut facts) = tls::handshake(stream, host, &params, to).await;
-        if withheld {
-            facts.client_cert_withheld =
-                Some(format!("{host} is not in the profile's certificate_hosts"));
-        }
-        match res {
-            Err(failure) => {
-                if let (Some(f), _) = intercepted(direct, ctx, t, &facts).await {
-                    s.push(f);
-                    s.skip_after_failure("tls");
-                    outcome.tls = Some(facts);
-                    outcome.findings = s.out;
-                    return outcome;
-                }
-                let d = diagnose::diagnose(&failure, &facts, &cs, to);
-                s.push(tls_fail(&s, d, &facts));
-                s.skip_after_failure("tls");
-                outcome.tls = Some(facts);
-                outcome.findings = s.out;
-                return outcome;
-            }
-            Ok(stream) => {
-                let (found, comparison) = intercepted(direct, ctx, t, &facts).await;
-                direct_comparison = comparison;
-                if let Some(f) = found {
-                    s.push(f);
-                    s.skip_after_failure("tls");
-                    outcome.tls = Some(facts);
-                    outcome.findings = s.out;
-                    return outcome;
-                }
-                tls_facts = Some(facts);
-                conn = Conn::open(stream, ctx.deadline).await;
-            }
-        }
-    } else {
+/// Step 3: the TLS handshake (https only), and the interception check through a proxy. Its
+/// verdict waits for the first read: TLS 1.3 rejects a certificate only then.
+async fn step_tls(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    outcome: &mut TargetOutcome,
+    stream: BoxStream,
+    direct: Option<super::proxy::DirectLook>,
+) -> Result<Opened, Stop> {
+    if t.url.scheme != "https" {
         let f = s.finding("tls").skip(Text::new(
             "plain HTTP endpoint: no TLS",
             "HTTP (平文) のエンドポイントのため TLS はありません",
         ));
         s.push(f);
-        conn = Conn::open(stream, ctx.deadline).await;
+        return Ok(Opened {
+            conn: Conn::open(stream, ctx.deadline).await,
+            tls: None,
+            direct: None,
+        });
     }
+    let host = t.url.host.as_str();
+    let client = ClientFacts::from_key(ctx.client.as_ref());
+    let cs = client_side(ctx, t, &client);
+    let params = TlsParams {
+        client: if ctx.may_present(host) {
+            ctx.client.clone()
+        } else {
+            None
+        },
+        roots: ctx.roots.clone(),
+        versions: None,
+        alpn: vec![b"http/1.1".to_vec()],
+        accept_any: false,
+    };
+    let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
+    let (res, mut facts) = tls::handshake(stream, host, &params, to).await;
+    if cs.withheld {
+        facts.client_cert_withheld =
+            Some(format!("{host} is not in the profile's certificate_hosts"));
+    }
+    let (found, comparison) = intercepted(direct, ctx, t, &facts).await;
+    let stream = match (res, found) {
+        (_, Some(f)) => {
+            s.push(f);
+            outcome.tls = Some(facts);
+            return Err(Stop("tls"));
+        }
+        (Err(failure), None) => {
+            let d = diagnose::diagnose(&failure, &facts, &cs, to);
+            s.push(tls_fail(s, d, &facts));
+            outcome.tls = Some(facts);
+            return Err(Stop("tls"));
+        }
+        (Ok(stream), None) => stream,
+    };
+    Ok(Opened {
+        conn: Conn::open(stream, ctx.deadline).await,
+        tls: Some(facts),
+        direct: comparison,
+    })
+}
 
-    // 4. HTTP, over the same connection
+/// Step 4's first request, over the handshake's own connection, and with it the TLS step's
+/// verdict: a TLS 1.3 server rejects a certificate at this first read, and nginx answers a
+/// missing or rejected certificate with an HTTP 400 page.
+async fn first_answer(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    outcome: &mut TargetOutcome,
+    opened: &mut Opened,
+) -> Result<FirstAnswer, Stop> {
+    let client = ClientFacts::from_key(ctx.client.as_ref());
+    let cs = client_side(ctx, t, &client);
     let start = Instant::now();
-    let first = match &mut conn {
+    let first = match &mut opened.conn {
         Ok(c) => c.get(&t.url.authority(), &t.url.path, ctx.deadline).await,
         Err(e) => Err(e.clone()),
     };
+    let tls_failed = |s: &mut Steps<'_>, outcome: &mut TargetOutcome, f: Finding, facts| {
+        s.push(f);
+        outcome.tls = Some(facts);
+        Stop("tls")
+    };
     let resp = match first {
-        Err(HttpFailure::Tls(err)) if tls_facts.is_some() => {
+        Err(HttpFailure::Tls(err)) if opened.tls.is_some() => {
             // The server's verdict on the certificate, sent at the first read (TLS 1.3).
-            let facts = tls_facts.take().unwrap_or_default();
-            let failure = TlsFailure::Tls(err);
-            let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
-            let mut f = tls_fail(&s, d, &facts);
+            let facts = opened.tls.take().unwrap_or_default();
+            let d = diagnose::diagnose(&TlsFailure::Tls(err), &facts, &cs, Duration::ZERO);
+            let mut f = tls_fail(s, d, &facts);
             f.detail
                 .en
                 .push_str(" (after the handshake, at the first read)");
             f.detail
                 .ja
                 .push_str(" (ハンドシェイク後、最初の読み込みで)");
-            s.push(f);
-            s.skip_after_failure("tls");
-            outcome.tls = Some(facts);
-            outcome.findings = s.out;
-            return outcome;
+            return Err(tls_failed(s, outcome, f, facts));
         }
-        Err(e @ (HttpFailure::Closed(_) | HttpFailure::Protocol(_)))
-            if tls_facts.as_ref().is_some_and(|f| {
+        Err(HttpFailure::Closed(msg) | HttpFailure::Protocol(msg))
+            if opened.tls.as_ref().is_some_and(|f| {
                 f.client_cert_requested && f.version.as_deref() == Some("TLS 1.3")
             }) =>
         {
             // Over TLS 1.3 the server judges the certificate after the handshake; one that
             // hangs up (or resets, losing its alert) before answering has rejected it.
-            let facts = tls_facts.take().unwrap_or_default();
-            let msg = match &e {
-                HttpFailure::Closed(m) | HttpFailure::Protocol(m) => m.clone(),
-                _ => String::new(),
-            };
+            let facts = opened.tls.take().unwrap_or_default();
             let failure = TlsFailure::Io(format!(
                 "the server hung up right after the handshake without answering ({msg})"
             ));
             let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
-            s.push(tls_fail(&s, d, &facts));
-            s.skip_after_failure("tls");
-            outcome.tls = Some(facts);
-            outcome.findings = s.out;
-            return outcome;
+            let f = tls_fail(s, d, &facts);
+            return Err(tls_failed(s, outcome, f, facts));
         }
         Err(e) => {
-            if let Some(facts) = tls_facts.take() {
-                s.push(tls_unconfirmed(&s, &facts));
+            if let Some(facts) = opened.tls.take() {
+                s.push(tls_unconfirmed(s, &facts));
                 outcome.tls = Some(facts);
             }
-            let f = http_failure(&s, t, &e, start.elapsed());
-            s.push(f);
-            s.skip_after_failure("http");
-            outcome.findings = s.out;
-            return outcome;
+            s.push(http_failure(s, t, &e, start.elapsed()));
+            return Err(Stop("http"));
         }
         Ok(r) => r,
     };
@@ -433,19 +486,14 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         .and_then(super::clock::parse_http_date)
         .map(|d| super::clock::skew_seconds(d, resp.received_at));
     let (text_body, encoding) = http::decode_body(resp.content_type.as_deref(), &resp.body);
-
-    // The TLS verdict: nginx answers a missing or rejected certificate with an HTTP 400 page.
-    if let Some(facts) = tls_facts.take() {
+    if let Some(facts) = opened.tls.take() {
         if let Some(v) = diagnose::server_verdict(resp.status, &text_body) {
             let d = diagnose::diagnose_verdict(v, &facts, &cs);
-            s.push(tls_fail(&s, d, &facts));
-            s.skip_after_failure("tls");
-            outcome.tls = Some(facts);
-            outcome.findings = s.out;
-            return outcome;
+            let f = tls_fail(s, d, &facts);
+            return Err(tls_failed(s, outcome, f, facts));
         }
-        let mut f = tls_pass(&s, &facts, &client, t, ctx);
-        if let Some(c) = &direct_comparison {
+        let mut f = tls_pass(s, &facts, &client, t, ctx);
+        if let Some(c) = &opened.direct {
             let clause = c.clause();
             f.detail.en.push_str(&clause.en);
             f.detail.ja.push_str(&clause.ja);
@@ -454,11 +502,29 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         s.push(f);
         outcome.tls = Some(facts);
     }
+    Ok(FirstAnswer {
+        resp,
+        text_body,
+        encoding,
+        start,
+    })
+}
 
-    // Redirects within the profile's hosts.
-    let mut resp = resp;
-    let mut text_body = text_body;
-    let mut encoding = encoding;
+/// Step 4, continued: redirects within the profile's hosts, each hop on the one route (a
+/// reused connection when it goes to the same place and is still open).
+async fn follow_redirects(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    conn: &mut Result<Conn, HttpFailure>,
+    first: FirstAnswer,
+) -> Answer {
+    let FirstAnswer {
+        mut resp,
+        mut text_body,
+        mut encoding,
+        start,
+    } = first;
     let mut hops: Vec<String> = Vec::new();
     let mut current = t.url.clone();
     let mut http_problem: Option<Finding> = None;
@@ -528,11 +594,11 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             next.host == current.host && next.port == current.port && next.scheme == current.scheme;
         let reuse = same && conn.as_ref().map(Conn::is_ready).unwrap_or(false);
         if !reuse {
-            conn = open_hop(ctx, &next, true)
+            *conn = open_hop(ctx, &next, true)
                 .await
                 .map_err(|e| HttpFailure::Closed(e.en));
         }
-        let r = match &mut conn {
+        let r = match conn {
             Ok(c) => c.get(&next.authority(), &next.path, ctx.deadline).await,
             Err(e) => Err(e.clone()),
         };
@@ -545,7 +611,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 current = next;
             }
             Err(e) => {
-                let mut f = http_failure(&s, t, &e, start.elapsed());
+                let mut f = http_failure(s, t, &e, start.elapsed());
                 f.detail.en = format!(
                     "following the redirect to {}: {}",
                     next.authority(),
@@ -558,6 +624,30 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             }
         }
     }
+    Answer {
+        resp,
+        text_body,
+        encoding,
+        hops,
+        current,
+        problem: http_problem,
+        left_https,
+        start,
+    }
+}
+
+/// Step 4's finding, from the answer at the end of the redirects; whether it failed.
+fn step_http(t: &Target, s: &mut Steps<'_>, a: &Answer) -> bool {
+    let Answer {
+        resp,
+        encoding,
+        hops,
+        current,
+        problem: http_problem,
+        left_https,
+        start,
+        ..
+    } = a;
     let elapsed = start.elapsed();
     let data = serde_json::json!({
         "status": resp.status,
@@ -576,7 +666,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
     match http_problem {
         Some(f) => {
             http_failed = f.status == Status::Fail;
-            s.push(f.elapsed(elapsed).data(data));
+            s.push(f.clone().elapsed(elapsed).data(data));
         }
         None => {
             let status = resp.status;
@@ -623,8 +713,15 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         }
     }
 
-    // 5. Page: read whatever the server sent, even with an error status (pages with error
-    // codes explain the status).
+    http_failed
+}
+
+/// Step 5: read whatever the server sent, even with an error status (pages with error codes
+/// explain the status).
+fn step_page(ctx: &NetContext, t: &Target, s: &mut Steps<'_>, a: Answer, http_failed: bool) {
+    let Answer {
+        resp, text_body, ..
+    } = a;
     let page = s.finding("page");
     if !t.read_page {
         s.push(page.skip(Text::new(
@@ -650,8 +747,6 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             &t.section,
         ));
     }
-    outcome.findings = s.out;
-    outcome
 }
 
 /// Through a proxy, a server chain that is not the server's own means TLS interception: a
