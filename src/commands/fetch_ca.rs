@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, out: &Path, net: &NetArgs) -> Result<u8, AppError> {
         .unwrap_or_else(|_| rustls::RootCertStore::empty());
     let nctx = Arc::new(NetContext::new(
         &profile,
-        net,
+        &net.into(),
         None,
         Arc::new(roots),
         deadline,

@@ -18,6 +18,20 @@ pub mod report;
 pub mod tls;
 pub mod verify;
 
+/// The network flags as the library's plain options.
+impl From<&crate::cli::NetArgs> for crate::net::NetOptions {
+    fn from(a: &crate::cli::NetArgs) -> Self {
+        crate::net::NetOptions {
+            resolver: a.resolver.clone(),
+            proxy: a.proxy.clone(),
+            no_proxy: a.no_proxy,
+            token: a.token.clone(),
+            signup_code: a.signup_code.clone(),
+            endpoints: a.endpoints.clone(),
+        }
+    }
+}
+
 /// What every command gets from the global flags.
 pub struct Context {
     pub global: GlobalArgs,

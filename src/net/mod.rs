@@ -9,7 +9,6 @@ pub mod proxy;
 pub mod versions;
 
 use crate::cert::LocalOutcome;
-use crate::cli::NetArgs;
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status, Text};
 use crate::profile::{Endpoint, Profile};
@@ -39,8 +38,27 @@ pub const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TCP_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TLS_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How the network is reached, as plain values: the library's side of `--resolver`,
+/// `--proxy`, `--no-proxy`, `--token`, `--signup-code` and `--endpoint` (the CLI builds it from
+/// its flags in `commands`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetOptions {
+    /// Ask this DNS server (IP or IP:PORT) instead of the system resolver.
+    pub resolver: Option<String>,
+    /// This HTTP proxy (`http://[user:pass@]host:port`) instead of the environment's settings.
+    pub proxy: Option<String>,
+    /// Ignore every proxy setting and connect directly.
+    pub no_proxy: bool,
+    /// Per-user token of the issuance URL.
+    pub token: Option<String>,
+    /// Per-user code of the sign-up URL.
+    pub signup_code: Option<String>,
+    /// Probe only these endpoints of the profile (all when empty).
+    pub endpoints: Vec<String>,
+}
+
 /// `env.proxy` and `env.tls_settings`, before any endpoint is contacted.
-pub fn environment_probe(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
+pub fn environment_probe(profile: &Profile, args: &NetOptions) -> Vec<Finding> {
     vec![
         proxy::environment_finding(profile, args),
         // On Windows the user's `SecureProtocols` value; elsewhere (or when it is absent) this
@@ -71,7 +89,7 @@ pub struct NetContext {
 impl NetContext {
     pub fn new(
         profile: &Profile,
-        args: &NetArgs,
+        args: &NetOptions,
         client: Option<Arc<rustls::sign::CertifiedKey>>,
         roots: Arc<rustls::RootCertStore>,
         deadline: Instant,
@@ -119,7 +137,7 @@ impl NetContext {
 }
 
 /// The per-user URL parts from the flags.
-fn url_params(args: &NetArgs) -> BTreeMap<String, String> {
+fn url_params(args: &NetOptions) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     if let Some(t) = &args.token {
         m.insert("token".to_string(), t.clone());
@@ -133,7 +151,7 @@ fn url_params(args: &NetArgs) -> BTreeMap<String, String> {
 /// The endpoints `--endpoint` selects (all when none is named).
 pub fn selected_endpoints<'a>(
     profile: &'a Profile,
-    args: &NetArgs,
+    args: &NetOptions,
 ) -> Result<Vec<&'a Endpoint>, AppError> {
     if args.endpoints.is_empty() {
         return Ok(profile.endpoints.iter().collect());
@@ -176,7 +194,7 @@ pub fn concurrency_bound(open_files: usize) -> usize {
 /// not run.
 pub async fn probe_endpoints(
     profile: &Profile,
-    args: &NetArgs,
+    args: &NetOptions,
     local: &LocalOutcome,
     deadline: Instant,
 ) -> Result<Vec<Finding>, AppError> {

@@ -5,8 +5,8 @@
 //! Proxy credentials are kept only inside [`ProxyUrl`], whose `Display` and `Debug` hide them;
 //! they leave the process only in the `Proxy-Authorization` header sent to the proxy itself.
 
-use crate::cli::NetArgs;
 use crate::finding::{Finding, Phase, Text};
+use crate::net::NetOptions;
 use crate::profile::{wildcard_match, Profile};
 use crate::text;
 use base64::Engine as _;
@@ -370,7 +370,7 @@ pub enum Route {
 impl ProxySettings {
     /// Build the settings. Precedence: `--no-proxy`, `--proxy`, environment, Windows.
     pub fn from_sources(
-        args: &NetArgs,
+        args: &NetOptions,
         env: impl Fn(&str) -> Option<String>,
         windows: Option<&WindowsInternetSettings>,
     ) -> ProxySettings {
@@ -463,7 +463,7 @@ impl ProxySettings {
 
     /// Settings from this process's environment and flags (and, on Windows, the registry's
     /// Internet Settings).
-    pub fn from_environment(args: &NetArgs) -> ProxySettings {
+    pub fn from_environment(args: &NetOptions) -> ProxySettings {
         ProxySettings::from_sources(args, |k| std::env::var(k).ok(), windows_settings().as_ref())
     }
 
@@ -565,7 +565,7 @@ fn certificate_hosts(profile: &Profile) -> Vec<(String, String)> {
 }
 
 /// `env.proxy` from this process's settings.
-pub fn environment_finding(profile: &Profile, args: &NetArgs) -> Finding {
+pub fn environment_finding(profile: &Profile, args: &NetOptions) -> Finding {
     settings_finding(profile, &ProxySettings::from_environment(args))
 }
 
@@ -750,8 +750,8 @@ pub use tunnel::*;
 mod tests {
     use super::*;
 
-    fn args() -> NetArgs {
-        NetArgs::default()
+    fn args() -> NetOptions {
+        NetOptions::default()
     }
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

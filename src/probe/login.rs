@@ -131,7 +131,7 @@ pub async fn run(
     }
     let ctx = NetContext::new(
         profile,
-        &args.net,
+        &(&args.net).into(),
         local.client.clone(),
         local.roots.clone(),
         deadline,

@@ -38,9 +38,10 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     }
 
     if plan.runs(PhaseArg::Environment) {
-        report
-            .findings
-            .extend(crate::net::environment_probe(plan.profile, &plan.args.net));
+        report.findings.extend(crate::net::environment_probe(
+            plan.profile,
+            &(&plan.args.net).into(),
+        ));
     }
 
     // `--login`: its inputs are checked before anything is contacted.
@@ -49,7 +50,8 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     if plan.runs(PhaseArg::Network) {
         let deadline = start + plan.timeout;
         let net =
-            crate::net::probe_endpoints(plan.profile, &plan.args.net, &local, deadline).await?;
+            crate::net::probe_endpoints(plan.profile, &(&plan.args.net).into(), &local, deadline)
+                .await?;
         report.findings.extend(net);
         if let Some(form) = login {
             let f = login::run(plan.profile, plan.args, &local, form, deadline).await?;

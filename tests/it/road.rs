@@ -13,6 +13,7 @@ use crate::support::dnsmasq::Dnsmasq;
 use crate::support::tinyproxy::Tinyproxy;
 use certprobe::cli::{CheckArgs, LoginArgs, NetArgs};
 use certprobe::finding::{Finding, Phase, Status, Text};
+use certprobe::net::NetOptions;
 use certprobe::probe::LocalOutcome;
 use certprobe::profile::Profile;
 use rcgen::{
@@ -222,8 +223,8 @@ impl Net {
         }
     }
 
-    fn args(&self) -> NetArgs {
-        NetArgs {
+    fn args(&self) -> NetOptions {
+        NetOptions {
             proxy: Some(self.proxy.url()),
             resolver: Some(self.dns.addr()),
             ..Default::default()
@@ -360,7 +361,7 @@ section = "2-1"
     )
 }
 
-fn probe(p: &Profile, args: &NetArgs, local: &LocalOutcome) -> Vec<Finding> {
+fn probe(p: &Profile, args: &NetOptions, local: &LocalOutcome) -> Vec<Finding> {
     rt().block_on(certprobe::net::probe_endpoints(
         p,
         args,
@@ -435,7 +436,7 @@ fn without_the_proxy_the_servers_count_direct_connections() {
     let seen = crl_site.serve_http(ok("application/pkix-crl", good.crl.clone()));
     let endpoint = format!("http://localhost:{}/", page.port);
     let p = Profile::parse(&profile_text(&endpoint, ""), "road.toml").unwrap();
-    let args = NetArgs {
+    let args = NetOptions {
         proxy: None,
         no_proxy: true,
         ..net.args()
@@ -628,7 +629,7 @@ fn login_form() -> Handler {
     })
 }
 
-fn login(net_args: NetArgs, site_port: u16, good: &Pki) -> Finding {
+fn login(net_args: NetOptions, site_port: u16, good: &Pki) -> Finding {
     let extra = format!(
         "\n[login]\nurl = \"https://localhost:{site_port}/login\"\nuser_field = \"user\"\npassword_field = \"pass\"\nsuccess_pattern = \"ようこそ\"\n"
     );
@@ -640,8 +641,14 @@ fn login(net_args: NetArgs, site_port: u16, good: &Pki) -> Finding {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "pw&secret\n").unwrap();
+    // The log-in runs from the check's flags: the same options as flags.
     let args = CheckArgs {
-        net: net_args,
+        net: NetArgs {
+            resolver: net_args.resolver,
+            proxy: net_args.proxy,
+            no_proxy: net_args.no_proxy,
+            ..Default::default()
+        },
         login: LoginArgs {
             enabled: true,
             login_user: Some("S470000001".into()),
@@ -687,7 +694,7 @@ fn login_without_a_proxy_detects_success_after_302_and_set_cookie() {
     let good = pki(None);
     let mut site = Site::new();
     let seen = site.serve_https(good.server_config(), login_form());
-    let args = NetArgs {
+    let args = NetOptions {
         resolver: Some(dns.addr()),
         no_proxy: true,
         ..Default::default()
@@ -729,7 +736,7 @@ fn a_redirect_that_leaves_https_is_a_warning() {
     );
     let url = format!("https://localhost:{}/", site.port);
     let p = Profile::parse(&profile_text(&url, ""), "road.toml").unwrap();
-    let args = NetArgs {
+    let args = NetOptions {
         resolver: Some(dns.addr()),
         no_proxy: true,
         ..Default::default()
