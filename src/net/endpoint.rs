@@ -533,48 +533,13 @@ async fn follow_redirects(
         let Some(loc) = resp.location.clone() else {
             break;
         };
-        let next = match resolve_location(&current, &loc) {
+        let next = match next_hop(ctx, t, s, &current, resp.status, &loc, hops.len()) {
             Ok(u) => u,
-            Err(e) => {
-                http_problem = Some(
-                    s.finding("http")
-                        .fail(text!(
-                            (
-                                "HTTP {} redirects to an unusable location: {e}",
-                                resp.status
-                            ),
-                            ("HTTP {} のリダイレクト先が使えません: {e}", resp.status)
-                        ))
-                        .section(t.section.clone())
-                        .fix(fix("net.http_error", &[])),
-                );
+            Err(problem) => {
+                http_problem = Some(*problem);
                 break;
             }
         };
-        if !is_profile_host(ctx, &next.host) {
-            http_problem = Some(
-                s.finding("http")
-                    .warn(text!(
-                        ("HTTP {} redirects to {}, which is not a host of this profile: not followed", resp.status, next.authority()),
-                        ("HTTP {} で {} へリダイレクトされますが、プロファイルにないホストのため追いません", resp.status, next.authority())
-                    ))
-                    .section(t.section.clone())
-                    .fix(fix("net.redirect_elsewhere", &[("host", &next.host)])),
-            );
-            break;
-        }
-        if hops.len() >= MAX_REDIRECTS {
-            http_problem = Some(
-                s.finding("http")
-                    .fail(text!(
-                        ("more than {MAX_REDIRECTS} redirects (a redirect loop?)"),
-                        ("リダイレクトが {MAX_REDIRECTS} 回を超えました (ループ?)")
-                    ))
-                    .section(t.section.clone())
-                    .fix(fix("net.http_error", &[])),
-            );
-            break;
-        }
         if current.scheme == "https" && next.scheme == "http" && left_https.is_none() {
             tracing::warn!(from = %current.authority(), to = %next.authority(), "redirect leaves https");
             left_https = Some(format!(
@@ -634,6 +599,54 @@ async fn follow_redirects(
         left_https,
         start,
     }
+}
+
+/// Where a redirect leads, or why it is not followed: a location that cannot be used, a host
+/// outside the profile, or one redirect too many.
+fn next_hop(
+    ctx: &NetContext,
+    t: &Target,
+    s: &Steps<'_>,
+    current: &EndpointUrl,
+    status: u16,
+    loc: &str,
+    hops: usize,
+) -> Result<EndpointUrl, Box<Finding>> {
+    let next = resolve_location(current, loc).map_err(|e| {
+        Box::new(
+            s.finding("http")
+                .fail(text!(
+                    ("HTTP {status} redirects to an unusable location: {e}"),
+                    ("HTTP {status} のリダイレクト先が使えません: {e}")
+                ))
+                .section(t.section.clone())
+                .fix(fix("net.http_error", &[])),
+        )
+    })?;
+    if !is_profile_host(ctx, &next.host) {
+        let to = next.authority();
+        return Err(Box::new(
+            s.finding("http")
+            .warn(text!(
+                ("HTTP {status} redirects to {to}, which is not a host of this profile: not followed"),
+                ("HTTP {status} で {to} へリダイレクトされますが、プロファイルにないホストのため追いません")
+            ))
+            .section(t.section.clone())
+            .fix(fix("net.redirect_elsewhere", &[("host", &next.host)])),
+        ));
+    }
+    if hops >= MAX_REDIRECTS {
+        return Err(Box::new(
+            s.finding("http")
+                .fail(text!(
+                    ("more than {MAX_REDIRECTS} redirects (a redirect loop?)"),
+                    ("リダイレクトが {MAX_REDIRECTS} 回を超えました (ループ?)")
+                ))
+                .section(t.section.clone())
+                .fix(fix("net.http_error", &[])),
+        ));
+    }
+    Ok(next)
 }
 
 /// Step 4's finding, from the answer at the end of the redirects; whether it failed.
