@@ -59,7 +59,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub strict: bool,
 
-    /// Log what certprobe does to stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    /// Log to stderr: -v steps and decisions, -vv TLS details, -vvv wire summaries. Never secrets.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 

@@ -17,7 +17,6 @@ pub mod store;
 use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
-use crate::probe::LocalOutcome;
 use crate::profile::Profile;
 use crate::text;
 use crate::trust::TrustStore;
@@ -28,6 +27,18 @@ use source::{Identity, IdentitySource, Passwords};
 use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
+
+/// What the local probes hand on to the network probes.
+#[derive(Clone)]
+pub struct LocalOutcome {
+    pub findings: Vec<Finding>,
+    /// The client certificate chain (leaf first, then the intermediates to send) and its key.
+    pub client: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// The client certificate's issuer common name (compared with a server's acceptable CAs).
+    pub client_issuer: Option<String>,
+    /// Anchors for validating servers: platform roots (unless `--no-system-trust`) plus `--trust`.
+    pub roots: Arc<rustls::RootCertStore>,
+}
 
 /// The time checks are made at: `--at`, else now.
 pub fn check_time(args: &IdentityArgs) -> OffsetDateTime {

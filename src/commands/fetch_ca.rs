@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, out: &Path, replace: bool, net: &NetArgs) -> Result<u8
         .unwrap_or_else(|_| rustls::RootCertStore::empty());
     let nctx = Arc::new(NetContext::new(
         &profile,
-        net,
+        &net.into(),
         None,
         Arc::new(roots),
         deadline,

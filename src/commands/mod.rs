@@ -22,6 +22,20 @@ pub mod serve;
 pub mod tls;
 pub mod verify;
 
+/// The network flags as the library's plain options.
+impl From<&crate::cli::NetArgs> for crate::net::NetOptions {
+    fn from(a: &crate::cli::NetArgs) -> Self {
+        crate::net::NetOptions {
+            resolver: a.resolver.clone(),
+            proxy: a.proxy.clone(),
+            no_proxy: a.no_proxy,
+            token: a.token.clone(),
+            signup_code: a.signup_code.clone(),
+            endpoints: a.endpoints.clone(),
+        }
+    }
+}
+
 /// What every command gets from the global flags.
 pub struct Context {
     pub global: GlobalArgs,
@@ -152,7 +166,7 @@ pub fn print(s: &str) -> Result<(), AppError> {
 }
 
 /// Room the run gets beyond `--timeout` for start-up, local work and rendering.
-pub const RUN_ALLOWANCE: Duration = Duration::from_secs(2);
+pub const RUN_ALLOWANCE: Duration = Duration::from_secs(5);
 
 /// The whole run, local work included, ends within `--timeout` plus [`RUN_ALLOWANCE`]: the
 /// watchdog ends the process (exit 2) if anything — a decoder, a regex compile, a PKCS#12 key
@@ -191,6 +205,9 @@ fn init_logging(verbose: u8) {
         2 => "certprobe=debug",
         _ => "certprobe=trace,rustls=debug",
     };
+    // `-v`: step boundaries and decisions (routes, redirects, downloads); `-vv`: TLS details
+    // and connection attempts; `-vvv`: wire summaries (CONNECT, request lines, response heads).
+    // Never a secret: queries are shown as `?…`, proxy credentials as `***`, no bodies.
     // Log lines carry server text too: they leave through the same gate, without colour.
     let _ = tracing_subscriber::fmt()
         .with_writer(crate::text::out::LogLine::new)

@@ -53,7 +53,7 @@ pub fn run(
     let local = crate::cert::local_probe(identity, &profile)?;
     let mut nctx = NetContext::new(
         &profile,
-        net,
+        &net.into(),
         local.client.clone(),
         local.roots.clone(),
         deadline,

@@ -1,7 +1,7 @@
 //! Missing CA certificates: download them from the profile's URLs, check them against the
 //! pinned SHA-256 fingerprints, and say exactly which file to import into which store.
 
-use super::endpoint::fetch;
+use super::fetch;
 use super::NetContext;
 use crate::finding::{Finding, Phase, Text};
 use crate::guide::fix;
@@ -103,48 +103,49 @@ pub async fn fetch_one(
             "プロファイルにダウンロード先がありません",
         ));
     };
-    let parsed = match crate::profile::parse_url(url) {
-        Ok(u) => u,
-        Err(e) => {
-            return f
-                .fail(Text::same(e))
-                .section("2-1 (7)")
-                .fix(fix("net.ca_download", &[("url", url)]))
-        }
-    };
     let start = Instant::now();
-    let resp = fetch(ctx, &parsed, CA_CAP).await;
+    let resp = fetch::get(ctx, url, CA_CAP).await;
     let f = f.elapsed(start.elapsed());
-    let failed = |f: Finding, why: Text| {
+    let failed = |f: Finding, code: &str, why: Text| {
         f.fail(text!(
             ("cannot download {url}: {}", why.en),
             ("{url} をダウンロードできません: {}", why.ja)
         ))
         .section("2-1 (7)")
         .fix(fix("net.ca_download", &[("url", url)]))
+        .data(serde_json::json!({"url": url, "result": "fetch_failed", "error": code}))
     };
     let body = match resp {
         Ok(r) if r.status == 200 && !r.truncated => r.body,
         Ok(r) if r.truncated => {
             return failed(
                 f,
+                "too_large",
                 Text::new("larger than the cap", "サイズ上限を超えています"),
             )
         }
-        Ok(r) => return failed(f, Text::same(format!("HTTP {}", r.status))),
-        Err(why) => return failed(f, why),
+        Ok(r) => return failed(f, "http_status", Text::same(format!("HTTP {}", r.status))),
+        Err(e) => return failed(f, e.code(), e.text()),
     };
     let Some(der) = to_der(&body) else {
-        return failed(
-            f,
-            Text::new(
-                "the file is not a certificate",
-                "ファイルが証明書ではありません",
-            ),
-        );
+        return f
+            .fail(text!(
+                (
+                    "{url} was downloaded ({} bytes) but is not a certificate",
+                    body.len()
+                ),
+                (
+                    "{url} はダウンロードできました ({} バイト) が、証明書ではありません",
+                    body.len()
+                )
+            ))
+            .section("2-1 (7)")
+            .fix(fix("net.ca_download", &[("url", url)]))
+            .data(serde_json::json!({"url": url, "result": "unparsable", "bytes": body.len()}));
     };
     let got = sha256_hex(&der);
-    let data = serde_json::json!({"url": url, "sha256": got, "pinned": ca.sha256});
+    let data =
+        serde_json::json!({"url": url, "result": "fetched", "sha256": got, "pinned": ca.sha256});
     let f = f.data(data);
     match &ca.sha256 {
         Some(pin) if !pin.eq_ignore_ascii_case(&got) => {
@@ -268,42 +269,53 @@ pub async fn missing_intermediate_finding(
         ),
         url.clone(),
     );
-    let parsed = match crate::profile::parse_url(&url) {
-        Ok(u) => u,
-        Err(e) => return Some(f.info(Text::same(e))),
-    };
     let start = Instant::now();
-    let resp = fetch(ctx, &parsed, CA_CAP).await;
+    let resp = fetch::get(ctx, &url, CA_CAP).await;
     let f = f.elapsed(start.elapsed());
     let body = match resp {
         Ok(r) if r.status == 200 && !r.truncated => r.body,
         Ok(r) => {
+            let code = if r.truncated {
+                "too_large"
+            } else {
+                "http_status"
+            };
             return Some(
                 f.warn(text!(
                     ("cannot download it: HTTP {}", r.status),
                     ("ダウンロードできません: HTTP {}", r.status)
                 ))
                 .section("2-1 (7)")
-                .fix(fix("net.ca_download", &[("url", &url)])),
-            )
+                .fix(fix("net.ca_download", &[("url", &url)]))
+                .data(serde_json::json!({"url": url, "result": "fetch_failed", "error": code})),
+            );
         }
-        Err(why) => {
+        Err(e) => {
+            let why = e.text();
             return Some(
                 f.warn(text!(
                     ("cannot download it: {}", why.en),
                     ("ダウンロードできません: {}", why.ja)
                 ))
                 .section("2-1 (7)")
-                .fix(fix("net.ca_download", &[("url", &url)])),
-            )
+                .fix(fix("net.ca_download", &[("url", &url)]))
+                .data(serde_json::json!({"url": url, "result": "fetch_failed", "error": e.code()})),
+            );
         }
     };
     let Some(der) = to_der(&body) else {
         return Some(
-            f.warn(Text::new(
-                "the download is not a certificate",
-                "ダウンロードしたものが証明書ではありません",
+            f.warn(text!(
+                (
+                    "downloaded ({} bytes), but the download is not a certificate",
+                    body.len()
+                ),
+                (
+                    "ダウンロードできました ({} バイト) が、証明書ではありません",
+                    body.len()
+                )
             ))
+            .data(serde_json::json!({"url": url, "result": "unparsable", "bytes": body.len()}))
             .section("2-1 (7)")
             .fix(fix("net.ca_download", &[("url", &url)])),
         );

@@ -1,7 +1,7 @@
 //! Revocation of the client certificate: its CRL, fetched from the certificate's CRL
 //! distribution point (size- and time-capped) and checked with rustls-webpki.
 
-use super::endpoint::fetch;
+use super::fetch;
 use super::NetContext;
 use crate::finding::{Finding, Phase, Text};
 use crate::guide::fix;
@@ -139,20 +139,11 @@ pub async fn revocation_finding(ctx: &NetContext) -> Option<Finding> {
             "クライアント証明書に CRL 配布点がないため、失効は確認していません",
         )));
     };
-    let parsed = match crate::profile::parse_url(url) {
-        Ok(u) => u,
-        Err(e) => {
-            return Some(f.info(text!(
-                ("the CRL address cannot be used: {e}"),
-                ("CRL のアドレスが使えません: {e}")
-            )))
-        }
-    };
     let start = Instant::now();
-    let resp = fetch(ctx, &parsed, CRL_CAP).await;
+    let resp = fetch::get(ctx, url, CRL_CAP).await;
     let f = f.elapsed(start.elapsed());
     let base = f.clone();
-    let unreachable = |why: Text| {
+    let unreachable = |code: &str, why: Text| {
         base.clone()
             .warn(text!(
                 (
@@ -166,22 +157,33 @@ pub async fn revocation_finding(ctx: &NetContext) -> Option<Finding> {
             ))
             .section("2-1 (6)")
             .fix(fix("net.crl_unreachable", &[("url", url)]))
+            .data(serde_json::json!({"url": url, "result": "fetch_failed", "error": code}))
     };
     let resp = match resp {
         Ok(r) if r.status == 200 && !r.truncated => r,
         Ok(r) if r.truncated => {
-            return Some(unreachable(Text::new(
-                "larger than the cap",
-                "サイズ上限を超えています",
-            )))
+            return Some(unreachable(
+                "too_large",
+                Text::new("larger than the cap", "サイズ上限を超えています"),
+            ))
         }
-        Ok(r) => return Some(unreachable(Text::same(format!("HTTP {}", r.status)))),
-        Err(why) => return Some(unreachable(why)),
+        Ok(r) => {
+            return Some(unreachable(
+                "http_status",
+                Text::same(format!("HTTP {}", r.status)),
+            ))
+        }
+        Err(e) => return Some(unreachable(e.code(), e.text())),
     };
     let chain: Vec<CertificateDer<'_>> = key.cert.to_vec();
-    let data = serde_json::json!({"url": url, "crl_bytes": resp.body.len()});
+    let verdict = check(&chain, &ctx.roots, &resp.body);
+    let result = match &verdict {
+        CrlVerdict::Unreadable(_) => "unparsable",
+        _ => "checked",
+    };
+    let data = serde_json::json!({"url": url, "crl_bytes": resp.body.len(), "result": result});
     let f = f.data(data);
-    Some(match check(&chain, &ctx.roots, &resp.body) {
+    Some(match verdict {
         CrlVerdict::Good => f.pass(Text::new(
             "not revoked (CRL checked, signature verified)",
             "失効していません (CRL を確認、署名検証済み)",
@@ -197,7 +199,14 @@ pub async fn revocation_finding(ctx: &NetContext) -> Option<Finding> {
             ))
             .section("2-1 (6)")
             .fix(fix("net.tls_client_revoked", &[])),
-        CrlVerdict::Unreadable(why) => unreachable(Text::same(why)),
+        // Fetched, but not a CRL: a different problem from a download that failed.
+        CrlVerdict::Unreadable(why) => f
+            .warn(text!(
+                ("the CRL was fetched ({} bytes) but cannot be read: {why} — revocation not checked", resp.body.len()),
+                ("CRL は取得できました ({} バイト) が読み取れません: {why} — 失効は確認できていません", resp.body.len())
+            ))
+            .section("2-1 (6)")
+            .fix(fix("net.crl_unparsable", &[("url", url)])),
     })
 }
 

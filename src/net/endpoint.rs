@@ -78,6 +78,7 @@ impl Steps<'_> {
     }
 
     fn push(&mut self, f: Finding) {
+        tracing::info!(step = %f.id, status = %f.status, elapsed = ?f.elapsed, "step done");
         self.out.push(f);
     }
 
@@ -86,6 +87,7 @@ impl Steps<'_> {
         let from = STEPS.iter().position(|s| *s == done).map_or(0, |i| i + 1);
         for s in &STEPS[from..] {
             let f = self.finding(s).skip(reason.clone());
+            tracing::info!(step = %f.id, "step skipped");
             self.out.push(f);
         }
     }
@@ -101,6 +103,31 @@ impl Steps<'_> {
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10000.0).round() / 10.0
+}
+
+/// The findings of an endpoint that was not probed at all, each step skipped for `reason`.
+pub fn not_started(ep: &Endpoint, reason: Text) -> TargetOutcome {
+    let url = parse_url(&ep.url).unwrap_or(EndpointUrl {
+        scheme: "https".into(),
+        host: "?".into(),
+        port: 443,
+        path: "/".into(),
+    });
+    let t = Target {
+        id: ep.id.clone(),
+        title: ep.title.text(),
+        display_url: ep.url.clone(),
+        url,
+        section: ep.section.clone(),
+        read_page: true,
+    };
+    let mut s = Steps { t: &t, out: vec![] };
+    s.skip_after("", reason);
+    TargetOutcome {
+        findings: s.out,
+        host: t.url.host.clone(),
+        ..Default::default()
+    }
 }
 
 /// The endpoint of a profile, with its per-user parts filled in.
@@ -262,149 +289,214 @@ pub fn scrub_secrets(findings: &mut [Finding], secrets: &[&str]) {
     }
 }
 
+/// Where a target's run stopped: the steps after this one are reported as skipped.
+struct Stop(&'static str);
+
+/// The connection after step 3, and the TLS facts whose verdict waits for the first read.
+struct Opened {
+    conn: Result<Conn, HttpFailure>,
+    tls: Option<TlsFacts>,
+    direct: Option<super::proxy::DirectComparison>,
+}
+
+/// The first answer, its body as text, and when the request was sent.
+struct FirstAnswer {
+    resp: http::HttpResponse,
+    text_body: String,
+    encoding: &'static str,
+    start: Instant,
+}
+
+/// The answer at the end of the redirects, and what became of them.
+struct Answer {
+    resp: http::HttpResponse,
+    text_body: String,
+    encoding: &'static str,
+    hops: Vec<String>,
+    current: EndpointUrl,
+    problem: Option<Finding>,
+    left_https: Option<String>,
+    start: Instant,
+}
+
 /// Run the five steps against one target.
 pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
+    tracing::info!(endpoint = %t.id, url = %t.display_url, "endpoint: start");
     let mut s = Steps { t, out: vec![] };
     let mut outcome = TargetOutcome {
         host: t.url.host.clone(),
         ..Default::default()
     };
-    let host = t.url.host.as_str();
+    if let Err(Stop(after)) = run_steps(ctx, t, &mut s, &mut outcome).await {
+        s.skip_after_failure(after);
+    }
+    outcome.findings = s.out;
+    outcome
+}
 
-    // 1–2 through an HTTP CONNECT tunnel when the proxy settings say so (net::proxy).
-    let route = ctx.proxy.route(&t.url.scheme, host);
-    let via_proxy = matches!(route, super::proxy::Route::Via(_));
-    // Through a proxy, the server is also looked at directly, beside the tunnel: a proxied
-    // certificate that is not the one the server shows is the proxy's own.
-    let direct = (via_proxy && t.url.scheme == "https").then(|| {
-        let budget =
-            super::proxy::DIRECT_BUDGET.min(ctx.deadline.saturating_duration_since(Instant::now()));
-        super::proxy::DirectLook::start(ctx.dns.clone(), host, t.url.port, budget)
-    });
-    let mut direct_comparison = None;
-    let stream = if let super::proxy::Route::Via(p) = &route {
+/// dns → tcp (or the proxy's tunnel) → tls → http (with redirects) → page; the first step that
+/// fails stops the run.
+async fn run_steps(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    outcome: &mut TargetOutcome,
+) -> Result<(), Stop> {
+    let (stream, direct) = step_connect(ctx, t, s).await?;
+    let mut opened = step_tls(ctx, t, s, outcome, stream, direct).await?;
+    let first = first_answer(ctx, t, s, outcome, &mut opened).await?;
+    let answer = follow_redirects(ctx, t, s, &mut opened.conn, first).await;
+    let http_failed = step_http(t, s, &answer);
+    step_page(ctx, t, s, answer, http_failed);
+    Ok(())
+}
+
+/// What the handshake diagnosis needs to know about our side.
+fn client_side<'a>(ctx: &NetContext, t: &'a Target, client: &'a ClientFacts) -> ClientSide<'a> {
+    ClientSide {
+        client,
+        withheld: ctx.client.is_some() && !ctx.may_present(&t.url.host),
+        section: &t.section,
+        host: &t.url.host,
+    }
+}
+
+/// Steps 1–2: DNS and TCP, or a CONNECT tunnel when the route says so. Through a proxy the
+/// server is also looked at directly, beside the tunnel: a proxied certificate that is not the
+/// one the server shows is the proxy's own.
+async fn step_connect(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+) -> Result<(BoxStream, Option<super::proxy::DirectLook>), Stop> {
+    let host = t.url.host.as_str();
+    let route = ctx.route(&t.url.scheme, host);
+    if let super::proxy::Route::Via(p) = &route {
+        let direct = (t.url.scheme == "https").then(|| {
+            let budget = super::proxy::DIRECT_BUDGET
+                .min(ctx.deadline.saturating_duration_since(Instant::now()));
+            super::proxy::DirectLook::start(ctx.dns.clone(), host, t.url.port, budget)
+        });
         let opened = super::proxy::open_via(ctx, t, p).await;
         s.out.extend(opened.findings);
-        let Some(stream) = opened.stream else {
-            s.skip_after_failure("tcp");
-            outcome.findings = s.out;
-            return outcome;
-        };
-        stream
-    } else {
-        // 1. DNS
-        let Some(addrs) = step_dns(ctx, &mut s, host).await else {
-            s.skip_after_failure("dns");
-            outcome.findings = s.out;
-            return outcome;
-        };
+        let stream = opened.stream.ok_or(Stop("tcp"))?;
+        return Ok((stream, direct));
+    }
+    let addrs = step_dns(ctx, s, host).await.ok_or(Stop("dns"))?;
+    let (stream, _peer) = step_tcp(ctx, s, &addrs, t.url.port)
+        .await
+        .ok_or(Stop("tcp"))?;
+    Ok((stream, None))
+}
 
-        // 2. TCP
-        let Some((stream, _peer)) = step_tcp(ctx, &mut s, &addrs, t.url.port).await else {
-            s.skip_after_failure("tcp");
-            outcome.findings = s.out;
-            return outcome;
-        };
-        stream
-    };
-
-    // 3. TLS (its verdict waits for the first read: TLS 1.3 rejects a certificate only then)
-    let client = ClientFacts::from_key(ctx.client.as_ref());
-    let allowed = ctx.may_present(host);
-    let withheld = ctx.client.is_some() && !allowed;
-    let cs = ClientSide {
-        client: &client,
-        withheld,
-        section: &t.section,
-        host,
-    };
-    let mut conn;
-    let mut tls_facts = None;
-    if t.url.scheme == "https" {
-        let params = TlsParams {
-            client: if allowed { ctx.client.clone() } else { None },
-            roots: ctx.roots.clone(),
-            versions: None,
-            alpn: vec![b"http/1.1".to_vec()],
-        };
-        let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
-        let (res, mut facts) = tls::handshake(stream, host, &params, to).await;
-        if withheld {
-            facts.client_cert_withheld =
-                Some(format!("{host} is not in the profile's certificate_hosts"));
-        }
-        match res {
-            Err(failure) => {
-                if let (Some(f), _) = intercepted(direct, ctx, t, &facts).await {
-                    s.push(f);
-                    s.skip_after_failure("tls");
-                    outcome.tls = Some(facts);
-                    outcome.findings = s.out;
-                    return outcome;
-                }
-                let d = diagnose::diagnose(&failure, &facts, &cs, to);
-                s.push(tls_fail(&s, d, &facts));
-                s.skip_after_failure("tls");
-                outcome.tls = Some(facts);
-                outcome.findings = s.out;
-                return outcome;
-            }
-            Ok(stream) => {
-                let (found, comparison) = intercepted(direct, ctx, t, &facts).await;
-                direct_comparison = comparison;
-                if let Some(f) = found {
-                    s.push(f);
-                    s.skip_after_failure("tls");
-                    outcome.tls = Some(facts);
-                    outcome.findings = s.out;
-                    return outcome;
-                }
-                tls_facts = Some(facts);
-                conn = Conn::open(stream, ctx.deadline).await;
-            }
-        }
-    } else {
+/// Step 3: the TLS handshake (https only), and the interception check through a proxy. Its
+/// verdict waits for the first read: TLS 1.3 rejects a certificate only then.
+async fn step_tls(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    outcome: &mut TargetOutcome,
+    stream: BoxStream,
+    direct: Option<super::proxy::DirectLook>,
+) -> Result<Opened, Stop> {
+    if t.url.scheme != "https" {
         let f = s.finding("tls").skip(Text::new(
             "plain HTTP endpoint: no TLS",
             "HTTP (平文) のエンドポイントのため TLS はありません",
         ));
         s.push(f);
-        conn = Conn::open(stream, ctx.deadline).await;
+        return Ok(Opened {
+            conn: Conn::open(stream, ctx.deadline).await,
+            tls: None,
+            direct: None,
+        });
     }
+    let host = t.url.host.as_str();
+    let client = ClientFacts::from_key(ctx.client.as_ref());
+    let cs = client_side(ctx, t, &client);
+    let params = TlsParams {
+        client: if ctx.may_present(host) {
+            ctx.client.clone()
+        } else {
+            None
+        },
+        roots: ctx.roots.clone(),
+        versions: None,
+        alpn: vec![b"http/1.1".to_vec()],
+        accept_any: false,
+    };
+    let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
+    let (res, mut facts) = tls::handshake(stream, host, &params, to).await;
+    if cs.withheld {
+        facts.client_cert_withheld =
+            Some(format!("{host} is not in the profile's certificate_hosts"));
+    }
+    let (found, comparison) = intercepted(direct, ctx, t, &facts).await;
+    let stream = match (res, found) {
+        (_, Some(f)) => {
+            s.push(f);
+            outcome.tls = Some(facts);
+            return Err(Stop("tls"));
+        }
+        (Err(failure), None) => {
+            let d = diagnose::diagnose(&failure, &facts, &cs, to);
+            s.push(tls_fail(s, d, &facts));
+            outcome.tls = Some(facts);
+            return Err(Stop("tls"));
+        }
+        (Ok(stream), None) => stream,
+    };
+    Ok(Opened {
+        conn: Conn::open(stream, ctx.deadline).await,
+        tls: Some(facts),
+        direct: comparison,
+    })
+}
 
-    // 4. HTTP, over the same connection
+/// Step 4's first request, over the handshake's own connection, and with it the TLS step's
+/// verdict: a TLS 1.3 server rejects a certificate at this first read, and nginx answers a
+/// missing or rejected certificate with an HTTP 400 page.
+async fn first_answer(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    outcome: &mut TargetOutcome,
+    opened: &mut Opened,
+) -> Result<FirstAnswer, Stop> {
+    let client = ClientFacts::from_key(ctx.client.as_ref());
+    let cs = client_side(ctx, t, &client);
     let start = Instant::now();
-    let first = match &mut conn {
+    let first = match &mut opened.conn {
         Ok(c) => c.get(&t.url.authority(), &t.url.path, ctx.deadline).await,
         Err(e) => Err(e.clone()),
     };
+    let tls_failed = |s: &mut Steps<'_>, outcome: &mut TargetOutcome, f: Finding, facts| {
+        s.push(f);
+        outcome.tls = Some(facts);
+        Stop("tls")
+    };
     let resp = match first {
-        Err(HttpFailure::Tls(err)) if tls_facts.is_some() => {
+        Err(HttpFailure::Tls(err)) if opened.tls.is_some() => {
             // The server's verdict on the certificate, sent at the first read (TLS 1.3).
-            let facts = tls_facts.take().unwrap_or_default();
-            let failure = TlsFailure::Tls(err);
-            let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
-            let mut f = tls_fail(&s, d, &facts);
+            let facts = opened.tls.take().unwrap_or_default();
+            let d = diagnose::diagnose(&TlsFailure::Tls(err), &facts, &cs, Duration::ZERO);
+            let mut f = tls_fail(s, d, &facts);
             f.detail
                 .en
                 .push_str(" (after the handshake, at the first read)");
             f.detail
                 .ja
                 .push_str(" (ハンドシェイク後、最初の読み込みで)");
-            s.push(f);
-            s.skip_after_failure("tls");
-            outcome.tls = Some(facts);
-            outcome.findings = s.out;
-            return outcome;
+            return Err(tls_failed(s, outcome, f, facts));
         }
         Err(e @ HttpFailure::Closed(_))
-            if tls_facts.as_ref().is_some_and(|f| {
+            if opened.tls.as_ref().is_some_and(|f| {
                 f.client_cert_requested && f.version.as_deref() == Some("TLS 1.3")
             }) =>
         {
             // Over TLS 1.3 the server judges the certificate after the handshake; one that
             // hangs up (or resets, losing its alert) before answering has rejected it.
-            let facts = tls_facts.take().unwrap_or_default();
+            let facts = opened.tls.take().unwrap_or_default();
             let msg = match &e {
                 HttpFailure::Closed(m) => m.clone(),
                 _ => String::new(),
@@ -413,28 +505,22 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 "the server hung up right after the handshake without answering ({msg})"
             ));
             let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
-            s.push(tls_fail(&s, d, &facts));
-            s.skip_after_failure("tls");
-            outcome.tls = Some(facts);
-            outcome.findings = s.out;
-            return outcome;
+            let f = tls_fail(s, d, &facts);
+            return Err(tls_failed(s, outcome, f, facts));
         }
         Err(e) => {
-            if let Some(facts) = tls_facts.take() {
+            if let Some(facts) = opened.tls.take() {
                 // Bytes that are not HTTP still came over the finished session: the server
                 // accepted the handshake (and the certificate); the fault is the answer's.
                 let f = match e {
-                    HttpFailure::Protocol(_) => tls_pass(&s, &facts, &client, t, ctx),
-                    _ => tls_unconfirmed(&s, &facts),
+                    HttpFailure::Protocol(_) => tls_pass(s, &facts, &client, t, ctx),
+                    _ => tls_unconfirmed(s, &facts),
                 };
                 s.push(f);
                 outcome.tls = Some(facts);
             }
-            let f = http_failure(&s, t, &e, start.elapsed());
-            s.push(f);
-            s.skip_after_failure("http");
-            outcome.findings = s.out;
-            return outcome;
+            s.push(http_failure(s, t, &e, start.elapsed()));
+            return Err(Stop("http"));
         }
         Ok(r) => r,
     };
@@ -444,19 +530,14 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         .and_then(super::clock::parse_http_date)
         .map(|d| super::clock::skew_seconds(d, resp.received_at));
     let (text_body, encoding) = http::decode_body(resp.content_type.as_deref(), &resp.body);
-
-    // The TLS verdict: nginx answers a missing or rejected certificate with an HTTP 400 page.
-    if let Some(facts) = tls_facts.take() {
+    if let Some(facts) = opened.tls.take() {
         if let Some(v) = diagnose::server_verdict(resp.status, &text_body) {
             let d = diagnose::diagnose_verdict(v, &facts, &cs);
-            s.push(tls_fail(&s, d, &facts));
-            s.skip_after_failure("tls");
-            outcome.tls = Some(facts);
-            outcome.findings = s.out;
-            return outcome;
+            let f = tls_fail(s, d, &facts);
+            return Err(tls_failed(s, outcome, f, facts));
         }
-        let mut f = tls_pass(&s, &facts, &client, t, ctx);
-        if let Some(c) = &direct_comparison {
+        let mut f = tls_pass(s, &facts, &client, t, ctx);
+        if let Some(c) = &opened.direct {
             let clause = c.clause();
             f.detail.en.push_str(&clause.en);
             f.detail.ja.push_str(&clause.ja);
@@ -465,60 +546,53 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         s.push(f);
         outcome.tls = Some(facts);
     }
+    Ok(FirstAnswer {
+        resp,
+        text_body,
+        encoding,
+        start,
+    })
+}
 
-    // Redirects within the profile's hosts.
-    let mut resp = resp;
-    let mut text_body = text_body;
-    let mut encoding = encoding;
+/// Step 4, continued: redirects within the profile's hosts, each hop on the one route (a
+/// reused connection when it goes to the same place and is still open).
+async fn follow_redirects(
+    ctx: &NetContext,
+    t: &Target,
+    s: &mut Steps<'_>,
+    conn: &mut Result<Conn, HttpFailure>,
+    first: FirstAnswer,
+) -> Answer {
+    let FirstAnswer {
+        mut resp,
+        mut text_body,
+        mut encoding,
+        start,
+    } = first;
     let mut hops: Vec<String> = Vec::new();
     let mut current = t.url.clone();
     let mut http_problem: Option<Finding> = None;
+    let mut left_https: Option<String> = None;
     while (300..400).contains(&resp.status) {
         let Some(loc) = resp.location.clone() else {
             break;
         };
-        let next = match resolve_location(&current, &loc) {
+        let next = match next_hop(ctx, t, s, &current, resp.status, &loc, hops.len()) {
             Ok(u) => u,
-            Err(e) => {
-                http_problem = Some(
-                    s.finding("http")
-                        .fail(text!(
-                            (
-                                "HTTP {} redirects to an unusable location: {e}",
-                                resp.status
-                            ),
-                            ("HTTP {} のリダイレクト先が使えません: {e}", resp.status)
-                        ))
-                        .section(t.section.clone())
-                        .fix(fix("net.http_error", &[])),
-                );
+            Err(problem) => {
+                http_problem = Some(*problem);
                 break;
             }
         };
-        if !is_profile_host(ctx, &next.host) {
-            http_problem = Some(
-                s.finding("http")
-                    .warn(text!(
-                        ("HTTP {} redirects to {}, which is not a host of this profile: not followed", resp.status, next.authority()),
-                        ("HTTP {} で {} へリダイレクトされますが、プロファイルにないホストのため追いません", resp.status, next.authority())
-                    ))
-                    .section(t.section.clone())
-                    .fix(fix("net.redirect_elsewhere", &[("host", &next.host)])),
-            );
-            break;
+        if current.scheme == "https" && next.scheme == "http" && left_https.is_none() {
+            tracing::warn!(from = %current.authority(), to = %next.authority(), "redirect leaves https");
+            left_https = Some(format!(
+                "http://{}{}",
+                next.authority(),
+                redact_query(&next.path)
+            ));
         }
-        if hops.len() >= MAX_REDIRECTS {
-            http_problem = Some(
-                s.finding("http")
-                    .fail(text!(
-                        ("more than {MAX_REDIRECTS} redirects (a redirect loop?)"),
-                        ("リダイレクトが {MAX_REDIRECTS} 回を超えました (ループ?)")
-                    ))
-                    .section(t.section.clone())
-                    .fix(fix("net.http_error", &[])),
-            );
-            break;
-        }
+        tracing::info!(status = resp.status, to = %format!("{}://{}{}", next.scheme, next.authority(), redact_query(&next.path)), "redirect followed");
         hops.push(format!(
             "{} {}{}",
             resp.status,
@@ -529,11 +603,11 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             next.host == current.host && next.port == current.port && next.scheme == current.scheme;
         let reuse = same && conn.as_ref().map(Conn::is_ready).unwrap_or(false);
         if !reuse {
-            conn = open_hop(ctx, &next, true)
+            *conn = open_hop(ctx, &next, true)
                 .await
                 .map_err(|e| HttpFailure::Closed(e.en));
         }
-        let r = match &mut conn {
+        let r = match conn {
             Ok(c) => c.get(&next.authority(), &next.path, ctx.deadline).await,
             Err(e) => Err(e.clone()),
         };
@@ -546,7 +620,7 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 current = next;
             }
             Err(e) => {
-                let mut f = http_failure(&s, t, &e, start.elapsed());
+                let mut f = http_failure(s, t, &e, start.elapsed());
                 f.detail.en = format!(
                     "following the redirect to {}: {}",
                     next.authority(),
@@ -559,6 +633,78 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             }
         }
     }
+    Answer {
+        resp,
+        text_body,
+        encoding,
+        hops,
+        current,
+        problem: http_problem,
+        left_https,
+        start,
+    }
+}
+
+/// Where a redirect leads, or why it is not followed: a location that cannot be used, a host
+/// outside the profile, or one redirect too many.
+fn next_hop(
+    ctx: &NetContext,
+    t: &Target,
+    s: &Steps<'_>,
+    current: &EndpointUrl,
+    status: u16,
+    loc: &str,
+    hops: usize,
+) -> Result<EndpointUrl, Box<Finding>> {
+    let next = resolve_location(current, loc).map_err(|e| {
+        Box::new(
+            s.finding("http")
+                .fail(text!(
+                    ("HTTP {status} redirects to an unusable location: {e}"),
+                    ("HTTP {status} のリダイレクト先が使えません: {e}")
+                ))
+                .section(t.section.clone())
+                .fix(fix("net.http_error", &[])),
+        )
+    })?;
+    if !is_profile_host(ctx, &next.host) {
+        let to = next.authority();
+        return Err(Box::new(
+            s.finding("http")
+            .warn(text!(
+                ("HTTP {status} redirects to {to}, which is not a host of this profile: not followed"),
+                ("HTTP {status} で {to} へリダイレクトされますが、プロファイルにないホストのため追いません")
+            ))
+            .section(t.section.clone())
+            .fix(fix("net.redirect_elsewhere", &[("host", &next.host)])),
+        ));
+    }
+    if hops >= MAX_REDIRECTS {
+        return Err(Box::new(
+            s.finding("http")
+                .fail(text!(
+                    ("more than {MAX_REDIRECTS} redirects (a redirect loop?)"),
+                    ("リダイレクトが {MAX_REDIRECTS} 回を超えました (ループ?)")
+                ))
+                .section(t.section.clone())
+                .fix(fix("net.http_error", &[])),
+        ));
+    }
+    Ok(next)
+}
+
+/// Step 4's finding, from the answer at the end of the redirects; whether it failed.
+fn step_http(t: &Target, s: &mut Steps<'_>, a: &Answer) -> bool {
+    let Answer {
+        resp,
+        encoding,
+        hops,
+        current,
+        problem: http_problem,
+        left_https,
+        start,
+        ..
+    } = a;
     let elapsed = start.elapsed();
     let data = serde_json::json!({
         "status": resp.status,
@@ -571,12 +717,13 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         "server": resp.server,
         "date": resp.date,
         "first_byte_ms": (resp.head_ms * 10.0).round() / 10.0,
+        "left_https": left_https.is_some(),
     });
     let http_failed;
     match http_problem {
         Some(f) => {
             http_failed = f.status == Status::Fail;
-            s.push(f.elapsed(elapsed).data(data));
+            s.push(f.clone().elapsed(elapsed).data(data));
         }
         None => {
             let status = resp.status;
@@ -593,7 +740,17 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
                 format!(" (リダイレクト {} 回)", hops.len())
             };
             let f = s.finding("http").elapsed(elapsed).data(data);
-            if status < 400 {
+            if let Some(to) = left_https.as_ref().filter(|_| status < 400) {
+                http_failed = false;
+                s.push(
+                    f.warn(text!(
+                        ("HTTP {status} {reason}{via}, but a redirect left https for {to}: what follows travels unencrypted"),
+                        ("HTTP {status} {reason}{via_ja}。ただしリダイレクトで https から {to} へ移り、以降は暗号化されません")
+                    ))
+                    .section(t.section.clone())
+                    .fix(fix("net.redirect_insecure", &[("url", to)])),
+                );
+            } else if status < 400 {
                 http_failed = false;
                 s.push(f.pass(text!(
                     ("HTTP {status} {reason}{via}, {size} bytes ({encoding})"),
@@ -613,8 +770,15 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
         }
     }
 
-    // 5. Page: read whatever the server sent, even with an error status (pages with error
-    // codes explain the status).
+    http_failed
+}
+
+/// Step 5: read whatever the server sent, even with an error status (pages with error codes
+/// explain the status).
+fn step_page(ctx: &NetContext, t: &Target, s: &mut Steps<'_>, a: Answer, http_failed: bool) {
+    let Answer {
+        resp, text_body, ..
+    } = a;
     let page = s.finding("page");
     if !t.read_page {
         s.push(page.skip(Text::new(
@@ -640,8 +804,6 @@ pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
             &t.section,
         ));
     }
-    outcome.findings = s.out;
-    outcome
 }
 
 /// Through a proxy, a server chain that is not the server's own means TLS interception: a
@@ -708,69 +870,72 @@ fn is_profile_host(ctx: &NetContext, host: &str) -> bool {
         })
 }
 
-/// A `Location` header against the URL it came from.
-pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, String> {
-    let loc = loc.trim();
-    if loc.contains("://") {
-        return parse_url(loc);
+/// An endpoint URL as a [`url::Url`].
+pub fn to_url(u: &EndpointUrl) -> Result<url::Url, String> {
+    url::Url::parse(&format!("{}://{}{}", u.scheme, u.authority(), u.path))
+        .map_err(|e| e.to_string())
+}
+
+/// A [`url::Url`] (http or https, with a host) as an endpoint URL.
+pub fn from_url(u: &url::Url) -> Result<EndpointUrl, String> {
+    let scheme = u.scheme().to_string();
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("unsupported scheme `{scheme}` (use https or http)"));
     }
-    if let Some(rest) = loc.strip_prefix("//") {
-        return parse_url(&format!("{}://{rest}", base.scheme));
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("credentials in URLs are not allowed".into());
     }
-    let path = if loc.starts_with('/') {
-        loc.to_string()
-    } else {
-        let dir = base
-            .path
-            .split('?')
-            .next()
-            .and_then(|p| p.rsplit_once('/'))
-            .map(|(d, _)| d)
-            .unwrap_or("");
-        format!("{dir}/{loc}")
+    let host = match u.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(a)) => a.to_string(),
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        None => return Err("no host in the URL".into()),
     };
+    let port = u
+        .port_or_known_default()
+        .ok_or_else(|| "no port".to_string())?;
+    let mut path = u.path().to_string();
+    if let Some(q) = u.query() {
+        path.push('?');
+        path.push_str(q);
+    }
     Ok(EndpointUrl {
-        scheme: base.scheme.clone(),
-        host: base.host.clone(),
-        port: base.port,
+        scheme,
+        host,
+        port,
         path,
     })
 }
 
-/// GET a URL (a CRL, a CA certificate) without presenting the client certificate; the body is
-/// read up to `cap` bytes. Any failure comes back as one sentence.
-pub async fn fetch(
-    ctx: &NetContext,
-    u: &EndpointUrl,
-    cap: usize,
-) -> Result<http::HttpResponse, Text> {
-    let mut conn = open_hop(ctx, u, false).await?;
-    conn.get_capped(&u.authority(), &u.path, ctx.deadline, cap)
-        .await
-        .map_err(|e| match e {
-            HttpFailure::Timeout => Text::new(
-                "no answer before the timeout",
-                "タイムアウトまでに応答がありません",
-            ),
-            HttpFailure::Tls(t) => Text::same(format!("TLS: {t}")),
-            HttpFailure::Closed(m) | HttpFailure::Protocol(m) => Text::same(m),
-        })
+/// A URL for logs and findings: scheme, authority and path; a query is shown as `?…` (it may
+/// hold per-user parts).
+pub fn redacted(u: &url::Url) -> String {
+    let mut s = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
+    if let Some(p) = u.port() {
+        s.push_str(&format!(":{p}"));
+    }
+    s.push_str(u.path());
+    if u.query().is_some() {
+        s.push_str("?…");
+    }
+    s
 }
 
-/// DNS, TCP and TLS to a redirect target, without findings of their own.
+/// A `Location` header against the URL it came from (RFC 3986 reference resolution, dot
+/// segments removed, by `url::Url::join`).
+pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, String> {
+    let base = to_url(base)?;
+    let next = base.join(loc.trim()).map_err(|e| e.to_string())?;
+    from_url(&next)
+}
+
+/// DNS, TCP (or the proxy's tunnel: the one route decision, the one connector) and TLS to a
+/// redirect target, without findings of their own.
 async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Conn, Text> {
-    let dns = ctx.dns.as_ref().map_err(|e| Text::same(format!("{e:?}")))?;
-    let addrs = tokio::time::timeout_at(
-        ctx.step_deadline(super::DNS_TIMEOUT).into(),
-        dns.resolve(&u.host),
-    )
-    .await
-    .map_err(|_| Text::new("name lookup timed out", "名前解決がタイムアウトしました"))?
-    .map_err(|e| Text::same(format!("name lookup failed: {}", e.code())))?;
-    let to = TCP_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
-    let c = tcp::connect_direct(&addrs, u.port, to)
+    let route = ctx.route(&u.scheme, &u.host);
+    let c = super::connect::open(&ctx.dns, &route, &u.host, u.port, TCP_TIMEOUT, ctx.deadline)
         .await
-        .map_err(|_| Text::new("cannot connect", "接続できません"))?;
+        .map_err(|e| e.text())?;
     if u.scheme != "https" {
         return Conn::open(c.stream, ctx.deadline)
             .await
@@ -785,6 +950,7 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Co
         roots: ctx.roots.clone(),
         versions: None,
         alpn: vec![b"http/1.1".to_vec()],
+        accept_any: false,
     };
     let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
     let (r, _) = tls::handshake(c.stream, &u.host, &params, to).await;
@@ -792,6 +958,16 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Co
     Conn::open(s, ctx.deadline)
         .await
         .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"))
+}
+
+/// Why a resolver could not be set up, in words.
+fn dns_why(e: &super::dns::DnsFailure) -> String {
+    match e {
+        super::dns::DnsFailure::Unavailable(m) | super::dns::DnsFailure::ServerError(m) => {
+            m.clone()
+        }
+        other => other.code().to_string(),
+    }
 }
 
 async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec<IpAddr>> {
@@ -802,8 +978,8 @@ async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec
         Err(e) => {
             s.push(
                 f.fail(text!(
-                    ("no DNS resolver could be set up: {e:?}"),
-                    ("DNS リゾルバーを準備できません: {e:?}")
+                    ("no DNS resolver could be set up: {}", dns_why(e)),
+                    ("DNS リゾルバーを準備できません: {}", dns_why(e))
                 ))
                 .section(s.t.section.clone())
                 .fix(fix("net.dns_unavailable", &[])),
@@ -911,6 +1087,9 @@ async fn step_tcp(
                     a.result
                         .as_ref()
                         .err()
+                        .filter(|e| {
+                            !matches!(e, ConnectFailure::Abandoned | ConnectFailure::NotTried)
+                        })
                         .map(|e| format!("{}: {}", a.addr, e.code()))
                 })
                 .collect();
@@ -942,6 +1121,7 @@ async fn step_tcp(
                         }
                         Err(ConnectFailure::Unreachable(m)) => format!("unreachable ({m})"),
                         Err(ConnectFailure::Other(m)) => m.clone(),
+                        Err(e) => e.code().to_string(),
                         Ok(_) => "connected".into(),
                     };
                     format!("{}: {why}", a.addr)
@@ -1187,6 +1367,37 @@ mod tests {
         assert_eq!((u.host.as_str(), u.port), ("other.test", 443));
         let u = resolve_location(&base, "//o.test/y").unwrap();
         assert_eq!((u.scheme.as_str(), u.host.as_str()), ("https", "o.test"));
+    }
+
+    fn at(b: &str, l: &str) -> String {
+        let u = resolve_location(&parse_url(b).unwrap(), l).unwrap();
+        format!("{}://{}{}", u.scheme, u.authority(), u.path)
+    }
+
+    #[test]
+    fn locations_resolve_as_rfc_3986_says() {
+        let b = "https://ds.example/a/b";
+        assert_eq!(at(b, "?page=2"), "https://ds.example:443/a/b?page=2");
+        assert_eq!(
+            at("https://ds.example/a/b/c", "../d"),
+            "https://ds.example:443/a/d"
+        );
+        assert_eq!(at(b, "./x/../y"), "https://ds.example:443/a/y");
+        assert_eq!(
+            at(b, "//other.example:8443/p"),
+            "https://other.example:8443/p"
+        );
+        assert_eq!(at(b, "http://plain.example/p"), "http://plain.example:80/p");
+        assert_eq!(at(b, "https://[::1]:8443/v6"), "https://[::1]:8443/v6");
+        let base = parse_url(b).unwrap();
+        assert!(resolve_location(&base, "ftp://x/").is_err());
+        assert!(resolve_location(&base, "https://u:p@x/").is_err());
+    }
+
+    #[test]
+    fn redacted_urls_hide_the_query() {
+        let u = url::Url::parse("https://ds.example:8443/a?token=secret").unwrap();
+        assert_eq!(redacted(&u), "https://ds.example:8443/a?…");
     }
 
     #[test]

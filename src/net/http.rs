@@ -102,6 +102,10 @@ impl Conn {
             .body(Empty::<Bytes>::new())
             .map_err(|e| HttpFailure::Protocol(e.to_string()))?;
         let start = Instant::now();
+        let shown = path
+            .split_once('?')
+            .map_or(path.to_string(), |(p, _)| format!("{p}?…"));
+        tracing::trace!(%authority, path = %shown, "wire: GET sent");
         let dl = tokio::time::Instant::from_std(deadline);
         if tokio::time::timeout_at(dl, std::future::poll_fn(|cx| self.sender.poll_ready(cx)))
             .await
@@ -168,6 +172,14 @@ impl Conn {
                 }
             }
         }
+        tracing::trace!(
+            status = out.status,
+            content_type = ?out.content_type.as_deref().map(crate::text::escape::clean),
+            body_bytes = out.body.len(),
+            truncated = out.truncated,
+            head_ms = out.head_ms,
+            "wire: response"
+        );
         Ok(out)
     }
 }

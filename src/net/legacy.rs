@@ -8,7 +8,6 @@
 //! alert. Nothing else is parsed, at most [`READ_CAP`] bytes are read, and the whole exchange is
 //! bounded by the caller's timeout.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -250,24 +249,6 @@ where
             return Err(HelloError::TooLong);
         }
     }
-}
-
-/// Connect to `addr`, offer `version`, read the reply; all within `timeout`.
-pub async fn probe(
-    addr: SocketAddr,
-    version: u16,
-    sni: Option<&str>,
-    timeout: Duration,
-) -> Result<Reply, HelloError> {
-    let work = async {
-        let mut s = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(HelloError::Connect)?;
-        exchange(&mut s, version, sni).await
-    };
-    tokio::time::timeout(timeout, work)
-        .await
-        .map_err(|_| HelloError::Timeout(timeout))?
 }
 
 /// The name of an alert description (RFC 5246 7.2, RFC 8446 6).

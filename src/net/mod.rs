@@ -8,23 +8,26 @@ pub mod legacy;
 pub mod proxy;
 pub mod versions;
 
-use crate::cli::NetArgs;
+use crate::cert::LocalOutcome;
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status, Text};
-use crate::probe::LocalOutcome;
 use crate::profile::{Endpoint, Profile};
+use crate::text;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod aia;
 pub mod clock;
+pub mod connect;
 pub mod crl;
 pub mod diagnose;
 pub mod dns;
 pub mod endpoint;
+pub mod fetch;
 pub mod http;
 pub mod page;
+pub mod route;
 pub mod tcp;
 pub mod tls;
 
@@ -35,9 +38,37 @@ pub const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TCP_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TLS_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Proxy settings and the clock, before any endpoint is contacted.
-pub fn environment_probe(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
-    proxy::environment_findings(profile, args)
+/// How the network is reached, as plain values: the library's side of `--resolver`,
+/// `--proxy`, `--no-proxy`, `--token`, `--signup-code` and `--endpoint` (the CLI builds it from
+/// its flags in `commands`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetOptions {
+    /// Ask this DNS server (IP or IP:PORT) instead of the system resolver.
+    pub resolver: Option<String>,
+    /// This HTTP proxy (`http://[user:pass@]host:port`) instead of the environment's settings.
+    pub proxy: Option<String>,
+    /// Ignore every proxy setting and connect directly.
+    pub no_proxy: bool,
+    /// Per-user token of the issuance URL.
+    pub token: Option<String>,
+    /// Per-user code of the sign-up URL.
+    pub signup_code: Option<String>,
+    /// Probe only these endpoints of the profile (all when empty).
+    pub endpoints: Vec<String>,
+}
+
+/// `env.proxy` and `env.tls_settings`, before any endpoint is contacted.
+pub fn environment_probe(profile: &Profile, args: &NetOptions) -> Vec<Finding> {
+    vec![
+        proxy::environment_finding(profile, args),
+        // On Windows the user's `SecureProtocols` value; elsewhere (or when it is absent) this
+        // reports the tool's own TLS stack.
+        versions::tls_settings_finding(
+            crate::platform::internet::current()
+                .and_then(|s| s.secure_protocols)
+                .map(|p| p.0),
+        ),
+    ]
 }
 
 /// What every endpoint's probe shares.
@@ -58,7 +89,7 @@ pub struct NetContext {
 impl NetContext {
     pub fn new(
         profile: &Profile,
-        args: &NetArgs,
+        args: &NetOptions,
         client: Option<Arc<rustls::sign::CertifiedKey>>,
         roots: Arc<rustls::RootCertStore>,
         deadline: Instant,
@@ -94,6 +125,11 @@ impl NetContext {
                 .is_some_and(|h| h.eq_ignore_ascii_case(host.trim_end_matches('.')))
     }
 
+    /// The one route decision for a connection to `host` (see [`route`]).
+    pub fn route(&self, scheme: &str, host: &str) -> proxy::Route {
+        route::decide(&self.proxy, scheme, host)
+    }
+
     /// The end of a step that may take at most `cap`.
     pub fn step_deadline(&self, cap: Duration) -> Instant {
         (Instant::now() + cap).min(self.deadline)
@@ -101,7 +137,7 @@ impl NetContext {
 }
 
 /// The per-user URL parts from the flags.
-fn url_params(args: &NetArgs) -> BTreeMap<String, String> {
+fn url_params(args: &NetOptions) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     if let Some(t) = &args.token {
         m.insert("token".to_string(), t.clone());
@@ -115,7 +151,7 @@ fn url_params(args: &NetArgs) -> BTreeMap<String, String> {
 /// The endpoints `--endpoint` selects (all when none is named).
 pub fn selected_endpoints<'a>(
     profile: &'a Profile,
-    args: &NetArgs,
+    args: &NetOptions,
 ) -> Result<Vec<&'a Endpoint>, AppError> {
     if args.endpoints.is_empty() {
         return Ok(profile.endpoints.iter().collect());
@@ -137,10 +173,28 @@ pub fn selected_endpoints<'a>(
     Ok(out)
 }
 
-/// Every endpoint of the profile, concurrently, finished by `deadline`.
+/// Sockets one endpoint's probe may hold at once: its own connection, the direct look beside a
+/// proxy, five version probes, and a DNS query.
+pub const SOCKETS_PER_ENDPOINT: usize = 8;
+/// Files kept free for everything else (the CRL and CA downloads, the resolver, stdio, files).
+pub const RESERVED_FILES: usize = 64;
+/// An endpoint whose turn comes with less time left than this is reported as not run.
+pub const MIN_TURN: Duration = Duration::from_millis(200);
+/// Never more endpoints at once than this, whatever the limit.
+pub const MAX_CONCURRENT_ENDPOINTS: usize = 256;
+
+/// How many endpoints run at once with `open_files` files allowed: as many as fit.
+pub fn concurrency_bound(open_files: usize) -> usize {
+    (open_files.saturating_sub(RESERVED_FILES) / SOCKETS_PER_ENDPOINT)
+        .clamp(1, MAX_CONCURRENT_ENDPOINTS)
+}
+
+/// Every endpoint of the profile, concurrently up to [`concurrency_bound`] of the open-file
+/// limit, finished by `deadline`: an endpoint whose turn has not come by then is reported as
+/// not run.
 pub async fn probe_endpoints(
     profile: &Profile,
-    args: &NetArgs,
+    args: &NetOptions,
     local: &LocalOutcome,
     deadline: Instant,
 ) -> Result<Vec<Finding>, AppError> {
@@ -154,13 +208,31 @@ pub async fn probe_endpoints(
     )?);
     let params = url_params(args);
     let progress = progress_bar(endpoints.len());
+    let total = endpoints.len();
+    let bound = concurrency_bound(crate::platform::open_file_limit());
+    tracing::info!(endpoints = total, at_once = bound, "endpoints: start");
+    let slots = Arc::new(tokio::sync::Semaphore::new(bound));
     let tasks = endpoints.into_iter().map(|ep| {
         let ctx = ctx.clone();
         let ep = ep.clone();
         let params = params.clone();
         let progress = progress.clone();
+        let slots = slots.clone();
         async move {
-            let o = endpoint::probe_endpoint(ctx, ep, params).await;
+            let turn = tokio::time::timeout_at(deadline.into(), slots.acquire_owned()).await;
+            // A turn that comes with almost no time left would only produce time-outs that
+            // say nothing about the endpoint.
+            let late = deadline.saturating_duration_since(Instant::now()) < MIN_TURN;
+            let o = match turn {
+                Ok(Ok(_slot)) if !late => endpoint::probe_endpoint(ctx, ep, params).await,
+                _ => endpoint::not_started(
+                    &ep,
+                    text!(
+                        ("not run: the time ran out before its turn ({total} endpoints, {bound} at a time)"),
+                        ("未実行: 順番が来る前に時間切れになりました (エンドポイント {total} 件、同時に {bound} 件まで)")
+                    ),
+                ),
+            };
             progress.inc(1);
             o
         }
@@ -263,4 +335,107 @@ pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
     f.status(status, detail)
         .section("2-1")
         .fix(crate::guide::fix("net.clock_skew", &[("skew", &human)]))
+}
+
+#[cfg(test)]
+mod code_table_tests {
+    use super::*;
+
+    /// Every code the tables produce is listed in the JSON schema's `error_code`.
+    #[test]
+    fn every_machine_code_is_in_the_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schema/report.schema.json")).unwrap();
+        let listed: Vec<&str> = schema["$defs"]["error_code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut produced: Vec<String> = (0..=255u8)
+            .map(|n| tls::alert_code(rustls::AlertDescription::from(n)).to_string())
+            .collect();
+        use rustls::CertificateError as C;
+        for c in [
+            C::BadEncoding,
+            C::Expired,
+            C::NotValidYet,
+            C::Revoked,
+            C::UnhandledCriticalExtension,
+            C::UnknownIssuer,
+            C::UnknownRevocationStatus,
+            C::ExpiredRevocationList,
+            C::BadSignature,
+            C::NotValidForName,
+            C::InvalidPurpose,
+            C::InvalidOcspResponse,
+            C::ApplicationVerificationFailure,
+        ] {
+            produced.push(tls::certificate_error_code(&c).to_string());
+        }
+        use rustls::Error as E;
+        for e in [
+            E::NoCertificatesPresented,
+            E::UnsupportedNameType,
+            E::DecryptError,
+            E::EncryptError,
+            E::General("x".into()),
+            E::FailedToGetCurrentTime,
+            E::FailedToGetRandomBytes,
+            E::HandshakeNotComplete,
+            E::PeerSentOversizedRecord,
+            E::NoApplicationProtocol,
+            E::BadMaxFragmentSize,
+        ] {
+            produced.push(tls::tls_error_code(&e).to_string());
+        }
+        for f in [
+            tls::TlsFailure::Timeout,
+            tls::TlsFailure::Io(String::new()),
+            tls::TlsFailure::BadName(String::new()),
+        ] {
+            produced.push(f.code());
+        }
+        use dns::DnsFailure as D;
+        for d in [
+            D::NxDomain,
+            D::NoAddress,
+            D::ServerError(String::new()),
+            D::Timeout,
+            D::Unavailable(String::new()),
+        ] {
+            produced.push(d.code().to_string());
+        }
+        use fetch::FetchError as F;
+        for f in [
+            F::BadUrl(String::new()),
+            F::Timeout,
+            F::Proxy(String::new()),
+            F::Connect(String::new()),
+            F::Tls(String::new()),
+            F::Redirect(String::new()),
+            F::Protocol(String::new()),
+        ] {
+            produced.push(f.code().to_string());
+        }
+        produced.extend(["too_large".to_string(), "http_status".to_string()]);
+        for c in produced {
+            assert!(
+                listed.contains(&c.as_str()),
+                "`{c}` is not in $defs/error_code"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    #[test]
+    fn the_bound_fits_the_open_file_limit() {
+        use super::*;
+        assert_eq!(concurrency_bound(1024), (1024 - 64) / 8);
+        assert!(concurrency_bound(1024) * SOCKETS_PER_ENDPOINT + RESERVED_FILES <= 1024);
+        assert_eq!(concurrency_bound(10), 1);
+        assert_eq!(concurrency_bound(usize::MAX), MAX_CONCURRENT_ENDPOINTS);
+    }
 }

@@ -5,8 +5,8 @@
 //! Proxy credentials are kept only inside [`ProxyUrl`], whose `Display` and `Debug` hide them;
 //! they leave the process only in the `Proxy-Authorization` header sent to the proxy itself.
 
-use crate::cli::NetArgs;
 use crate::finding::{Finding, Phase, Text};
+use crate::net::NetOptions;
 use crate::profile::{wildcard_match, Profile};
 use crate::text;
 use base64::Engine as _;
@@ -94,6 +94,22 @@ impl ProxyUrl {
             format!("[{}]:{}", self.host, self.port)
         } else {
             format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// `http://user:password@host:port`, percent-encoded: only for handing the proxy to an HTTP
+    /// client. Never display it.
+    pub fn with_credentials(&self) -> String {
+        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+        let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        match (&self.user, &self.password) {
+            (None, None) => format!("http://{}", self.authority()),
+            (u, p) => format!(
+                "http://{}:{}@{}",
+                enc(u.as_deref().unwrap_or("")),
+                enc(p.as_deref().unwrap_or("")),
+                self.authority()
+            ),
         }
     }
 
@@ -362,7 +378,7 @@ pub enum Route {
 impl ProxySettings {
     /// Build the settings. Precedence: `--no-proxy`, `--proxy`, environment, Windows.
     pub fn from_sources(
-        args: &NetArgs,
+        args: &NetOptions,
         env: impl Fn(&str) -> Option<String>,
         windows: Option<&WindowsInternetSettings>,
     ) -> ProxySettings {
@@ -455,7 +471,7 @@ impl ProxySettings {
 
     /// Settings from this process's environment and flags (and, on Windows, the registry's
     /// Internet Settings).
-    pub fn from_environment(args: &NetArgs) -> ProxySettings {
+    pub fn from_environment(args: &NetOptions) -> ProxySettings {
         ProxySettings::from_sources(args, |k| std::env::var(k).ok(), windows_settings().as_ref())
     }
 
@@ -487,37 +503,15 @@ impl ProxySettings {
     }
 }
 
-/// The Windows Internet Settings values from the registry; `None` elsewhere, or when the
-/// registry cannot be read.
-#[cfg(windows)]
+/// The Windows Internet Settings values that concern proxies; `None` elsewhere, or when the
+/// registry cannot be read (the reader is in `platform`).
 fn windows_settings() -> Option<WindowsInternetSettings> {
-    crate::platform::windows::internet_settings()
-        .ok()
-        .map(|s| WindowsInternetSettings {
-            proxy_enable: s.proxy_enable.unwrap_or(false),
-            proxy_server: s.proxy_server,
-            proxy_override: s.proxy_override,
-            auto_config_url: s.auto_config_url,
-        })
-}
-
-#[cfg(not(windows))]
-fn windows_settings() -> Option<WindowsInternetSettings> {
-    None
-}
-
-/// The user's `SecureProtocols` (Internet Options → Advanced → Security) on Windows.
-#[cfg(windows)]
-fn secure_protocols() -> Option<u32> {
-    crate::platform::windows::internet_settings()
-        .ok()
-        .and_then(|s| s.secure_protocols)
-        .map(|p| p.0)
-}
-
-#[cfg(not(windows))]
-fn secure_protocols() -> Option<u32> {
-    None
+    crate::platform::internet::current().map(|s| WindowsInternetSettings {
+        proxy_enable: s.proxy_enable.unwrap_or(false),
+        proxy_server: s.proxy_server,
+        proxy_override: s.proxy_override,
+        auto_config_url: s.auto_config_url,
+    })
 }
 
 fn is_loopback_name(host: &str) -> bool {
@@ -578,14 +572,9 @@ fn certificate_hosts(profile: &Profile) -> Vec<(String, String)> {
     out
 }
 
-/// `env.proxy` from this process's settings, and `env.tls_settings`.
-pub fn environment_findings(profile: &Profile, args: &NetArgs) -> Vec<Finding> {
-    vec![
-        settings_finding(profile, &ProxySettings::from_environment(args)),
-        // On Windows the user's `SecureProtocols` value; elsewhere (or when it is absent) this
-        // reports the tool's own TLS stack.
-        super::versions::tls_settings_finding(secure_protocols()),
-    ]
+/// `env.proxy` from this process's settings.
+pub fn environment_finding(profile: &Profile, args: &NetOptions) -> Finding {
+    settings_finding(profile, &ProxySettings::from_environment(args))
 }
 
 /// `env.proxy` for given settings (pure; unit-tested).
@@ -769,8 +758,8 @@ pub use tunnel::*;
 mod tests {
     use super::*;
 
-    fn args() -> NetArgs {
-        NetArgs::default()
+    fn args() -> NetOptions {
+        NetOptions::default()
     }
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

@@ -135,6 +135,8 @@ pub struct TlsParams {
     /// Restrict to these versions (all rustls supports when `None`).
     pub versions: Option<Vec<&'static rustls::SupportedProtocolVersion>>,
     pub alpn: Vec<Vec<u8>>,
+    /// Accept any server certificate (only to look at the chain; nothing is sent).
+    pub accept_any: bool,
 }
 
 #[derive(Debug, Default)]
@@ -174,10 +176,22 @@ impl ResolvesClientCert for HintResolver {
     }
 }
 
-/// Validates with webpki and keeps the chain and the error for the report.
+/// How the server's certificate is judged.
+#[derive(Clone)]
+pub enum Verify {
+    /// Validated against these roots (webpki); an empty store trusts nothing.
+    Roots(Arc<RootCertStore>),
+    /// Accepted whatever it is: only to look at the chain or the version a server speaks, never
+    /// to send data that matters.
+    AcceptAny,
+}
+
+/// The one server-certificate verifier: validates with webpki (or accepts any certificate when
+/// only looking) and keeps the chain and the error for the report.
 #[derive(Debug)]
 struct KeepingVerifier {
     inner: Option<Arc<WebPkiServerVerifier>>,
+    accept_any: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
     capture: Arc<Capture>,
 }
@@ -196,6 +210,9 @@ impl ServerCertVerifier for KeepingVerifier {
             c.push(end_entity.clone().into_owned());
             // A huge chain is kept only in part; it is reported, not stored.
             c.extend(intermediates.iter().take(8).map(|i| i.clone().into_owned()));
+        }
+        if self.accept_any {
+            return Ok(ServerCertVerified::assertion());
         }
         let r = match &self.inner {
             Some(v) => {
@@ -248,6 +265,59 @@ impl ServerCertVerifier for KeepingVerifier {
     }
 }
 
+/// Everything a client configuration is made of.
+#[derive(Clone)]
+pub struct ConfigSpec {
+    pub verify: Verify,
+    /// The client certificate to offer when the server asks (none: no certificate).
+    pub client: Option<Arc<CertifiedKey>>,
+    /// Restrict to these versions (all rustls supports when `None`).
+    pub versions: Option<Vec<&'static rustls::SupportedProtocolVersion>>,
+    pub alpn: Vec<Vec<u8>>,
+}
+
+/// What a configuration saw during its handshake (hints, the chain, the verifier's error).
+#[derive(Debug, Default, Clone)]
+pub struct Seen(Arc<Capture>);
+
+/// The one place that builds a rustls [`rustls::ClientConfig`]: the endpoint steps, redirect
+/// hops, the direct look, the version probes and every `reqwest` client take theirs from here.
+pub fn client_config(spec: &ConfigSpec) -> Result<(rustls::ClientConfig, Seen), TlsError> {
+    let capture = Arc::new(Capture::default());
+    let provider = provider();
+    let (inner, accept_any) = match &spec.verify {
+        Verify::AcceptAny => (None, true),
+        Verify::Roots(roots) if roots.is_empty() => (None, false),
+        Verify::Roots(roots) => (
+            WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .build()
+                .ok(),
+            false,
+        ),
+    };
+    let verifier = Arc::new(KeepingVerifier {
+        inner,
+        accept_any,
+        provider: provider.clone(),
+        capture: capture.clone(),
+    });
+    let resolver = Arc::new(HintResolver {
+        cert: spec.client.clone(),
+        capture: capture.clone(),
+    });
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = spec
+        .versions
+        .clone()
+        .unwrap_or_else(|| rustls::ALL_VERSIONS.to_vec());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_cert_resolver(resolver);
+    config.alpn_protocols = spec.alpn.clone();
+    Ok((config, Seen(capture)))
+}
+
 /// Why a handshake did not complete.
 #[derive(Debug, Clone)]
 pub enum TlsFailure {
@@ -273,24 +343,115 @@ impl TlsFailure {
         }
     }
 
+    /// A stable machine code (the table in `schema/codes.md`), never rustls's Debug names.
     pub fn code(&self) -> String {
         match self {
             TlsFailure::Timeout => "timeout".into(),
-            TlsFailure::Tls(TlsError::AlertReceived(a)) => {
-                format!("alert_{}", snake(&format!("{a:?}")))
-            }
-            TlsFailure::Tls(TlsError::InvalidCertificate(c)) => {
-                format!("server_cert_{}", snake(debug_head(&format!("{c:?}"))))
-            }
-            TlsFailure::Tls(e) => snake(debug_head(&format!("{e:?}"))),
+            TlsFailure::Tls(e) => tls_error_code(e).into(),
             TlsFailure::Io(_) => "io".into(),
             TlsFailure::BadName(_) => "bad_name".into(),
         }
     }
 }
 
-fn debug_head(s: &str) -> &str {
-    s.split(['(', ' ', '{']).next().unwrap_or("tls")
+/// An alert's code: `alert_` and its name in the TLS registry (RFC 8446 §6, RFC 5246 §7.2).
+pub fn alert_code(a: rustls::AlertDescription) -> &'static str {
+    match u8::from(a) {
+        0 => "alert_close_notify",
+        10 => "alert_unexpected_message",
+        20 => "alert_bad_record_mac",
+        21 => "alert_decryption_failed",
+        22 => "alert_record_overflow",
+        30 => "alert_decompression_failure",
+        40 => "alert_handshake_failure",
+        41 => "alert_no_certificate",
+        42 => "alert_bad_certificate",
+        43 => "alert_unsupported_certificate",
+        44 => "alert_certificate_revoked",
+        45 => "alert_certificate_expired",
+        46 => "alert_certificate_unknown",
+        47 => "alert_illegal_parameter",
+        48 => "alert_unknown_ca",
+        49 => "alert_access_denied",
+        50 => "alert_decode_error",
+        51 => "alert_decrypt_error",
+        60 => "alert_export_restriction",
+        70 => "alert_protocol_version",
+        71 => "alert_insufficient_security",
+        80 => "alert_internal_error",
+        86 => "alert_inappropriate_fallback",
+        90 => "alert_user_canceled",
+        100 => "alert_no_renegotiation",
+        109 => "alert_missing_extension",
+        110 => "alert_unsupported_extension",
+        111 => "alert_certificate_unobtainable",
+        112 => "alert_unrecognized_name",
+        113 => "alert_bad_certificate_status_response",
+        114 => "alert_bad_certificate_hash_value",
+        115 => "alert_unknown_psk_identity",
+        116 => "alert_certificate_required",
+        120 => "alert_no_application_protocol",
+        _ => "alert_other",
+    }
+}
+
+/// The code of a server certificate rustls rejected.
+// The deprecated unit variants are still what older rustls code paths return.
+#[allow(deprecated)]
+pub fn certificate_error_code(c: &CertificateError) -> &'static str {
+    use CertificateError as C;
+    match c {
+        C::BadEncoding => "server_cert_bad_encoding",
+        C::Expired | C::ExpiredContext { .. } => "server_cert_expired",
+        C::NotValidYet | C::NotValidYetContext { .. } => "server_cert_not_yet_valid",
+        C::Revoked => "server_cert_revoked",
+        C::UnhandledCriticalExtension => "server_cert_unhandled_critical_extension",
+        C::UnknownIssuer => "server_cert_unknown_issuer",
+        C::UnknownRevocationStatus => "server_cert_unknown_revocation_status",
+        C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+            "server_cert_expired_revocation_list"
+        }
+        C::BadSignature => "server_cert_bad_signature",
+        C::UnsupportedSignatureAlgorithm
+        | C::UnsupportedSignatureAlgorithmContext { .. }
+        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "server_cert_unsupported_signature_algorithm"
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => "server_cert_wrong_name",
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => "server_cert_wrong_purpose",
+        C::InvalidOcspResponse => "server_cert_invalid_ocsp_response",
+        C::ApplicationVerificationFailure => "server_cert_rejected",
+        _ => "server_cert_other",
+    }
+}
+
+/// The code of any rustls error.
+pub fn tls_error_code(e: &TlsError) -> &'static str {
+    match e {
+        TlsError::AlertReceived(a) => alert_code(*a),
+        TlsError::InvalidCertificate(c) => certificate_error_code(c),
+        TlsError::InappropriateMessage { .. } | TlsError::InappropriateHandshakeMessage { .. } => {
+            "unexpected_message"
+        }
+        TlsError::InvalidEncryptedClientHello(_) => "invalid_encrypted_client_hello",
+        TlsError::InvalidMessage(_) => "invalid_message",
+        TlsError::NoCertificatesPresented => "no_server_certificate",
+        TlsError::UnsupportedNameType => "bad_name",
+        TlsError::DecryptError => "decrypt_error",
+        TlsError::EncryptError => "encrypt_error",
+        TlsError::PeerIncompatible(_) => "peer_incompatible",
+        TlsError::PeerMisbehaved(_) => "peer_misbehaved",
+        TlsError::InvalidCertRevocationList(_) => "invalid_crl",
+        TlsError::General(_) => "general",
+        TlsError::FailedToGetCurrentTime => "no_current_time",
+        TlsError::FailedToGetRandomBytes => "no_random_bytes",
+        TlsError::HandshakeNotComplete => "handshake_not_complete",
+        TlsError::PeerSentOversizedRecord => "record_overflow",
+        TlsError::NoApplicationProtocol => "no_application_protocol",
+        TlsError::BadMaxFragmentSize => "bad_max_fragment_size",
+        TlsError::InconsistentKeys(_) => "inconsistent_keys",
+        _ => "other",
+    }
 }
 
 /// `CertificateRequired` → `certificate_required`, `UnknownCA` → `unknown_ca`.
@@ -329,8 +490,13 @@ pub fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<TlsError>
     None
 }
 
+/// The one crypto provider (ring), built once.
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    static PROVIDER: std::sync::OnceLock<Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
 }
 
 /// Handshake over `stream` with SNI `host`, bounded by `timeout`.
@@ -340,40 +506,21 @@ pub async fn handshake(
     params: &TlsParams,
     timeout: Duration,
 ) -> (Result<TlsStream<BoxStream>, TlsFailure>, TlsFacts) {
-    let capture = Arc::new(Capture::default());
-    let provider = provider();
-    let inner = if params.roots.is_empty() {
-        None
-    } else {
-        WebPkiServerVerifier::builder_with_provider(params.roots.clone(), provider.clone())
-            .build()
-            .ok()
-    };
-    let verifier = Arc::new(KeepingVerifier {
-        inner,
-        provider: provider.clone(),
-        capture: capture.clone(),
-    });
-    let resolver = Arc::new(HintResolver {
-        cert: params.client.clone(),
-        capture: capture.clone(),
-    });
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> = params
-        .versions
-        .clone()
-        .unwrap_or_else(|| rustls::ALL_VERSIONS.to_vec());
     let mut facts = TlsFacts::default();
-    let config = match rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&versions)
-    {
-        Ok(b) => b
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_client_cert_resolver(resolver),
+    let spec = ConfigSpec {
+        verify: if params.accept_any {
+            Verify::AcceptAny
+        } else {
+            Verify::Roots(params.roots.clone())
+        },
+        client: params.client.clone(),
+        versions: params.versions.clone(),
+        alpn: params.alpn.clone(),
+    };
+    let (config, Seen(capture)) = match client_config(&spec) {
+        Ok(c) => c,
         Err(e) => return (Err(TlsFailure::Tls(e)), facts),
     };
-    let mut config = config;
-    config.alpn_protocols = params.alpn.clone();
     let name = match ServerName::try_from(host.trim_matches(['[', ']']).to_string()) {
         Ok(n) => n,
         Err(e) => return (Err(TlsFailure::BadName(e.to_string())), facts),
@@ -387,6 +534,9 @@ pub async fn handshake(
     };
     facts.handshake_ms = Some(start.elapsed().as_secs_f64() * 1000.0);
     fill_facts(&mut facts, &capture);
+    if let Err(e) = &result {
+        tracing::debug!(%host, error = %e.code(), "tls: handshake failed");
+    }
     if let Ok(s) = &result {
         let (_, conn) = s.get_ref();
         facts.version = conn.protocol_version().map(version_name);
@@ -405,6 +555,28 @@ pub async fn handshake(
             }
         }
     }
+    tracing::debug!(
+        %host,
+        version = ?facts.version,
+        cipher_suite = ?facts.cipher_suite,
+        key_exchange = ?facts.key_exchange,
+        alpn = ?facts.alpn,
+        server_chain = ?facts
+            .server_chain
+            .iter()
+            .map(|c| crate::text::escape::clean(c.subject_name()))
+            .collect::<Vec<_>>(),
+        server_verify_error = ?facts.verify_error.as_ref().map(tls_error_code),
+        client_cert_requested = facts.client_cert_requested,
+        acceptable_client_cas = ?facts
+            .acceptable_client_cas
+            .iter()
+            .map(|n| crate::text::escape::clean(n))
+            .collect::<Vec<_>>(),
+        client_cert_sent = facts.client_cert_sent,
+        ms = facts.handshake_ms,
+        "tls: handshake"
+    );
     (result, facts)
 }
 
@@ -506,5 +678,47 @@ mod tests {
             TlsFailure::from_io(&io).code(),
             "alert_certificate_required"
         );
+    }
+
+    #[test]
+    fn codes_come_from_the_table_not_from_debug_names() {
+        use rustls::AlertDescription as A;
+        let code = |e: TlsError| TlsFailure::Tls(e).code();
+        assert_eq!(
+            code(TlsError::AlertReceived(A::UnknownCA)),
+            "alert_unknown_ca"
+        );
+        assert_eq!(
+            code(TlsError::AlertReceived(A::UnrecognisedName)),
+            "alert_unrecognized_name"
+        );
+        assert_eq!(
+            code(TlsError::AlertReceived(A::Unknown(250))),
+            "alert_other"
+        );
+        let expired = CertificateError::ExpiredContext {
+            time: UnixTime::since_unix_epoch(Duration::from_secs(2_000_000_000)),
+            not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_000_000_000)),
+        };
+        assert_eq!(
+            code(TlsError::InvalidCertificate(expired)),
+            "server_cert_expired"
+        );
+        assert_eq!(
+            code(TlsError::InvalidCertificate(
+                CertificateError::UnknownIssuer
+            )),
+            "server_cert_unknown_issuer"
+        );
+        assert_eq!(code(TlsError::General("x".into())), "general");
+        // Every alert number has a code that is `alert_` and lower-case letters.
+        for n in 0..=255u8 {
+            let c = alert_code(A::from(n));
+            assert!(
+                c.starts_with("alert_")
+                    && c[6..].chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{c}"
+            );
+        }
     }
 }

@@ -7,9 +7,8 @@
 use super::legacy::{self, HelloError, Reply};
 use crate::finding::{Finding, Phase, Status, Text};
 use crate::text;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -141,65 +140,20 @@ pub enum MainHandshake {
     Unknown,
 }
 
-/// Accepts any server certificate: the version probe learns nothing from it and sends nothing.
-/// Certificates are validated by the endpoint's own TLS step.
-#[derive(Debug)]
-struct AnyServerCert(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AnyServerCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
+/// Any server certificate is accepted: the version probe learns nothing from it and sends
+/// nothing. Certificates are validated by the endpoint's own TLS step.
 fn config_for(version: Version) -> Result<Arc<ClientConfig>, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let v: &'static rustls::SupportedProtocolVersion = match version {
         Version::Tls13 => &rustls::version::TLS13,
         _ => &rustls::version::TLS12,
     };
-    let cfg = ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[v])?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyServerCert(provider)))
-        .with_no_client_auth();
-    Ok(Arc::new(cfg))
+    let spec = super::tls::ConfigSpec {
+        verify: super::tls::Verify::AcceptAny,
+        client: None,
+        versions: Some(vec![v]),
+        alpn: vec![],
+    };
+    Ok(Arc::new(super::tls::client_config(&spec)?.0))
 }
 
 /// The most a rustls version probe reads (a server chain can be large, but not this large).
@@ -515,7 +469,7 @@ pub async fn for_target(
     let timeout = super::TLS_TIMEOUT
         .min(ctx.deadline.saturating_duration_since(Instant::now()))
         .max(Duration::from_millis(1));
-    let dial = match ctx.proxy.route(&t.url.scheme, host) {
+    let dial = match ctx.route(&t.url.scheme, host) {
         super::proxy::Route::Via(p) => Dial::Tunnel(p.url, host.to_string(), t.url.port),
         super::proxy::Route::Direct(_) => {
             let first = match &ctx.dns {

@@ -23,6 +23,19 @@ pub struct InternetSettings {
     pub secure_protocols: Option<SecureProtocols>,
 }
 
+/// This user's Internet Settings, read from the registry on Windows; `None` elsewhere, or when
+/// the registry cannot be read.
+pub fn current() -> Option<InternetSettings> {
+    #[cfg(windows)]
+    {
+        super::windows::internet_settings().ok()
+    }
+    #[cfg(not(windows))]
+    {
+        None
+    }
+}
+
 /// The `SecureProtocols` bit mask (Internet Options → Advanced → Security: "Use TLS 1.2" …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecureProtocols(pub u32);

@@ -4,14 +4,13 @@
 //! Never retried (repeated wrong passwords lock the account: code 46), never run without an
 //! explicit `--login`, and the password is never logged or put in a finding.
 
+use crate::cert::LocalOutcome;
 use crate::cli::{CheckArgs, LoginArgs};
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
 use crate::net::{self, NetContext};
-use crate::probe::LocalOutcome;
 use crate::profile::{parse_url, Profile};
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ID: &str = "net.login.form";
 const BODY_CAP: usize = 1024 * 1024;
@@ -130,7 +129,7 @@ pub async fn run(
     }
     let ctx = NetContext::new(
         profile,
-        &args.net,
+        &(&args.net).into(),
         local.client.clone(),
         local.roots.clone(),
         deadline,
@@ -196,92 +195,34 @@ fn text_of(why: &str) -> Text {
     )
 }
 
-/// One POST over a fresh client-certificate connection (through the proxy when the settings
-/// route the host there, as the endpoint probes do); returns the status and decoded page.
+/// One POST with the client certificate, through `reqwest` on the one route (the proxy when
+/// the settings route the host there, as the endpoint probes do), following the service's
+/// redirects (POST → 302 → GET) with a cookie store, as a browser would; returns the final
+/// status and the decoded page. Never retried.
 async fn submit(ctx: &NetContext, p: &Prepared) -> Result<(u16, String), String> {
-    let u = &p.url;
-    let left = ctx.deadline.saturating_duration_since(Instant::now());
-    let stream: net::tcp::BoxStream = match ctx.proxy.route(&u.scheme, &u.host) {
-        net::proxy::Route::Via(proxy) => Box::new(
-            net::proxy::connect_tunnel(&proxy.url, &u.host, u.port, net::TCP_TIMEOUT.min(left))
-                .await
-                .map_err(|e| format!("through the proxy: {e}"))?,
-        ),
-        net::proxy::Route::Direct(_) => {
-            let dns = ctx.dns.as_ref().map_err(|e| format!("{e:?}"))?;
-            let addrs = dns
-                .resolve(&u.host)
-                .await
-                .map_err(|e| format!("name lookup failed: {}", e.code()))?;
-            let left = ctx.deadline.saturating_duration_since(Instant::now());
-            net::tcp::connect_direct(&addrs, u.port, net::TCP_TIMEOUT.min(left))
-                .await
-                .map_err(|_| "cannot connect".to_string())?
-                .stream
-        }
-    };
-    let params = net::tls::TlsParams {
-        client: ctx.client.clone(),
-        roots: ctx.roots.clone(),
-        versions: None,
-        alpn: vec![b"http/1.1".to_vec()],
-    };
-    let left = ctx.deadline.saturating_duration_since(Instant::now());
-    let (tls, _) = net::tls::handshake(stream, &u.host, &params, net::TLS_TIMEOUT.min(left)).await;
-    let mut tls = tls.map_err(|e| format!("TLS handshake failed: {}", e.code()))?;
-    let head = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: certprobe/{}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        u.path,
-        u.authority(),
-        env!("CARGO_PKG_VERSION"),
-        p.body.len()
-    );
-    tls.write_all(head.as_bytes())
+    let url = net::endpoint::to_url(&p.url)?;
+    let client = net::fetch::client(
+        ctx,
+        net::fetch::FetchOptions {
+            present_cert: true,
+            cookies: true,
+        },
+    )
+    .map_err(|e| e.text().en)?;
+    let req = client
+        .post(url)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(p.body.clone());
+    tracing::info!(url = %net::endpoint::redacted(&net::endpoint::to_url(&p.url)?), "log-in: submitting the form once");
+    let r = net::fetch::send(ctx, req, BODY_CAP)
         .await
-        .and(tls.write_all(p.body.as_bytes()).await)
-        .and(tls.flush().await)
-        .map_err(|e| {
-            format!(
-                "sending failed: {}",
-                net::tls::TlsFailure::from_io(&e).code()
-            )
-        })?;
-    let mut resp = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match tls.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => {
-                resp.extend_from_slice(&buf[..n]);
-                if resp.len() > BODY_CAP {
-                    break;
-                }
-            }
-            // A server that closes without close_notify has still answered.
-            Err(_) if !resp.is_empty() => break,
-            Err(e) => {
-                return Err(format!(
-                    "no answer: {}",
-                    net::tls::TlsFailure::from_io(&e).code()
-                ))
-            }
-        }
-    }
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut r = httparse::Response::new(&mut headers);
-    let body_at = match r.parse(&resp) {
-        Ok(httparse::Status::Complete(n)) => n,
-        _ => return Err("the answer is not HTTP".into()),
-    };
-    let status = r.code.unwrap_or(0);
-    let ctype = r
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-type"))
-        .and_then(|h| std::str::from_utf8(h.value).ok())
-        .map(str::to_string);
-    let (html, _) = net::http::decode_body(ctype.as_deref(), &resp[body_at..]);
-    Ok((status, html))
+        .map_err(|e| e.text().en)?;
+    tracing::info!(status = r.status, url = %net::endpoint::redacted(&r.final_url), "log-in: answer");
+    let (html, _) = net::http::decode_body(r.content_type.as_deref(), &r.body);
+    Ok((r.status, html))
 }
 
 #[cfg(test)]

@@ -4,25 +4,14 @@
 
 use crate::cli::{CheckArgs, PhaseArg};
 use crate::error::AppError;
-use crate::finding::Finding;
 use crate::profile::Profile;
 use crate::report::Report;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod login;
 
-/// What the local probes hand on to the network probes.
-#[derive(Clone)]
-pub struct LocalOutcome {
-    pub findings: Vec<Finding>,
-    /// The client certificate chain (leaf first, then the intermediates to send) and its key.
-    pub client: Option<Arc<rustls::sign::CertifiedKey>>,
-    /// The client certificate's issuer common name (compared with a server's acceptable CAs).
-    pub client_issuer: Option<String>,
-    /// Anchors for validating servers: platform roots (unless `--no-system-trust`) plus `--trust`.
-    pub roots: Arc<rustls::RootCertStore>,
-}
+/// What the local probes hand on to the network probes (built by `cert`, read by `net`).
+pub use crate::cert::LocalOutcome;
 
 /// Everything a check needs, resolved from flags and the profile.
 pub struct CheckPlan<'a> {
@@ -49,9 +38,10 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     }
 
     if plan.runs(PhaseArg::Environment) {
-        report
-            .findings
-            .extend(crate::net::environment_probe(plan.profile, &plan.args.net));
+        report.findings.extend(crate::net::environment_probe(
+            plan.profile,
+            &(&plan.args.net).into(),
+        ));
     }
 
     // `--login`: its inputs are checked before anything is contacted.
@@ -60,7 +50,8 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     if plan.runs(PhaseArg::Network) {
         let deadline = start + plan.timeout;
         let net =
-            crate::net::probe_endpoints(plan.profile, &plan.args.net, &local, deadline).await?;
+            crate::net::probe_endpoints(plan.profile, &(&plan.args.net).into(), &local, deadline)
+                .await?;
         report.findings.extend(net);
         if let Some(form) = login {
             let f = login::run(plan.profile, plan.args, &local, form, deadline).await?;

@@ -10,8 +10,8 @@ use crate::support::dnsmasq::Dnsmasq;
 use crate::support::nginx::Nginx;
 use crate::support::openssl::SServer;
 use crate::support::{fill, pki, repo};
-use certprobe::cli::NetArgs;
 use certprobe::finding::{Finding, Status};
+use certprobe::net::NetOptions;
 use certprobe::probe::LocalOutcome;
 use certprobe::profile::Profile;
 use rustls::pki_types::pem::PemObject;
@@ -81,14 +81,14 @@ fn profile(host: &str, verify: u16, open: u16, login: &str, check: &str) -> Prof
     }
 }
 
-fn args(endpoints: &[&str]) -> NetArgs {
-    NetArgs {
+fn args(endpoints: &[&str]) -> NetOptions {
+    NetOptions {
         endpoints: endpoints.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     }
 }
 
-fn run(p: &Profile, a: &NetArgs, l: &LocalOutcome, timeout: Duration) -> Vec<Finding> {
+fn run(p: &Profile, a: &NetOptions, l: &LocalOutcome, timeout: Duration) -> Vec<Finding> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

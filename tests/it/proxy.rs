@@ -9,11 +9,11 @@ use crate::support::mitm::Mitm;
 use crate::support::nginx::Nginx;
 use crate::support::tinyproxy::Tinyproxy;
 use crate::support::{fill, pki, repo};
-use certprobe::cli::NetArgs;
 use certprobe::finding::{Finding, Status};
 use certprobe::net::proxy::{
     connect_tunnel, detect_interception, peek_chain, Interception, ProxyError, ProxyUrl,
 };
+use certprobe::net::NetOptions;
 use certprobe::probe::LocalOutcome;
 use certprobe::profile::Profile;
 use rustls::pki_types::pem::PemObject;
@@ -90,15 +90,15 @@ fn profile_for(host: &str, verify: u16, open: u16) -> ProfileFile {
     }
 }
 
-fn via(proxy: &str) -> NetArgs {
-    NetArgs {
+fn via(proxy: &str) -> NetOptions {
+    NetOptions {
         proxy: Some(proxy.to_string()),
         endpoints: vec!["login".to_string()],
         ..Default::default()
     }
 }
 
-fn check(p: &Profile, a: &NetArgs, timeout: Duration) -> Vec<Finding> {
+fn check(p: &Profile, a: &NetOptions, timeout: Duration) -> Vec<Finding> {
     rt().block_on(certprobe::net::probe_endpoints(
         p,
         a,

@@ -262,6 +262,21 @@ fn check_and_report_in_every_format_through_an_authenticating_proxy() {
             a.extend(id.clone());
             a.extend(secrets_flags.clone());
             let out = run(&format!("check {id_name} {fmt} --proxy"), &a, &[]);
+            // -vvv logged (so the check above looked at log lines, not at silence): step
+            // boundaries and route decisions, TLS details and wire summaries.
+            let log = String::from_utf8_lossy(&out.stderr);
+            for (level, what) in [
+                ("INFO", "route: via proxy"),
+                ("INFO", "step done"),
+                ("DEBUG", "tls: handshake"),
+                ("TRACE", "wire: CONNECT sent"),
+                ("TRACE", "wire: response"),
+            ] {
+                assert!(
+                    log.lines().any(|l| l.contains(level) && l.contains(what)),
+                    "check {id_name} {fmt}: no {level} line `{what}` in stderr:\n{log}"
+                );
+            }
             if fmt == "json" {
                 let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
                 let ids: Vec<&str> = v["findings"]

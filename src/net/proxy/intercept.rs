@@ -204,42 +204,6 @@ pub fn interception_from_facts(facts: &crate::net::tls::TlsFacts) -> Interceptio
     Interception::None
 }
 
-/// Accepts any server certificate and keeps nothing: used only to look at the chain.
-#[derive(Debug)]
-struct Look(std::sync::Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for Look {
-    fn verify_server_cert(
-        &self,
-        _e: &CertificateDer<'_>,
-        _i: &[CertificateDer<'_>],
-        _n: &ServerName<'_>,
-        _o: &[u8],
-        _t: UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// The server chain (leaf first) over an open stream: a handshake without client certificate,
 /// no data sent. Used to compare the chain through a proxy with the expected one.
 pub async fn peek_chain<S>(
@@ -250,13 +214,13 @@ pub async fn peek_chain<S>(
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(std::sync::Arc::new(Look(provider)))
-        .with_no_client_auth();
+    let spec = crate::net::tls::ConfigSpec {
+        verify: crate::net::tls::Verify::AcceptAny,
+        client: None,
+        versions: None,
+        alpn: vec![],
+    };
+    let (cfg, _) = crate::net::tls::client_config(&spec).map_err(|e| e.to_string())?;
     let name = ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg));
     let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
@@ -386,14 +350,20 @@ impl DirectLook {
         let host = host.to_string();
         DirectLook(tokio::spawn(async move {
             let look = async {
-                let dns = dns.map_err(|e| format!("no DNS resolver: {}", e.code()))?;
-                let addrs = dns
-                    .resolve(&host)
+                // Direct on purpose: this look is the comparison with the proxied view.
+                let route = crate::net::proxy::Route::Direct(crate::net::proxy::Direct::NoProxy);
+                let deadline = std::time::Instant::now() + budget;
+                let c = crate::net::connect::open(&dns, &route, &host, port, budget, deadline)
                     .await
-                    .map_err(|e| format!("the name does not resolve here: {}", e.code()))?;
-                let c = crate::net::tcp::connect_direct(&addrs, port, budget)
-                    .await
-                    .map_err(|_| "no direct connection to the server".to_string())?;
+                    .map_err(|e| match e {
+                        crate::net::connect::OpenError::NoResolver(e) => {
+                            format!("no DNS resolver: {}", e.code())
+                        }
+                        crate::net::connect::OpenError::Dns(e) => {
+                            format!("the name does not resolve here: {}", e.code())
+                        }
+                        _ => "no direct connection to the server".to_string(),
+                    })?;
                 let chain = peek_chain(c.stream, &host, budget).await?;
                 let leaf = chain
                     .first()

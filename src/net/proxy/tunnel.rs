@@ -83,6 +83,7 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
         req.push_str(&format!("Proxy-Authorization: Basic {auth}\r\n"));
     }
     req.push_str("\r\n");
+    tracing::trace!(proxy = %pname, %target, credentials = proxy.has_credentials(), "wire: CONNECT sent");
     s.write_all(req.as_bytes())
         .await
         .map_err(|e| ProxyError::Unreachable {
@@ -128,6 +129,7 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
     }
     let status = resp.code.unwrap_or(0);
     let reason = printable(resp.reason.unwrap_or(""));
+    tracing::trace!(proxy = %pname, status, head_bytes = head.len(), "wire: CONNECT answered");
     match status {
         200..=299 => Ok(s),
         // 407 is the standard answer; tinyproxy and some others answer 401 to bad credentials.
@@ -277,7 +279,7 @@ pub async fn open_via(
         .await
         .map_err(|_| "timeout".to_string())
         .and_then(|r| r.map_err(|e| e.code().to_string())),
-        Err(e) => Err(format!("{e:?}")),
+        Err(e) => Err(e.code().to_string()),
     };
     let dns_f = dns_f.elapsed(start.elapsed());
     findings.push(match local {
