@@ -10,8 +10,10 @@
 pub mod chain;
 pub mod checks;
 pub mod info;
+pub mod names;
 pub mod source;
 pub mod store;
+pub mod strict;
 
 use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;

@@ -14,6 +14,7 @@ const FILES: &[(&str, &str)] = &[
     ("sections.toml", include_str!("sections.toml")),
     ("labels.toml", include_str!("labels.toml")),
     ("fixes/cert.toml", include_str!("fixes/cert.toml")),
+    ("fixes/chain.toml", include_str!("fixes/chain.toml")),
     ("fixes/env.toml", include_str!("fixes/env.toml")),
     ("fixes/net.toml", include_str!("fixes/net.toml")),
     ("fixes/proxy.toml", include_str!("fixes/proxy.toml")),
@@ -220,6 +221,15 @@ pub fn catalogue() -> &'static Catalogue {
 /// An unknown key yields the key itself (a test checks every key used in the code exists).
 pub fn fix(key: &str, args: &[(&str, &str)]) -> Text {
     let Some(t) = catalogue().fix_text(key) else {
+        return Text::same(key);
+    };
+    Text::new(fill(&t.en, args), fill(&t.ja, args))
+}
+
+/// A message from the catalogue's labels with `{name}` placeholders filled in, in both languages.
+/// An unknown key yields the key itself (a test checks every key used in the code exists).
+pub fn message(key: &str, args: &[(&str, &str)]) -> Text {
+    let Some(t) = catalogue().label_text(key) else {
         return Text::same(key);
     };
     Text::new(fill(&t.en, args), fill(&t.ja, args))
