@@ -255,7 +255,12 @@ fn breach_fix(rule: &str) -> &'static str {
         "chain.ca_no_key_cert_sign" | "chain.not_ca" => "cert.ca_not_for_signing",
         "chain.anchor_not_ca" => "cert.anchor_not_ca",
         "chain.path_len" => "cert.path_len",
-        "chain.name_constraint" | "chain.name_form_unsupported" => "cert.name_constraint",
+        "chain.name_constraint"
+        | "chain.name_form_unsupported"
+        | "chain.name_constraint_budget" => "cert.name_constraint",
+        "chain.aki_critical" | "chain.ski_critical" => "cert.reissue",
+        "chain.leaf_weak_key" => "cert.weak_key",
+        "chain.no_root_within" | "chain.too_complex" => "cert.chain_loop",
         "chain.critical_extension" => "cert.critical_extension",
         "chain.malformed" | "chain.extension_invalid" => "cert.malformed",
         "chain.unsupported_key" => "cert.unsupported_key",
@@ -429,6 +434,15 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
     });
 
     let mut problems = Vec::new();
+    if let Some(key) = weak_key(&leaf_info) {
+        problems.push(Problem::Cert(Breach {
+            rule: "chain.leaf_weak_key",
+            name: leaf_info.subject_name.clone(),
+            role: Role::Leaf,
+            pos: 1,
+            args: vec![("key".into(), key)],
+        }));
+    }
     if !usage_key_ok(&leaf_info, input.purpose) {
         problems.push(Problem::NoDigitalSignature {
             name: leaf_info.subject_name.clone(),
@@ -528,6 +542,27 @@ fn explain(e: &webpki::Error, certs: &[PathCert], leaf: &CertInfo) -> Vec<Proble
             name: leaf.subject_name.clone(),
         }];
     }
+    let leaf_breach = |rule: &'static str, detail: String| {
+        certs
+            .first()
+            .map(|c| Problem::Cert(Breach::of(rule, c).with("detail", detail)))
+    };
+    match e {
+        E::MaximumPathDepthExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumSignatureChecksExceeded
+        | E::MaximumNameConstraintComparisonsExceeded => {
+            return leaf_breach("chain.too_complex", webpki_words(e))
+                .into_iter()
+                .collect()
+        }
+        E::MalformedDnsIdentifier => {
+            return leaf_breach("chain.malformed", webpki_words(e))
+                .into_iter()
+                .collect()
+        }
+        _ => {}
+    }
     // A certificate that is not well-formed, as webpki reads it.
     for c in certs {
         if let Ok(der) = der::Encode::to_der(&c.cert) {
@@ -586,6 +621,13 @@ fn webpki_words(e: &webpki::Error) -> String {
             "the path is too long, or there are too many candidate certificates".into()
         }
         E::MaximumSignatureChecksExceeded => "too many signatures to check".into(),
+        E::MaximumNameConstraintComparisonsExceeded => {
+            "too many names and name constraints to compare".into()
+        }
+        E::MalformedDnsIdentifier => "a DNS name in subjectAltName is malformed".into(),
+        E::MalformedNameConstraint | E::InvalidNetworkMaskConstraint => {
+            "a name constraint is malformed".into()
+        }
         other => format!("{other:?}"),
     }
 }
@@ -724,12 +766,25 @@ fn date_problem(
     }
 }
 
-fn unsupported_key(issuer: &CertInfo, role: Role, pos: usize, child: &CertInfo) -> Problem {
-    let key = if issuer.key_bits > 0 && issuer.key_type == "RSA" {
-        format!("RSA-{}", issuer.key_bits)
+/// A key servers refuse (RSA under 2048 bits, P-192, DSA, explicit curve parameters), in words.
+fn weak_key(info: &CertInfo) -> Option<String> {
+    let weak = (info.key_type == "RSA" && info.key_bits < 2048)
+        || info.key_type == "DSA"
+        || info.key_type == "ECDSA P-192"
+        || info.key_type.starts_with("ECDSA (explicit");
+    weak.then(|| key_words(info))
+}
+
+fn key_words(info: &CertInfo) -> String {
+    if info.key_bits > 0 && info.key_type == "RSA" {
+        format!("RSA-{}", info.key_bits)
     } else {
-        issuer.key_type.clone()
-    };
+        info.key_type.clone()
+    }
+}
+
+fn unsupported_key(issuer: &CertInfo, role: Role, pos: usize, child: &CertInfo) -> Problem {
+    let key = key_words(issuer);
     Problem::Cert(Breach {
         rule: "chain.unsupported_key",
         name: issuer.subject_name.clone(),
@@ -741,6 +796,9 @@ fn unsupported_key(issuer: &CertInfo, role: Role, pos: usize, child: &CertInfo) 
         ],
     })
 }
+
+/// How many issuers the walk follows before it gives up.
+const MAX_WALK: usize = 8;
 
 /// Walk up from the leaf by issuer name and signature; name every broken link.
 fn diagnose<'s>(leaf: &CertInfo, input: &ChainInput<'s>, err: &webpki::Error) -> Walk<'s> {
@@ -775,7 +833,8 @@ fn diagnose<'s>(leaf: &CertInfo, input: &ChainInput<'s>, err: &webpki::Error) ->
 
     let mut current_der: CertificateDer<'static> = input.leaf.clone();
     let mut current: CertInfo = leaf.clone();
-    for depth in 0..8 {
+    let mut ended = false;
+    for depth in 0..MAX_WALK {
         let issuer_name = current.issuer_name.clone();
         let pos = depth + 2;
         // A trust anchor that issued it?
@@ -881,6 +940,16 @@ fn diagnose<'s>(leaf: &CertInfo, input: &ChainInput<'s>, err: &webpki::Error) ->
                 break;
             }
         }
+        ended = depth + 1 == MAX_WALK;
+    }
+    if ended {
+        problems.push(Problem::Cert(Breach {
+            rule: "chain.no_root_within",
+            name: current.subject_name.clone(),
+            role: Role::Intermediate,
+            pos: MAX_WALK + 1,
+            args: vec![("limit".into(), MAX_WALK.to_string())],
+        }));
     }
     Walk {
         problems,
@@ -1132,9 +1201,15 @@ mod tests {
             "chain.signature_mismatch",
             "chain.anchor_not_ca",
             "chain.lint.aki_missing",
-            "chain.lint.aki_critical",
+            "chain.aki_critical",
+            "chain.name_constraint_budget",
+            "chain.leaf_weak_key",
+            "chain.no_root_within",
+            "chain.too_complex",
+            "chain.lint.nc_in_leaf",
+            "chain.lint.nc_not_critical",
             "chain.lint.ski_missing",
-            "chain.lint.ski_critical",
+            "chain.ski_critical",
             "chain.lint.empty_ca_subject",
             "chain.lint.leaf_key_cert_sign",
             "chain.lint.bc_not_critical",

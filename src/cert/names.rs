@@ -69,6 +69,8 @@ pub enum Refusal {
     Outside(String),
     /// The constraints name a form certprobe cannot evaluate, and the certificate has such a name.
     Unsupported(NameForm, String),
+    /// More comparisons than [`BUDGET`] allows.
+    TooMany,
 }
 
 /// The names of `cert` that name constraints apply to.
@@ -186,8 +188,12 @@ fn dn_within(name: &Name, base: &Name) -> bool {
             .all(|(x, y)| x.to_der().ok() == y.to_der().ok())
 }
 
-/// Check every name of `cert` against one CA's constraints.
-pub fn check(nc: &NameConstraints, cert: &Certificate) -> Result<(), Refusal> {
+/// At most this many comparisons of a name with a subtree for one path (webpki allows
+/// 250 000): a certificate with thousands of names and constraints must not stall the run.
+pub const BUDGET: usize = 250_000;
+
+/// Check every name of `cert` against one CA's constraints; `budget` counts comparisons.
+pub fn check(nc: &NameConstraints, cert: &Certificate, budget: &mut usize) -> Result<(), Refusal> {
     let permitted: Vec<&GeneralName> = nc
         .permitted_subtrees
         .iter()
@@ -202,17 +208,17 @@ pub fn check(nc: &NameConstraints, cert: &Certificate) -> Result<(), Refusal> {
         .collect();
     for name in names_of(cert) {
         let form = NameForm::of(&name);
-        let same = |bases: &[&GeneralName]| -> Vec<GeneralName> {
-            bases
-                .iter()
-                .filter(|b| NameForm::of(b) == form)
-                .map(|b| (*b).clone())
-                .collect()
+        let mut spend = |n: usize| -> Result<(), Refusal> {
+            *budget = budget.checked_sub(n).ok_or(Refusal::TooMany)?;
+            Ok(())
         };
-        let perm = same(&permitted);
-        let excl = same(&excluded);
-        let mut in_permitted = perm.is_empty();
-        for b in &perm {
+        spend(permitted.len() + excluded.len())?;
+        let mut perm = permitted
+            .iter()
+            .filter(|b| NameForm::of(b) == form)
+            .peekable();
+        let mut in_permitted = perm.peek().is_none();
+        for b in perm {
             match within(&name, b) {
                 Some(true) => in_permitted = true,
                 Some(false) => {}
@@ -222,7 +228,7 @@ pub fn check(nc: &NameConstraints, cert: &Certificate) -> Result<(), Refusal> {
         if !in_permitted {
             return Err(Refusal::Outside(show(&name)));
         }
-        for b in &excl {
+        for b in excluded.iter().filter(|b| NameForm::of(b) == form) {
             match within(&name, b) {
                 Some(true) => return Err(Refusal::Outside(show(&name))),
                 Some(false) => {}

@@ -167,6 +167,18 @@ pub fn second_pass(path: &[PathCert]) -> (Vec<Breach>, Vec<Breach>) {
                 }
             }
         }
+        if let Some((true, _)) = c.ext::<AuthorityKeyIdentifier>() {
+            fail.push(Breach::of("chain.aki_critical", c));
+        }
+        if let Some((true, _)) = c.ext::<SubjectKeyIdentifier>() {
+            fail.push(Breach::of("chain.ski_critical", c));
+        }
+        if let Some((_, nc)) = c.ext::<NameConstraints>() {
+            let empty = |s: &Option<Vec<_>>| s.as_ref().is_none_or(|v| v.is_empty());
+            if empty(&nc.permitted_subtrees) && empty(&nc.excluded_subtrees) {
+                fail.push(Breach::of("chain.extension_invalid", c).with("ext", "nameConstraints"));
+            }
+        }
         if c.role == Role::Root {
             match &bc {
                 Some((_, b)) if !b.ca => fail.push(Breach::of("chain.anchor_not_ca", c)),
@@ -187,15 +199,18 @@ pub fn second_pass(path: &[PathCert]) -> (Vec<Breach>, Vec<Breach>) {
 /// The strict-mode lints of one certificate.
 fn lint(c: &PathCert, warn: &mut Vec<Breach>) {
     let ca = c.role != Role::Leaf || c.is_ca();
-    match c.ext::<AuthorityKeyIdentifier>() {
-        None if !c.self_issued() => warn.push(Breach::of("chain.lint.aki_missing", c)),
-        Some((true, _)) => warn.push(Breach::of("chain.lint.aki_critical", c)),
-        _ => {}
+    if c.ext::<AuthorityKeyIdentifier>().is_none() && !c.self_issued() {
+        warn.push(Breach::of("chain.lint.aki_missing", c));
     }
-    match c.ext::<SubjectKeyIdentifier>() {
-        None if ca => warn.push(Breach::of("chain.lint.ski_missing", c)),
-        Some((true, _)) => warn.push(Breach::of("chain.lint.ski_critical", c)),
-        _ => {}
+    if c.ext::<SubjectKeyIdentifier>().is_none() && ca {
+        warn.push(Breach::of("chain.lint.ski_missing", c));
+    }
+    if let Some((critical, _)) = c.ext::<NameConstraints>() {
+        if !ca {
+            warn.push(Breach::of("chain.lint.nc_in_leaf", c));
+        } else if !critical {
+            warn.push(Breach::of("chain.lint.nc_not_critical", c));
+        }
     }
     let ku = c.ext::<KeyUsage>();
     if ca {
@@ -232,6 +247,7 @@ pub fn webpki_limit(e: &webpki::Error) -> bool {
 /// (6.1.3 (b)), unknown critical extensions.
 pub fn rfc5280_failures(path: &[PathCert]) -> Vec<Breach> {
     let mut fail = Vec::new();
+    let mut budget = names::BUDGET;
     for (i, c) in path.iter().enumerate() {
         if let Some(oid) = c.unknown_critical().first() {
             fail.push(Breach::of("chain.critical_extension", c).with("ext", oid_name(oid)));
@@ -262,7 +278,7 @@ pub fn rfc5280_failures(path: &[PathCert]) -> Vec<Breach> {
         if let Some((_, nc)) = c.ext::<NameConstraints>() {
             // The certificates below, except self-issued intermediates.
             for below in path[..i].iter().filter(|p| p.pos == 1 || !p.self_issued()) {
-                if let Some(b) = name_breach(c, &nc, below) {
+                if let Some(b) = name_breach(c, &nc, below, &mut budget) {
                     fail.push(b);
                     break;
                 }
@@ -272,14 +288,20 @@ pub fn rfc5280_failures(path: &[PathCert]) -> Vec<Breach> {
     fail
 }
 
-fn name_breach(ca: &PathCert, nc: &NameConstraints, below: &PathCert) -> Option<Breach> {
+fn name_breach(
+    ca: &PathCert,
+    nc: &NameConstraints,
+    below: &PathCert,
+    budget: &mut usize,
+) -> Option<Breach> {
     let child = |rule| {
         Breach::of(rule, ca)
             .with("child", below.name.clone())
             .with("child_pos", below.pos.to_string())
     };
-    match names::check(nc, &below.cert) {
+    match names::check(nc, &below.cert, budget) {
         Ok(()) => None,
+        Err(names::Refusal::TooMany) => Some(child("chain.name_constraint_budget")),
         Err(names::Refusal::Outside(value)) => {
             Some(child("chain.name_constraint").with("value", value))
         }
