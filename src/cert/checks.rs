@@ -345,14 +345,16 @@ pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> F
         .fix(problem_fix(first, key, profile))
 }
 
-/// The fix text of a chain problem, with its names filled in.
+/// The fix text of a chain problem, with its names filled in. A download address is the
+/// profile's only for a CA the profile names; for any other chain it is the issuer's site.
 pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
     let date = match p {
         Problem::LeafExpired { date, .. }
         | Problem::LeafNotYetValid { date, .. }
         | Problem::IntermediateExpired { date, .. }
         | Problem::IntermediateNotYetValid { date, .. }
-        | Problem::RootExpired { date, .. } => date.as_str(),
+        | Problem::RootExpired { date, .. }
+        | Problem::RootNotYetValid { date, .. } => date.as_str(),
         _ => "",
     };
     let role = match p {
@@ -363,18 +365,43 @@ pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
         .cas
         .iter()
         .find(|c| c.role == role && c.name.eq_ignore_ascii_case(p.name()))
-        .or_else(|| profile.cas.iter().find(|c| c.role == role))
-        .and_then(|c| c.url.clone())
-        .unwrap_or_else(|| "the issuing CA's web site".to_string());
+        .and_then(|c| c.url.clone());
+    let site = crate::guide::message("chain.issuer_site", &[]);
     let successors = profile.client_cert.successor_roots.join(", ");
-    fix(
-        key,
-        &[
-            ("name", p.name()),
-            ("date", date),
-            ("url", &url),
-            ("successors", &successors),
-        ],
+    let fill = |url: &str| {
+        fix(
+            key,
+            &[
+                ("name", p.name()),
+                ("date", date),
+                ("url", url),
+                ("successors", &successors),
+            ],
+        )
+    };
+    match url {
+        Some(u) => fill(&u),
+        None => Text::new(fill(&site.en).en, fill(&site.ja).ja),
+    }
+}
+
+/// `cert.strict`: what a strict verifier (openssl -x509_strict) refuses in a valid path; a
+/// warning (a failure with `--strict`). `None` when there is nothing to say.
+pub fn strict_finding(report: &ChainReport, target: &str) -> Option<Finding> {
+    let first = report.warnings.first()?;
+    let title = crate::guide::message("chain.lint.title", &[]);
+    let intro = crate::guide::message("chain.lint.intro", &[]);
+    let (en, ja): (Vec<String>, Vec<String>) =
+        report.warnings.iter().map(Problem::describe).unzip();
+    Some(
+        finding("cert.strict", title, target)
+            .warn(Text::new(
+                format!("{}: {}", intro.en, en.join("; ")),
+                format!("{}: {}", intro.ja, ja.join("。")),
+            ))
+            .section("2-1 (7)")
+            .fix(fix("cert.strict_lint", &[("name", first.name())]))
+            .data(serde_json::json!({ "warnings": report.warnings })),
     )
 }
 

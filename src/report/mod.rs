@@ -25,6 +25,9 @@ pub struct Report {
     pub duration: Duration,
     /// In dependency order: local, environment, then network per endpoint, steps in order.
     pub findings: Vec<Finding>,
+    /// The verdict when nothing failed, when the command checked less than a whole log-in
+    /// (`verify`: a chain); `None`: the catalogue's "everything works".
+    pub ok_verdict: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -65,6 +68,7 @@ impl Report {
             started: time::OffsetDateTime::now_utc(),
             duration: Duration::ZERO,
             findings: Vec::new(),
+            ok_verdict: None,
         }
     }
 
@@ -117,7 +121,10 @@ impl Report {
     pub fn verdict_line(&self, lang: Lang) -> String {
         let v = self.verdict();
         match v.cause {
-            None => crate::guide::label("verdict.ok", lang),
+            None => match &self.ok_verdict {
+                Some(t) => crate::text::escape::clean(t.get(lang)),
+                None => crate::guide::label("verdict.ok", lang),
+            },
             Some(f) => format!(
                 "{}: {}",
                 crate::text::escape::clean(f.title.get(lang)),
