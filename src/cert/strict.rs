@@ -180,6 +180,17 @@ pub fn second_pass(path: &[PathCert]) -> (Vec<Breach>, Vec<Breach>) {
             }
         }
         if c.role == Role::Root {
+            // webpki's anchors carry no basic constraints: the anchor's pathLenConstraint is ours.
+            if let Some(limit) = bc.as_ref().and_then(|(_, b)| b.path_len_constraint) {
+                let count = path[1..i].iter().filter(|p| !p.self_issued()).count();
+                if count > usize::from(limit) {
+                    fail.push(
+                        Breach::of("chain.path_len", c)
+                            .with("limit", limit.to_string())
+                            .with("count", count.to_string()),
+                    );
+                }
+            }
             match &bc {
                 Some((_, b)) if !b.ca => fail.push(Breach::of("chain.anchor_not_ca", c)),
                 None if c.cert.tbs_certificate().version() == x509_cert::Version::V3 => {

@@ -14,4 +14,5 @@ mod properties;
 mod proxy;
 mod report;
 mod secrets;
+mod strict;
 mod versions;
