@@ -17,18 +17,29 @@ fn finding(id: &str, title: Text, target: &str) -> Finding {
     Finding::new(id, Phase::Local, title, target)
 }
 
-/// `*` and `?` wildcards, case-insensitive.
+/// `*` and `?` wildcards, case-insensitive. Iterative, with one backtrack point per `*`
+/// (no regex is compiled: this runs for every certificate name a profile pattern meets).
 pub fn glob_match(pattern: &str, s: &str) -> bool {
-    let mut re = String::from("(?i)^");
-    for c in pattern.chars() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            c => re.push_str(&regex::escape(&c.to_string())),
+    let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
+    let t: Vec<char> = s.chars().flat_map(char::to_lowercase).collect();
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
         }
     }
-    re.push('$');
-    regex::Regex::new(&re).is_ok_and(|r| r.is_match(s))
+    p[i..].iter().all(|&c| c == '*')
 }
 
 /// The leaf's own findings: subject, issuer, validity, EKU, key usage, key, signature.
@@ -420,5 +431,9 @@ mod tests {
         ));
         assert!(glob_match("a?c", "abc"));
         assert!(!glob_match("a.c", "abc"), "a dot is literal");
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(glob_match("*CA?", "SECOM CA1"));
     }
 }
