@@ -174,24 +174,36 @@ impl TrustStore {
             }
         }
         if system {
-            let result = rustls_native_certs::load_native_certs();
-            for e in &result.errors {
-                store.platform_errors.push(e.to_string());
-            }
-            for der in result.certs {
-                match Anchor::new(der, AnchorOrigin::Platform) {
-                    Some(a) => {
-                        store.platform_loaded += 1;
-                        store.push(a);
-                    }
-                    None => store
-                        .platform_errors
-                        .push("a platform root could not be parsed".to_string()),
-                }
-            }
+            store.add_platform();
         }
         store.load_time = start.elapsed();
         Ok(store)
+    }
+
+    /// Add the platform's roots (once): for a caller that first tried the `--trust` anchors
+    /// alone and found no path through them.
+    pub fn add_platform(&mut self) {
+        if self.platform_loaded > 0 || !self.platform_errors.is_empty() {
+            return;
+        }
+        let start = Instant::now();
+        self.system = true;
+        let result = rustls_native_certs::load_native_certs();
+        for e in &result.errors {
+            self.platform_errors.push(e.to_string());
+        }
+        for der in result.certs {
+            match Anchor::new(der, AnchorOrigin::Platform) {
+                Some(a) => {
+                    self.platform_loaded += 1;
+                    self.push(a);
+                }
+                None => self
+                    .platform_errors
+                    .push("a platform root could not be parsed".to_string()),
+            }
+        }
+        self.load_time += start.elapsed();
     }
 
     fn push(&mut self, a: Anchor) {
