@@ -472,6 +472,28 @@ mod tests {
     }
 
     #[test]
+    fn the_subject_is_read_without_parsing_and_anchors_are_parsed_on_use() {
+        let store = TrustStore::load(false, &[pki("root.pem"), pki("server-root.pem")]).unwrap();
+        for a in &store.anchors {
+            assert!(a.info.get().is_none(), "parsed at load");
+            let info = CertInfo::parse(&a.der).unwrap();
+            assert_eq!(subject_of(&a.der), Some(info.subject_der.as_slice()));
+        }
+        let root = &store.anchors[0];
+        let usable = store.usable_for(std::iter::once(root.subject_der.as_slice()));
+        assert_eq!(usable.len(), 1);
+        assert!(usable[0].webpki().is_some());
+        assert!(
+            store.anchors[1].info.get().is_none(),
+            "an anchor no path uses stays unparsed"
+        );
+        assert!(store
+            .usable_for(std::iter::once(&b"no such name"[..]))
+            .is_empty());
+        assert_eq!(subject_of(b"\x30\x82\xff"), None, "a truncated certificate");
+    }
+
+    #[test]
     fn store_finding_counts_roots() {
         let store = TrustStore::load(false, &[pki("root.pem"), pki("server-root.pem")]).unwrap();
         let f = store_finding(&store);
