@@ -271,3 +271,18 @@ fn general_name(g: &GeneralName<'_>) -> String {
         other => format!("{other}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsa_and_unusual_keys_are_named() {
+        assert_eq!(signature_name("1.2.840.10040.4.3").0, "dsa-with-SHA1");
+        assert_eq!(
+            signature_name("2.16.840.1.101.3.4.3.2").0,
+            "dsa-with-SHA256"
+        );
+        assert!(signature_name("1.2.840.10040.4.3").1, "SHA-1 is weak");
+    }
+}
