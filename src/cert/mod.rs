@@ -14,6 +14,7 @@ pub mod names;
 pub mod source;
 pub mod store;
 pub mod strict;
+mod walk;
 
 use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;
