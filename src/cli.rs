@@ -276,7 +276,9 @@ pub enum Command {
         password_file: Option<PathBuf>,
     },
 
-    /// Validate a certificate's path to a trust anchor, offline; exit 0 if valid, 1 if not.
+    /// Validate a certificate's path to a trust anchor, offline, by OpenSSL's rules (what only
+    /// `openssl verify -x509_strict` refuses is a warning, a failure with --strict); exit 0 if
+    /// valid, 1 if not.
     Verify {
         #[command(flatten)]
         identity: IdentityArgs,

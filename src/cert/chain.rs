@@ -2,14 +2,19 @@
 //! certificates themselves for the reason.
 //!
 //! webpki says `CertExpired` or `UnknownIssuer` without saying which certificate; when it fails,
-//! [`diagnose`] walks up from the leaf by issuer name and signature and names the broken link.
-//! webpki also ignores an anchor's own dates, so a path ending in an expired root is refused here.
+//! the walk (`walk.rs`) goes up from the leaf by issuer name and signature and names the broken
+//! link. webpki also ignores an anchor's own dates, so a path ending in an expired root is
+//! refused here; and every path webpki builds goes through the second pass of
+//! [`crate::cert::strict`] (OpenSSL's rules webpki does not apply).
 
 use crate::cert::info::{show_date, CertInfo};
+use crate::cert::strict::{self, Breach, PathCert, Role};
+use crate::cert::walk::{diagnose, weak_key};
 use crate::cli::Purpose;
 use crate::trust::{Anchor, TrustStore};
-use rustls::pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
+use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use serde::Serialize;
+use std::cell::RefCell;
 use time::OffsetDateTime;
 
 /// Where an intermediate certificate came from.
@@ -59,76 +64,142 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
-    LeafExpired { name: String, date: String },
-    LeafNotYetValid { name: String, date: String },
-    WrongUsage { name: String, purpose: String },
-    NoDigitalSignature { name: String },
-    IntermediateMissing { name: String, of: String },
-    IntermediateExpired { name: String, date: String },
-    IntermediateNotYetValid { name: String, date: String },
-    RootNotTrusted { name: String },
-    RootExpired { name: String, date: String },
-    WeakSignature { name: String, algorithm: String },
-    BadSignature { name: String, issuer: String },
-    Other { reason: String },
+    LeafExpired {
+        name: String,
+        date: String,
+    },
+    LeafNotYetValid {
+        name: String,
+        date: String,
+    },
+    WrongUsage {
+        name: String,
+        purpose: &'static str,
+    },
+    NoDigitalSignature {
+        name: String,
+    },
+    IntermediateMissing {
+        name: String,
+        of: String,
+    },
+    IntermediateExpired {
+        name: String,
+        date: String,
+    },
+    IntermediateNotYetValid {
+        name: String,
+        date: String,
+    },
+    RootNotTrusted {
+        name: String,
+    },
+    RootExpired {
+        name: String,
+        date: String,
+    },
+    RootNotYetValid {
+        name: String,
+        date: String,
+    },
+    WeakSignature {
+        name: String,
+        algorithm: String,
+    },
+    BadSignature {
+        name: String,
+        issuer: String,
+    },
+    CaAsLeaf {
+        name: String,
+    },
+    Unreadable {
+        detail: String,
+    },
+    /// A rule broken by one certificate of the path, named with its place in the path.
+    Cert(Breach),
+    Other {
+        reason: String,
+    },
+}
+
+/// The catalogue text of `key` with `args` filled in, and `{role}` / `{at}` in each language.
+fn say(key: &str, args: &[(&str, &str)]) -> (String, String) {
+    let t = crate::guide::phrase(key, args);
+    (t.en, t.ja)
+}
+
+fn say_breach(b: &Breach) -> (String, String) {
+    let role = crate::guide::phrase(b.role.key(), &[]);
+    let pos = b.pos.to_string();
+    let at_en = crate::guide::phrase("chain.at", &[("pos", &pos), ("role", &role.en)]).en;
+    let at_ja = crate::guide::phrase("chain.at", &[("pos", &pos), ("role", &role.ja)]).ja;
+    let mut en: Vec<(&str, &str)> = vec![("name", &b.name), ("at", &at_en)];
+    let mut ja: Vec<(&str, &str)> = vec![("name", &b.name), ("at", &at_ja)];
+    for (k, v) in &b.args {
+        en.push((k, v));
+        ja.push((k, v));
+    }
+    (
+        crate::guide::phrase(b.rule, &en).en,
+        crate::guide::phrase(b.rule, &ja).ja,
+    )
 }
 
 impl Problem {
-    /// One line in English and Japanese.
+    /// One line in English and Japanese, from the catalogue.
     pub fn describe(&self) -> (String, String) {
         match self {
-            Problem::LeafExpired { name, date } => (
-                format!("the certificate `{name}` expired on {date}"),
-                format!("証明書「{name}」は {date} に有効期限が切れています"),
+            Problem::LeafExpired { name, date } => {
+                say("chain.leaf_expired", &[("name", name), ("date", date)])
+            }
+            Problem::LeafNotYetValid { name, date } => say(
+                "chain.leaf_not_yet_valid",
+                &[("name", name), ("date", date)],
             ),
-            Problem::LeafNotYetValid { name, date } => (
-                format!("the certificate `{name}` is not valid until {date} (or the clock is wrong)"),
-                format!("証明書「{name}」は {date} まで有効になりません (または PC の時計がずれています)"),
+            Problem::WrongUsage { name, purpose } => {
+                let p = crate::guide::phrase(purpose, &[]);
+                let en = say("chain.wrong_usage", &[("name", name), ("purpose", &p.en)]).0;
+                let ja = say("chain.wrong_usage", &[("name", name), ("purpose", &p.ja)]).1;
+                (en, ja)
+            }
+            Problem::NoDigitalSignature { name } => {
+                say("chain.no_digital_signature", &[("name", name)])
+            }
+            Problem::IntermediateMissing { name, of } => {
+                say("chain.intermediate_missing", &[("name", name), ("of", of)])
+            }
+            Problem::IntermediateExpired { name, date } => say(
+                "chain.intermediate_expired",
+                &[("name", name), ("date", date)],
             ),
-            Problem::WrongUsage { name, purpose } => (
-                format!("the certificate `{name}` is not allowed for {purpose} (extended key usage)"),
-                format!("証明書「{name}」は {purpose} に使えません (拡張キー使用法)"),
+            Problem::IntermediateNotYetValid { name, date } => say(
+                "chain.intermediate_not_yet_valid",
+                &[("name", name), ("date", date)],
             ),
-            Problem::NoDigitalSignature { name } => (
-                format!("the certificate `{name}` does not allow digitalSignature (key usage)"),
-                format!("証明書「{name}」のキー使用法に digitalSignature がありません"),
+            Problem::RootNotTrusted { name } => say("chain.root_not_trusted", &[("name", name)]),
+            Problem::RootExpired { name, date } => {
+                say("chain.root_expired", &[("name", name), ("date", date)])
+            }
+            Problem::RootNotYetValid { name, date } => say(
+                "chain.root_not_yet_valid",
+                &[("name", name), ("date", date)],
             ),
-            Problem::IntermediateMissing { name, of } => (
-                format!("intermediate `{name}` (issuer of `{of}`) not found"),
-                format!("中間証明書「{name}」(「{of}」の発行者) が見つかりません"),
+            Problem::WeakSignature { name, algorithm } => say(
+                "chain.weak_signature",
+                &[("name", name), ("algorithm", algorithm)],
             ),
-            Problem::IntermediateExpired { name, date } => (
-                format!("intermediate `{name}` expired on {date}"),
-                format!("中間証明書「{name}」は {date} に有効期限が切れています"),
-            ),
-            Problem::IntermediateNotYetValid { name, date } => (
-                format!("intermediate `{name}` is not valid until {date}"),
-                format!("中間証明書「{name}」は {date} まで有効になりません"),
-            ),
-            Problem::RootNotTrusted { name } => (
-                format!("root `{name}` not trusted (not in the trust store)"),
-                format!("ルート証明書「{name}」が信頼されていません (ストアにありません)"),
-            ),
-            Problem::RootExpired { name, date } => (
-                format!("root `{name}` expired on {date}; nothing can be validated through it any more"),
-                format!("ルート証明書「{name}」は {date} に有効期限が切れており、これを経由する検証はできません"),
-            ),
-            Problem::WeakSignature { name, algorithm } => (
-                format!("`{name}` is signed with {algorithm}, which current TLS software refuses"),
-                format!("「{name}」の署名は {algorithm} で、現在の TLS ソフトウェアは受け付けません"),
-            ),
-            Problem::BadSignature { name, issuer } => (
-                format!("the signature on `{name}` does not verify with the key of `{issuer}` (a different CA with the same name?)"),
-                format!("「{name}」の署名が「{issuer}」の鍵で検証できません (同名の別の CA?)"),
-            ),
-            Problem::Other { reason } => (
-                format!("path validation failed: {reason}"),
-                format!("証明書パスの検証に失敗しました: {reason}"),
-            ),
+            Problem::BadSignature { name, issuer } => {
+                say("chain.bad_signature", &[("name", name), ("issuer", issuer)])
+            }
+            Problem::CaAsLeaf { name } => say("chain.ca_as_leaf", &[("name", name)]),
+            Problem::Unreadable { detail } => say("chain.unreadable", &[("detail", detail)]),
+            Problem::Cert(b) => say_breach(b),
+            Problem::Other { reason } => say("chain.other", &[("detail", reason)]),
         }
     }
 
-    /// The fix key in `src/guide/fixes/cert.toml` and the guide section.
+    /// The fix key in `src/guide/fixes/*.toml` and the guide section.
     pub fn fix_key(&self) -> (&'static str, &'static str) {
         match self {
             Problem::LeafExpired { .. } => ("cert.expired", "2-1 (6)"),
@@ -141,9 +212,14 @@ impl Problem {
                 ("cert.intermediate_expired", "2-1 (7)")
             }
             Problem::RootNotTrusted { .. } => ("cert.root_missing", "2-1 (7)"),
-            Problem::RootExpired { .. } => ("cert.root_expired", "2-1 (7)"),
+            Problem::RootExpired { .. } | Problem::RootNotYetValid { .. } => {
+                ("cert.root_expired", "2-1 (7)")
+            }
             Problem::WeakSignature { .. } => ("cert.weak_signature", "2-1 (6)"),
             Problem::BadSignature { .. } => ("cert.bad_signature", "2-1 (7)"),
+            Problem::CaAsLeaf { .. } => ("cert.ca_as_leaf", "2-1 (6)"),
+            Problem::Unreadable { .. } => ("cert.malformed", "2-1 (6)"),
+            Problem::Cert(b) => (breach_fix(b.rule), "2-1 (7)"),
             Problem::Other { .. } => ("cert.chain_other", "2-1 (7)"),
         }
     }
@@ -160,10 +236,42 @@ impl Problem {
             | Problem::IntermediateNotYetValid { name, .. }
             | Problem::RootNotTrusted { name }
             | Problem::RootExpired { name, .. }
+            | Problem::RootNotYetValid { name, .. }
+            | Problem::CaAsLeaf { name }
             | Problem::WeakSignature { name, .. } => name,
             Problem::BadSignature { issuer, .. } => issuer,
+            Problem::Cert(b) => &b.name,
+            Problem::Unreadable { detail } => detail,
             Problem::Other { reason } => reason,
         }
+    }
+}
+
+/// The catalogue key naming a purpose.
+pub fn purpose_key(p: Purpose) -> &'static str {
+    match p {
+        Purpose::Client => "chain.purpose.client",
+        Purpose::Server => "chain.purpose.server",
+    }
+}
+
+/// The fix for a broken rule: what the person can do about that certificate.
+fn breach_fix(rule: &str) -> &'static str {
+    match rule {
+        "chain.ca_no_key_cert_sign" | "chain.not_ca" => "cert.ca_not_for_signing",
+        "chain.anchor_not_ca" => "cert.anchor_not_ca",
+        "chain.path_len" => "cert.path_len",
+        "chain.name_constraint"
+        | "chain.name_form_unsupported"
+        | "chain.name_constraint_budget" => "cert.name_constraint",
+        "chain.aki_critical" | "chain.ski_critical" => "cert.reissue",
+        "chain.leaf_weak_key" => "cert.weak_key",
+        "chain.no_root_within" | "chain.too_complex" => "cert.chain_loop",
+        "chain.critical_extension" => "cert.critical_extension",
+        "chain.malformed" | "chain.extension_invalid" => "cert.malformed",
+        "chain.unsupported_key" => "cert.unsupported_key",
+        "chain.signature_mismatch" => "cert.signature_mismatch",
+        _ => "cert.strict_lint",
     }
 }
 
@@ -171,10 +279,13 @@ impl Problem {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainReport {
     pub valid: bool,
-    /// Leaf first, anchor last (only when valid).
+    /// Leaf first, anchor last when valid; when not, as far as the certificates themselves
+    /// lead (by issuer name and signature), so the certificate at fault can be seen in it.
     pub path: Vec<Link>,
     /// The first problem is the one to fix first; the rest follow from the walk.
     pub problems: Vec<Problem>,
+    /// What a strict verifier (openssl -x509_strict) refuses in a valid path: warnings.
+    pub warnings: Vec<Problem>,
     /// What webpki said, for the curious.
     pub webpki: Option<String>,
     /// The certificates a TLS client should send: the leaf and the intermediates of the path
@@ -198,6 +309,44 @@ fn unix(at: OffsetDateTime) -> UnixTime {
     ))
 }
 
+/// The path's certificates for the second pass: leaf, intermediates, and the anchor's own
+/// certificate when it has one.
+fn path_certs(
+    leaf: &[u8],
+    leaf_name: &str,
+    inters: &[(Vec<u8>, String)],
+    anchor: Option<&Anchor>,
+) -> Vec<PathCert> {
+    let mut out = Vec::new();
+    out.extend(PathCert::parse(leaf, leaf_name, Role::Leaf, 1));
+    for (i, (der, name)) in inters.iter().enumerate() {
+        out.extend(PathCert::parse(der, name, Role::Intermediate, i + 2));
+    }
+    if let Some(a) = anchor {
+        out.extend(PathCert::parse(
+            &a.der,
+            &a.info().subject_name,
+            Role::Root,
+            inters.len() + 2,
+        ));
+    }
+    out
+}
+
+fn name_of(der: &[u8], input: &ChainInput<'_>) -> String {
+    input
+        .intermediates
+        .iter()
+        .find(|c| c.der.as_ref() == der)
+        .map(|c| c.info.subject_name.clone())
+        .or_else(|| {
+            CertInfo::parse(&CertificateDer::from(der.to_vec()))
+                .ok()
+                .map(|i| i.subject_name)
+        })
+        .unwrap_or_default()
+}
+
 /// Validate the path and, when it fails, say which link is broken.
 pub fn validate(input: &ChainInput<'_>) -> ChainReport {
     let leaf_info = match CertInfo::parse(input.leaf) {
@@ -206,15 +355,25 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
             return ChainReport {
                 valid: false,
                 path: vec![],
-                problems: vec![Problem::Other {
-                    reason: format!("the certificate cannot be read: {e}"),
+                problems: vec![Problem::Unreadable {
+                    detail: e.to_string(),
                 }],
+                warnings: vec![],
                 webpki: None,
                 send: vec![input.leaf.clone()],
             }
         }
     };
-    let anchors = input.store.webpki_anchors();
+    // Only the anchors a path can end in: those named as the issuer of a certificate we have.
+    let usable = input.store.usable_for(
+        std::iter::once(leaf_info.issuer_der.as_slice()).chain(
+            input
+                .intermediates
+                .iter()
+                .map(|c| c.info.issuer_der.as_slice()),
+        ),
+    );
+    let anchors: Vec<TrustAnchor<'_>> = usable.iter().filter_map(|a| a.webpki()).collect();
     let inter_ders: Vec<CertificateDer<'static>> =
         input.intermediates.iter().map(|c| c.der.clone()).collect();
     let usage = match input.purpose {
@@ -223,20 +382,41 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
     };
     let time = unix(input.at);
     let at = input.at;
-    // Refuse paths that end in an anchor outside its validity, so webpki tries the others.
-    let anchor_valid = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
-        let a = path.anchor();
-        let ok = input
-            .store
-            .anchors
+    let anchor_of = |a: &TrustAnchor<'_>| -> Option<&Anchor> {
+        usable
             .iter()
-            .filter(|x| x.webpki.as_ref() == Some(a))
-            .any(|x| x.info.valid_at(at));
-        if ok {
-            Ok(())
-        } else {
-            Err(webpki::Error::UnknownIssuer)
+            .copied()
+            .filter(|x| x.webpki().as_ref() == Some(a))
+            .find(|x| x.info().valid_at(at))
+    };
+    // The first second-pass failure of a path webpki built (webpki then tries the others).
+    let refused: RefCell<Option<(Vec<Problem>, Vec<Link>)>> = RefCell::new(None);
+    let second = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
+        // Refuse paths that end in an anchor outside its validity, so webpki tries the others.
+        let Some(anchor) = anchor_of(path.anchor()) else {
+            return Err(webpki::Error::UnknownIssuer);
+        };
+        let inters: Vec<(Vec<u8>, String)> = path
+            .intermediate_certificates()
+            .map(|c| (c.der().to_vec(), name_of(c.der().as_ref(), input)))
+            .collect();
+        let certs = path_certs(input.leaf, &leaf_info.subject_name, &inters, Some(anchor));
+        let (fail, _) = strict::second_pass(&certs);
+        if fail.is_empty() {
+            return Ok(());
         }
+        let mut r = refused.borrow_mut();
+        if r.is_none() {
+            let mut links = vec![link(&leaf_info, "leaf", "--cert".into())];
+            for (der, _) in &inters {
+                if let Ok(info) = CertInfo::parse(&CertificateDer::from(der.clone())) {
+                    links.push(link(&info, "intermediate", String::new()));
+                }
+            }
+            links.push(link(anchor.info(), "root", anchor.origin.describe()));
+            *r = Some((fail.into_iter().map(Problem::Cert).collect(), links));
+        }
+        Err(webpki::Error::CaUsedAsEndEntity)
     };
     let ee = webpki::EndEntityCert::try_from(input.leaf);
     let result = ee.as_ref().map_err(|e| e.clone()).and_then(|ee| {
@@ -247,7 +427,7 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
             time,
             usage,
             None,
-            Some(&anchor_valid),
+            Some(&second),
         )
         .map(|path| {
             let inters: Vec<CertificateDer<'static>> = path
@@ -260,6 +440,15 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
     });
 
     let mut problems = Vec::new();
+    if let Some(key) = weak_key(&leaf_info) {
+        problems.push(Problem::Cert(Breach {
+            rule: "chain.leaf_weak_key",
+            name: leaf_info.subject_name.clone(),
+            role: Role::Leaf,
+            pos: 1,
+            args: vec![("key".into(), key)],
+        }));
+    }
     if !usage_key_ok(&leaf_info, input.purpose) {
         problems.push(Problem::NoDigitalSignature {
             name: leaf_info.subject_name.clone(),
@@ -269,52 +458,190 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
     match result {
         Ok((inters, anchor)) => {
             let mut path = vec![link(&leaf_info, "leaf", "--cert".into())];
+            let mut named = Vec::new();
             for der in &inters {
                 let known = input.intermediates.iter().find(|c| c.der == *der);
                 let origin = known.map(|c| c.origin.describe()).unwrap_or_default();
-                match known {
-                    Some(c) => path.push(link(&c.info, "intermediate", origin)),
-                    None => {
-                        if let Ok(info) = CertInfo::parse(der) {
-                            path.push(link(&info, "intermediate", origin));
-                        }
-                    }
+                let info = match known {
+                    Some(c) => Some(c.info.clone()),
+                    None => CertInfo::parse(der).ok(),
+                };
+                if let Some(info) = info {
+                    path.push(link(&info, "intermediate", origin));
+                    named.push((der.to_vec(), info.subject_name));
                 }
             }
-            if let Some(a) = input
-                .store
-                .anchors
-                .iter()
-                .find(|x| x.webpki.as_ref() == Some(&anchor) && x.info.valid_at(at))
-            {
-                path.push(link(&a.info, "root", a.origin.describe()));
+            let anchor = anchor_of(&anchor);
+            if let Some(a) = anchor {
+                path.push(link(a.info(), "root", a.origin.describe()));
             }
+            let certs = path_certs(input.leaf, &leaf_info.subject_name, &named, anchor);
+            let (_, lints) = strict::second_pass(&certs);
             let mut send = vec![input.leaf.clone()];
             send.extend(inters);
             ChainReport {
                 valid: problems.is_empty(),
                 path,
                 problems,
+                warnings: lints.into_iter().map(Problem::Cert).collect(),
                 webpki: None,
                 send,
             }
         }
         Err(e) => {
             let walked = diagnose(&leaf_info, input, &e);
+            let certs = path_certs(
+                input.leaf,
+                &leaf_info.subject_name,
+                &walked.inters,
+                walked.anchor,
+            );
+            // webpki's own limits: RFC 5280 decides over the path the certificates lead to.
+            if walked.problems.is_empty() && walked.anchor.is_some() && strict::webpki_limit(&e) {
+                let mut fail = strict::rfc5280_failures(&certs);
+                let (strict_fail, lints) = strict::second_pass(&certs);
+                fail.extend(strict_fail);
+                if fail.is_empty() && leaf_usage_ok(&leaf_info, input.purpose) {
+                    return ChainReport {
+                        valid: problems.is_empty(),
+                        path: walked.links,
+                        problems,
+                        warnings: lints.into_iter().map(Problem::Cert).collect(),
+                        webpki: Some(format!("{e:?}")),
+                        send: walked.send,
+                    };
+                }
+            }
+            let mut links = walked.links;
             problems.splice(0..0, walked.problems);
             if problems.is_empty() {
+                if let Some((refusal, refused_links)) = refused.into_inner() {
+                    problems.extend(refusal);
+                    links = refused_links;
+                }
+            }
+            if problems.is_empty() {
+                problems.extend(explain(&e, &certs, &leaf_info));
+            }
+            if problems.is_empty() {
                 problems.push(Problem::Other {
-                    reason: format!("{e:?}"),
+                    reason: webpki_words(&e),
                 });
             }
             ChainReport {
                 valid: false,
-                path: vec![],
+                path: links,
                 problems,
+                warnings: vec![],
                 webpki: Some(format!("{e:?}")),
                 send: walked.send,
             }
         }
+    }
+}
+
+/// Name the certificate at fault for a webpki error the walk did not explain.
+fn explain(e: &webpki::Error, certs: &[PathCert], leaf: &CertInfo) -> Vec<Problem> {
+    use webpki::Error as E;
+    if matches!(e, E::CaUsedAsEndEntity) {
+        return vec![Problem::CaAsLeaf {
+            name: leaf.subject_name.clone(),
+        }];
+    }
+    let leaf_breach = |rule: &'static str, detail: String| {
+        certs
+            .first()
+            .map(|c| Problem::Cert(Breach::of(rule, c).with("detail", detail)))
+    };
+    match e {
+        E::MaximumPathDepthExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumSignatureChecksExceeded
+        | E::MaximumNameConstraintComparisonsExceeded => {
+            return leaf_breach("chain.too_complex", webpki_words(e))
+                .into_iter()
+                .collect()
+        }
+        E::MalformedDnsIdentifier => {
+            return leaf_breach("chain.malformed", webpki_words(e))
+                .into_iter()
+                .collect()
+        }
+        _ => {}
+    }
+    // A certificate that is not well-formed, as webpki reads it.
+    for c in certs {
+        if let Ok(der) = der::Encode::to_der(&c.cert) {
+            let der = CertificateDer::from(der);
+            if let Err(err) = webpki::EndEntityCert::try_from(&der) {
+                let rule = if matches!(err, E::ExtensionValueInvalid | E::MalformedExtensions) {
+                    "chain.extension_invalid"
+                } else {
+                    "chain.malformed"
+                };
+                return vec![Problem::Cert(Breach::of(rule, c).with(
+                    if rule == "chain.malformed" {
+                        "detail"
+                    } else {
+                        "ext"
+                    },
+                    webpki_words(&err),
+                ))];
+            }
+        }
+        let t = c.cert.tbs_certificate();
+        if t.signature() != c.cert.signature_algorithm() {
+            return vec![Problem::Cert(
+                Breach::of("chain.signature_mismatch", c)
+                    .with("outer", oid_word(&c.cert.signature_algorithm().oid))
+                    .with("inner", oid_word(&t.signature().oid)),
+            )];
+        }
+    }
+    let mut fail = strict::rfc5280_failures(certs);
+    fail.extend(strict::second_pass(certs).0);
+    fail.into_iter().take(1).map(Problem::Cert).collect()
+}
+
+fn oid_word(oid: &der::oid::ObjectIdentifier) -> String {
+    der::oid::db::DB
+        .by_oid(oid)
+        .map(str::to_string)
+        .unwrap_or_else(|| oid.to_string())
+}
+
+/// webpki's error in words (its variant names are not for people).
+fn webpki_words(e: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match e {
+        E::BadDer => "the DER encoding is broken".into(),
+        E::BadDerTime => "a date is not encoded as RFC 5280 requires".into(),
+        E::TrailingData(_) => "there are bytes after the end of the certificate".into(),
+        E::ExtensionValueInvalid | E::MalformedExtensions => {
+            "an extension's value cannot be read".into()
+        }
+        E::UnsupportedCertVersion => "the certificate version is not v3".into(),
+        E::InvalidSerialNumber => "the serial number is not valid".into(),
+        E::InvalidCertValidity => "its validity period ends before it starts".into(),
+        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => {
+            "the path is too long, or there are too many candidate certificates".into()
+        }
+        E::MaximumSignatureChecksExceeded => "too many signatures to check".into(),
+        E::MaximumNameConstraintComparisonsExceeded => {
+            "too many names and name constraints to compare".into()
+        }
+        E::MalformedDnsIdentifier => "a DNS name in subjectAltName is malformed".into(),
+        E::MalformedNameConstraint | E::InvalidNetworkMaskConstraint => {
+            "a name constraint is malformed".into()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+pub(super) fn leaf_usage_ok(leaf: &CertInfo, purpose: Purpose) -> bool {
+    match purpose {
+        Purpose::Client => leaf.client_auth,
+        Purpose::Server => leaf.server_auth,
     }
 }
 
@@ -331,7 +658,7 @@ fn usage_key_ok(info: &CertInfo, purpose: Purpose) -> bool {
     }
 }
 
-fn link(info: &CertInfo, role: &'static str, origin: String) -> Link {
+pub(super) fn link(info: &CertInfo, role: &'static str, origin: String) -> Link {
     Link {
         name: info.subject_name.clone(),
         subject: info.subject.clone(),
@@ -342,247 +669,6 @@ fn link(info: &CertInfo, role: &'static str, origin: String) -> Link {
         not_after: show_date(info.not_after),
         sha256: info.sha256.clone(),
     }
-}
-
-struct Walk {
-    problems: Vec<Problem>,
-    send: Vec<CertificateDer<'static>>,
-}
-
-/// Does `issuer`'s key verify `child`'s signature?
-#[derive(Debug, PartialEq, Eq)]
-enum Sig {
-    Good,
-    Bad,
-    /// No algorithm here for this signature (SHA-1, MD5, …).
-    Unsupported,
-}
-
-fn check_signature(child: &[u8], issuer: &[u8]) -> Sig {
-    use der::{Decode, Encode};
-    let (Ok(c), Ok(i)) = (
-        x509_cert::Certificate::from_der(child),
-        x509_cert::Certificate::from_der(issuer),
-    ) else {
-        return Sig::Bad;
-    };
-    let contents = |any: Vec<u8>| -> Option<Vec<u8>> {
-        der::asn1::AnyRef::from_der(&any)
-            .ok()
-            .map(|a| a.value().to_vec())
-    };
-    let (Some(sig_alg), Some(pk_alg), Ok(tbs)) = (
-        c.signature_algorithm().to_der().ok().and_then(contents),
-        i.tbs_certificate()
-            .subject_public_key_info()
-            .algorithm
-            .to_der()
-            .ok()
-            .and_then(contents),
-        c.tbs_certificate().to_der(),
-    ) else {
-        return Sig::Bad;
-    };
-    let public_key = i
-        .tbs_certificate()
-        .subject_public_key_info()
-        .subject_public_key
-        .raw_bytes();
-    let signature = c.signature().raw_bytes();
-    let mut supported = false;
-    for alg in webpki::ALL_VERIFICATION_ALGS {
-        let alg: &dyn SignatureVerificationAlgorithm = *alg;
-        if alg.signature_alg_id().as_ref() != sig_alg.as_slice() {
-            continue;
-        }
-        supported = true;
-        if alg.public_key_alg_id().as_ref() != pk_alg.as_slice() {
-            continue;
-        }
-        if alg.verify_signature(public_key, &tbs, signature).is_ok() {
-            return Sig::Good;
-        }
-    }
-    if supported {
-        Sig::Bad
-    } else {
-        Sig::Unsupported
-    }
-}
-
-fn date_problem(
-    info: &CertInfo,
-    at: OffsetDateTime,
-    expired: impl Fn(String, String) -> Problem,
-    not_yet: impl Fn(String, String) -> Problem,
-) -> Option<Problem> {
-    if at > info.not_after {
-        Some(expired(
-            info.subject_name.clone(),
-            show_date(info.not_after),
-        ))
-    } else if at < info.not_before {
-        Some(not_yet(
-            info.subject_name.clone(),
-            show_date(info.not_before),
-        ))
-    } else {
-        None
-    }
-}
-
-/// Walk up from the leaf by issuer name and signature; name every broken link.
-fn diagnose(leaf: &CertInfo, input: &ChainInput<'_>, err: &webpki::Error) -> Walk {
-    let at = input.at;
-    let mut problems = Vec::new();
-    let mut send = vec![input.leaf.clone()];
-    if let Some(p) = date_problem(
-        leaf,
-        at,
-        |name, date| Problem::LeafExpired { name, date },
-        |name, date| Problem::LeafNotYetValid { name, date },
-    ) {
-        problems.push(p);
-    }
-    if matches!(err, webpki::Error::RequiredEkuNotFoundContext(_))
-        || (input.purpose == Purpose::Client && !leaf.client_auth)
-        || (input.purpose == Purpose::Server && !leaf.server_auth)
-    {
-        problems.push(Problem::WrongUsage {
-            name: leaf.subject_name.clone(),
-            purpose: match input.purpose {
-                Purpose::Client => "client authentication (clientAuth)".into(),
-                Purpose::Server => "server authentication (serverAuth)".into(),
-            },
-        });
-    }
-
-    if matches!(err, webpki::Error::CaUsedAsEndEntity) {
-        problems.push(Problem::Other {
-            reason: format!(
-                "`{}` is a CA certificate, not a client or server certificate",
-                leaf.subject_name
-            ),
-        });
-    }
-
-    let mut current_der: CertificateDer<'static> = input.leaf.clone();
-    let mut current: CertInfo = leaf.clone();
-    for depth in 0..8 {
-        let issuer_name = name_of_issuer(&current);
-        // A trust anchor that issued it?
-        let anchors: Vec<&Anchor> = input
-            .store
-            .anchors
-            .iter()
-            .filter(|a| same_name(&a.info, &current))
-            .collect();
-        let mut signing_anchors = Vec::new();
-        let mut anchor_sig = None;
-        for a in &anchors {
-            let s = check_signature(&current_der, &a.der);
-            if s != Sig::Bad {
-                anchor_sig = Some(s);
-                signing_anchors.push(*a);
-            }
-        }
-        if !signing_anchors.is_empty() {
-            if anchor_sig == Some(Sig::Unsupported) {
-                problems.push(weak(&current));
-            }
-            if !signing_anchors.iter().any(|a| a.info.valid_at(at)) {
-                let a = signing_anchors[0];
-                if let Some(p) = date_problem(
-                    &a.info,
-                    at,
-                    |name, date| Problem::RootExpired { name, date },
-                    |name, date| Problem::Other {
-                        reason: format!("root `{name}` is not valid until {date}"),
-                    },
-                ) {
-                    problems.push(p);
-                }
-            }
-            break;
-        }
-        // An intermediate that issued it?
-        let by_name: Vec<&Candidate> = input
-            .intermediates
-            .iter()
-            .filter(|c| same_name(&c.info, &current) && c.der != current_der)
-            .collect();
-        let mut next: Option<(&Candidate, Sig)> = None;
-        for c in &by_name {
-            let s = check_signature(&current_der, &c.der);
-            if s == Sig::Good && c.info.valid_at(at) {
-                next = Some((c, s));
-                break;
-            }
-            if s != Sig::Bad && next.is_none() {
-                next = Some((c, s));
-            }
-        }
-        match next {
-            Some((c, s)) => {
-                if s == Sig::Unsupported {
-                    problems.push(weak(&current));
-                }
-                if let Some(p) = date_problem(
-                    &c.info,
-                    at,
-                    |name, date| Problem::IntermediateExpired { name, date },
-                    |name, date| Problem::IntermediateNotYetValid { name, date },
-                ) {
-                    problems.push(p);
-                }
-                send.push(c.der.clone());
-                current_der = c.der.clone();
-                current = c.info.clone();
-            }
-            None if !by_name.is_empty() || !anchors.is_empty() => {
-                problems.push(Problem::BadSignature {
-                    name: current.subject_name.clone(),
-                    issuer: issuer_name,
-                });
-                break;
-            }
-            None if current.self_issued => {
-                problems.push(Problem::RootNotTrusted {
-                    name: current.subject_name.clone(),
-                });
-                break;
-            }
-            None if depth == 0 => {
-                problems.push(Problem::IntermediateMissing {
-                    name: issuer_name,
-                    of: current.subject_name.clone(),
-                });
-                break;
-            }
-            None => {
-                problems.push(Problem::RootNotTrusted { name: issuer_name });
-                break;
-            }
-        }
-    }
-    Walk { problems, send }
-}
-
-/// Is `issuer` named as `child`'s issuer? Byte-equal names, or equal once read as text
-/// (the same name written with other string types).
-fn same_name(issuer: &CertInfo, child: &CertInfo) -> bool {
-    issuer.subject_der == child.issuer_der || issuer.subject == child.issuer
-}
-
-fn weak(info: &CertInfo) -> Problem {
-    Problem::WeakSignature {
-        name: info.subject_name.clone(),
-        algorithm: info.signature_algorithm.clone(),
-    }
-}
-
-fn name_of_issuer(info: &CertInfo) -> String {
-    info.issuer_name.clone()
 }
 
 #[cfg(test)]
@@ -767,7 +853,7 @@ mod tests {
             },
             Problem::WrongUsage {
                 name: s(),
-                purpose: s(),
+                purpose: "chain.purpose.client",
             },
             Problem::NoDigitalSignature { name: s() },
             Problem::IntermediateMissing { name: s(), of: s() },
@@ -793,9 +879,68 @@ mod tests {
                 issuer: s(),
             },
             Problem::Other { reason: s() },
+            Problem::RootNotYetValid {
+                name: s(),
+                date: s(),
+            },
+            Problem::CaAsLeaf { name: s() },
+            Problem::Unreadable { detail: s() },
         ];
+        let rules = [
+            "chain.ca_no_key_cert_sign",
+            "chain.not_ca",
+            "chain.path_len",
+            "chain.name_constraint",
+            "chain.name_form_unsupported",
+            "chain.critical_extension",
+            "chain.malformed",
+            "chain.extension_invalid",
+            "chain.unsupported_key",
+            "chain.signature_mismatch",
+            "chain.anchor_not_ca",
+            "chain.lint.aki_missing",
+            "chain.aki_critical",
+            "chain.name_constraint_budget",
+            "chain.leaf_weak_key",
+            "chain.no_root_within",
+            "chain.too_complex",
+            "chain.lint.nc_in_leaf",
+            "chain.lint.nc_not_critical",
+            "chain.lint.ski_missing",
+            "chain.ski_critical",
+            "chain.lint.empty_ca_subject",
+            "chain.lint.leaf_key_cert_sign",
+            "chain.lint.bc_not_critical",
+            "chain.lint.ca_no_key_usage",
+            "chain.lint.anchor_no_bc",
+        ];
+        let breaches = rules.iter().map(|rule| {
+            Problem::Cert(Breach {
+                rule,
+                name: "N".into(),
+                role: Role::Intermediate,
+                pos: 2,
+                args: vec![],
+            })
+        });
         let cat = crate::guide::catalogue();
-        for p in all {
+        for p in all.into_iter().chain(breaches) {
+            if let Problem::Cert(b) = &p {
+                let t = cat
+                    .label_text(b.rule)
+                    .unwrap_or_else(|| panic!("no text {}", b.rule));
+                assert!(
+                    t.en.contains("{name}") && t.ja.contains("{name}"),
+                    "{}",
+                    b.rule
+                );
+                assert!(t.en.contains("{at}") && t.ja.contains("{at}"), "{}", b.rule);
+                let (en, ja) = p.describe();
+                assert!(
+                    en.contains("certificate 2 of the path") && ja.contains("パスの 2 番目"),
+                    "{en} / {ja}"
+                );
+            }
             let (key, section) = p.fix_key();
             let fix = cat.fix_text(key).unwrap_or_else(|| panic!("no fix {key}"));
             assert!(!fix.en.is_empty() && !fix.ja.is_empty(), "{key}");

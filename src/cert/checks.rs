@@ -17,18 +17,29 @@ fn finding(id: &str, title: Text, target: &str) -> Finding {
     Finding::new(id, Phase::Local, title, target)
 }
 
-/// `*` and `?` wildcards, case-insensitive.
+/// `*` and `?` wildcards, case-insensitive. Iterative, with one backtrack point per `*`
+/// (no regex is compiled: this runs for every certificate name a profile pattern meets).
 pub fn glob_match(pattern: &str, s: &str) -> bool {
-    let mut re = String::from("(?i)^");
-    for c in pattern.chars() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            c => re.push_str(&regex::escape(&c.to_string())),
+    let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
+    let t: Vec<char> = s.chars().flat_map(char::to_lowercase).collect();
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
         }
     }
-    re.push('$');
-    regex::Regex::new(&re).is_ok_and(|r| r.is_match(s))
+    p[i..].iter().all(|&c| c == '*')
 }
 
 /// The leaf's own findings: subject, issuer, validity, EKU, key usage, key, signature.
@@ -356,14 +367,16 @@ pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> F
         .fix(problem_fix(first, key, profile))
 }
 
-/// The fix text of a chain problem, with its names filled in.
+/// The fix text of a chain problem, with its names filled in. A download address is the
+/// profile's only for a CA the profile names; for any other chain it is the issuer's site.
 pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
     let date = match p {
         Problem::LeafExpired { date, .. }
         | Problem::LeafNotYetValid { date, .. }
         | Problem::IntermediateExpired { date, .. }
         | Problem::IntermediateNotYetValid { date, .. }
-        | Problem::RootExpired { date, .. } => date.as_str(),
+        | Problem::RootExpired { date, .. }
+        | Problem::RootNotYetValid { date, .. } => date.as_str(),
         _ => "",
     };
     let role = match p {
@@ -374,18 +387,43 @@ pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
         .cas
         .iter()
         .find(|c| c.role == role && c.name.eq_ignore_ascii_case(p.name()))
-        .or_else(|| profile.cas.iter().find(|c| c.role == role))
-        .and_then(|c| c.url.clone())
-        .unwrap_or_else(|| "the issuing CA's web site".to_string());
+        .and_then(|c| c.url.clone());
+    let site = crate::guide::phrase("chain.issuer_site", &[]);
     let successors = profile.client_cert.successor_roots.join(", ");
-    fix(
-        key,
-        &[
-            ("name", p.name()),
-            ("date", date),
-            ("url", &url),
-            ("successors", &successors),
-        ],
+    let fill = |url: &str| {
+        fix(
+            key,
+            &[
+                ("name", p.name()),
+                ("date", date),
+                ("url", url),
+                ("successors", &successors),
+            ],
+        )
+    };
+    match url {
+        Some(u) => fill(&u),
+        None => Text::new(fill(&site.en).en, fill(&site.ja).ja),
+    }
+}
+
+/// `cert.strict`: what a strict verifier (openssl -x509_strict) refuses in a valid path; a
+/// warning (a failure with `--strict`). `None` when there is nothing to say.
+pub fn strict_finding(report: &ChainReport, target: &str) -> Option<Finding> {
+    let first = report.warnings.first()?;
+    let title = crate::guide::phrase("chain.lint.title", &[]);
+    let intro = crate::guide::phrase("chain.lint.intro", &[]);
+    let (en, ja): (Vec<String>, Vec<String>) =
+        report.warnings.iter().map(Problem::describe).unzip();
+    Some(
+        finding("cert.strict", title, target)
+            .warn(Text::new(
+                format!("{}: {}", intro.en, en.join("; ")),
+                format!("{}: {}", intro.ja, ja.join("。")),
+            ))
+            .section("2-1 (7)")
+            .fix(fix("cert.strict_lint", &[("name", first.name())]))
+            .data(serde_json::json!({ "warnings": report.warnings })),
     )
 }
 
@@ -404,5 +442,9 @@ mod tests {
         ));
         assert!(glob_match("a?c", "abc"));
         assert!(!glob_match("a.c", "abc"), "a dot is literal");
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(glob_match("*CA?", "SECOM CA1"));
     }
 }

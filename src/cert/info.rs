@@ -90,6 +90,34 @@ impl CertInfo {
         })
     }
 
+    /// A stand-in for a certificate that cannot be read: no names, never valid.
+    pub fn unreadable() -> CertInfo {
+        CertInfo {
+            subject: String::new(),
+            subject_name: "(unreadable certificate)".into(),
+            issuer: String::new(),
+            issuer_name: String::new(),
+            serial: String::new(),
+            not_before: OffsetDateTime::UNIX_EPOCH,
+            not_after: OffsetDateTime::UNIX_EPOCH,
+            sans: vec![],
+            eku: None,
+            client_auth: false,
+            server_auth: false,
+            key_usage: None,
+            digital_signature: false,
+            key_type: String::new(),
+            key_bits: 0,
+            signature_algorithm: String::new(),
+            weak_signature: false,
+            sha256: String::new(),
+            is_ca: false,
+            self_issued: false,
+            subject_der: vec![],
+            issuer_der: vec![],
+        }
+    }
+
     /// Whole days from `at` to the end of validity (negative once expired).
     pub fn days_left(&self, at: OffsetDateTime) -> i64 {
         (self.not_after - at).whole_days()
@@ -141,6 +169,9 @@ fn signature_name(oid: &str) -> (String, bool) {
         "1.2.840.113549.1.1.4" => ("md5WithRSAEncryption", true),
         "1.2.840.113549.1.1.5" => ("sha1WithRSAEncryption", true),
         "1.2.840.10045.4.1" => ("ecdsa-with-SHA1", true),
+        "1.2.840.10040.4.3" => ("dsa-with-SHA1", true),
+        "2.16.840.1.101.3.4.3.1" => ("dsa-with-SHA224", false),
+        "2.16.840.1.101.3.4.3.2" => ("dsa-with-SHA256", false),
         "1.2.840.113549.1.1.11" => ("sha256WithRSAEncryption", false),
         "1.2.840.113549.1.1.12" => ("sha384WithRSAEncryption", false),
         "1.2.840.113549.1.1.13" => ("sha512WithRSAEncryption", false),
@@ -172,11 +203,15 @@ fn key_description(spki: &SubjectPublicKeyInfo<'_>) -> (String, usize) {
                     Some("1.2.840.10045.3.1.7") => "ECDSA P-256",
                     Some("1.3.132.0.34") => "ECDSA P-384",
                     Some("1.3.132.0.35") => "ECDSA P-521",
-                    _ => "ECDSA",
+                    Some("1.2.840.10045.3.1.1") => "ECDSA P-192",
+                    Some(_) => "ECDSA",
+                    None => "ECDSA (explicit curve parameters)",
                 };
                 (name.into(), point.key_size())
             }
             Ok(x509_parser::public_key::PublicKey::DSA(_)) => ("DSA".into(), 0),
+            _ if alg == "1.2.840.10040.4.1" => ("DSA".into(), 0),
+            _ if alg == "1.2.840.10045.2.1" => ("ECDSA (explicit curve parameters)".into(), 0),
             _ => (alg, 0),
         },
     }
@@ -234,5 +269,20 @@ fn general_name(g: &GeneralName<'_>) -> String {
             _ => "IP:?".to_string(),
         },
         other => format!("{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsa_and_unusual_keys_are_named() {
+        assert_eq!(signature_name("1.2.840.10040.4.3").0, "dsa-with-SHA1");
+        assert_eq!(
+            signature_name("2.16.840.1.101.3.4.3.2").0,
+            "dsa-with-SHA256"
+        );
+        assert!(signature_name("1.2.840.10040.4.3").1, "SHA-1 is weak");
     }
 }

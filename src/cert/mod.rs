@@ -10,9 +10,12 @@
 pub mod chain;
 pub mod checks;
 pub mod info;
+pub mod names;
 pub mod pkcs12_cost;
 pub mod source;
 pub mod store;
+pub mod strict;
+mod walk;
 
 use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;

@@ -4,6 +4,7 @@ use super::Context;
 use crate::cert::{self, chain, checks};
 use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;
+use crate::finding::Text;
 use crate::report::Report;
 use crate::trust::TrustStore;
 
@@ -24,20 +25,54 @@ pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: Purpose) -> Result<u
             }
         },
     };
-    let store = TrustStore::load(!identity.no_system_trust, &identity.trust)?;
+    // The --trust anchors first: a path through one of them needs no platform root, and
+    // reading the platform store is most of verify's cost. Only without such a path are the
+    // platform's roots added and the path sought again.
+    let mut store = TrustStore::load(false, &identity.trust)?;
     let cands = cert::candidates(&id, identity)?;
-    let report = chain::validate(&chain::ChainInput {
-        leaf: &id.leaf,
-        intermediates: &cands,
-        store: &store,
-        at: cert::check_time(identity),
-        purpose,
-    });
+    let at = cert::check_time(identity);
+    let validate = |store: &TrustStore| {
+        chain::validate(&chain::ChainInput {
+            leaf: &id.leaf,
+            intermediates: &cands,
+            store,
+            at,
+            purpose,
+        })
+    };
+    let mut report = validate(&store);
+    if !report.valid && !identity.no_system_trust {
+        store.add_platform();
+        report = validate(&store);
+    }
     let mut out = Report::new(profile.name.clone());
     out.findings
         .push(checks::chain_finding(&report, &id.origin, &profile));
+    out.findings
+        .extend(checks::strict_finding(&report, &id.origin));
+    out.ok_verdict = Some(ok_verdict(&report, purpose, at));
     out.duration = started.elapsed();
     ctx.emit_report(&super::diagnosed(out))
+}
+
+/// What a passing `verify` checked: the chain, for this purpose, at this time; nothing more.
+fn ok_verdict(report: &chain::ChainReport, purpose: Purpose, at: time::OffsetDateTime) -> Text {
+    let name = report.path.first().map(|l| l.name.as_str()).unwrap_or("");
+    let p = crate::guide::phrase(chain::purpose_key(purpose), &[]);
+    let time = crate::cert::info::show_time(at);
+    let count = report.path.len().to_string();
+    let say = |purpose: &str| {
+        crate::guide::phrase(
+            "verify.ok",
+            &[
+                ("name", name),
+                ("purpose", purpose),
+                ("time", &time),
+                ("count", &count),
+            ],
+        )
+    };
+    Text::new(say(&p.en).en, say(&p.ja).ja)
 }
 
 /// The certificate chosen from the personal store, or the findings that say why none could be.

@@ -15,6 +15,7 @@ const FILES: &[(&str, &str)] = &[
     ("labels.toml", include_str!("labels.toml")),
     ("html.toml", include_str!("html.toml")),
     ("fixes/cert.toml", include_str!("fixes/cert.toml")),
+    ("fixes/chain.toml", include_str!("fixes/chain.toml")),
     ("fixes/env.toml", include_str!("fixes/env.toml")),
     ("fixes/net.toml", include_str!("fixes/net.toml")),
     ("fixes/proxy.toml", include_str!("fixes/proxy.toml")),

@@ -29,6 +29,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What the diagnosis (`crate::diagnose::decide`) decided; renderers only show it.
     pub verdict: Verdict,
+    /// The verdict when nothing failed, when the command checked less than a whole log-in
+    /// (`verify`: a chain); `None`: the catalogue's "everything works".
+    pub ok_verdict: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -74,6 +77,7 @@ impl Report {
             duration: Duration::ZERO,
             findings: Vec::new(),
             verdict: Verdict::default(),
+            ok_verdict: None,
         }
     }
 
@@ -124,7 +128,10 @@ impl Report {
     pub fn verdict_line(&self, lang: Lang) -> String {
         let v = self.verdict();
         match v.cause {
-            None => crate::guide::label("verdict.ok", lang),
+            None => match &self.ok_verdict {
+                Some(t) => crate::text::escape::clean(t.get(lang)),
+                None => crate::guide::label("verdict.ok", lang),
+            },
             Some(f) => format!(
                 "{}: {}",
                 crate::text::escape::clean(f.title.get(lang)),

@@ -33,7 +33,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             out.push_str(&format!(
                 "{} {}\n\n",
                 label("verdict", lang),
-                label("verdict.ok", lang)
+                report.verdict_line(lang)
             ));
         }
         Some(cause) => {

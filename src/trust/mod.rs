@@ -11,7 +11,9 @@ use crate::profile::Profile;
 use crate::text;
 use rustls::pki_types::{CertificateDer, TrustAnchor};
 use serde_json::json;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -32,33 +34,116 @@ impl AnchorOrigin {
 }
 
 /// One trusted root, with its certificate kept for its dates and names.
+///
+/// Only the subject is read at load (a few DER headers); the certificate is parsed the first
+/// time a path can use the anchor, so a run pays for the roots it looks at, not for all ~150.
 #[derive(Debug, Clone)]
 pub struct Anchor {
     pub der: CertificateDer<'static>,
-    pub info: CertInfo,
     pub origin: AnchorOrigin,
-    /// The anchor as webpki wants it, read once at load (`None`: webpki cannot read it).
-    pub webpki: Option<TrustAnchor<'static>>,
+    /// The subject name as DER, read at load: the index key.
+    pub subject_der: Vec<u8>,
+    info: OnceLock<Option<CertInfo>>,
+    /// The anchor as webpki wants it (`None`: webpki cannot read it).
+    webpki: OnceLock<Option<TrustAnchor<'static>>>,
 }
 
 impl Anchor {
-    pub fn new(der: CertificateDer<'static>, info: CertInfo, origin: AnchorOrigin) -> Anchor {
-        let webpki = webpki::anchor_from_trusted_cert(&der)
-            .ok()
-            .map(|a| a.to_owned());
-        Anchor {
+    /// `None` when not even the subject can be read.
+    pub fn new(der: CertificateDer<'static>, origin: AnchorOrigin) -> Option<Anchor> {
+        let subject_der = subject_of(&der)?.to_vec();
+        Some(Anchor {
             der,
-            info,
             origin,
-            webpki,
-        }
+            subject_der,
+            info: OnceLock::new(),
+            webpki: OnceLock::new(),
+        })
     }
+
+    fn parsed(&self) -> Option<&CertInfo> {
+        self.info
+            .get_or_init(|| CertInfo::parse(&self.der).ok())
+            .as_ref()
+    }
+
+    /// The certificate's facts (parsed on first use). An anchor x509-parser cannot read is
+    /// dropped at load for `--trust` files; a platform root that cannot be read gives a
+    /// placeholder with its subject unknown and no validity.
+    pub fn info(&self) -> &CertInfo {
+        static UNREADABLE: OnceLock<CertInfo> = OnceLock::new();
+        self.parsed()
+            .unwrap_or_else(|| UNREADABLE.get_or_init(CertInfo::unreadable))
+    }
+
+    /// The anchor as webpki wants it, borrowed (parsed on first use).
+    pub fn webpki(&self) -> Option<TrustAnchor<'_>> {
+        self.webpki
+            .get_or_init(|| {
+                webpki::anchor_from_trusted_cert(&self.der)
+                    .ok()
+                    .map(|a| a.to_owned())
+            })
+            .as_ref()
+            .map(|a| TrustAnchor {
+                subject: a.subject.as_ref().into(),
+                subject_public_key_info: a.subject_public_key_info.as_ref().into(),
+                name_constraints: a.name_constraints.as_ref().map(|n| n.as_ref().into()),
+            })
+    }
+}
+
+/// The subject Name of a certificate, as DER, without parsing the rest:
+/// Certificate → tbsCertificate → [version] serial signature issuer validity **subject**.
+pub fn subject_of(cert: &[u8]) -> Option<&[u8]> {
+    let (tbs, _) = der_item(inner(cert)?)?;
+    let mut rest = inner(tbs)?;
+    if rest.first() == Some(&0xA0) {
+        rest = der_item(rest)?.1;
+    }
+    for _ in 0..4 {
+        rest = der_item(rest)?.1; // serial, signature, issuer, validity
+    }
+    der_item(rest).map(|(subject, _)| subject)
+}
+
+/// The contents of the DER item at the start of `b`.
+fn inner(b: &[u8]) -> Option<&[u8]> {
+    let (item, _) = der_item(b)?;
+    let (_, header) = der_len(item)?;
+    item.get(header..)
+}
+
+/// (the whole first DER item of `b`, the rest); definite lengths only.
+fn der_item(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, header) = der_len(b)?;
+    let end = header.checked_add(len)?;
+    (end <= b.len()).then(|| b.split_at(end))
+}
+
+/// (length of the contents, length of tag + length octets).
+fn der_len(b: &[u8]) -> Option<(usize, usize)> {
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return Some((usize::from(first), 2));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | usize::from(*b.get(2 + i)?);
+    }
+    Some((len, 2 + n))
 }
 
 /// The roots certprobe trusts for this run.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
     pub anchors: Vec<Anchor>,
+    /// Anchor indexes by subject DER.
+    index: HashMap<Vec<u8>, Vec<usize>>,
     /// Whether the platform store was asked at all (`--no-system-trust` turns it off).
     pub system: bool,
     pub platform_loaded: usize,
@@ -77,71 +162,121 @@ impl TrustStore {
         };
         for path in extra {
             for der in read_certs(path)? {
-                let info = CertInfo::parse(&der).map_err(|e| {
+                // Files named on the command line are read whole: bad input is said at once.
+                CertInfo::parse(&der).map_err(|e| {
                     AppError::input(format!("{}: unreadable certificate: {e}", path.display()))
                 })?;
-                store
-                    .anchors
-                    .push(Anchor::new(der, info, AnchorOrigin::File(path.clone())));
+                let anchor =
+                    Anchor::new(der, AnchorOrigin::File(path.clone())).ok_or_else(|| {
+                        AppError::input(format!("{}: unreadable certificate", path.display()))
+                    })?;
+                store.push(anchor);
             }
         }
         if system {
-            let result = rustls_native_certs::load_native_certs();
-            for e in &result.errors {
-                store.platform_errors.push(e.to_string());
-            }
-            for der in result.certs {
-                match CertInfo::parse(&der) {
-                    Ok(info) => {
-                        store.platform_loaded += 1;
-                        store
-                            .anchors
-                            .push(Anchor::new(der, info, AnchorOrigin::Platform));
-                    }
-                    Err(e) => store
-                        .platform_errors
-                        .push(format!("a platform root could not be parsed: {e}")),
-                }
-            }
+            store.add_platform();
         }
         store.load_time = start.elapsed();
         Ok(store)
     }
 
-    /// The anchors as webpki wants them (read at load, borrowed here); an anchor webpki
-    /// cannot read is left out.
+    /// Add the platform's roots (once): for a caller that first tried the `--trust` anchors
+    /// alone and found no path through them.
+    pub fn add_platform(&mut self) {
+        if self.platform_loaded > 0 || !self.platform_errors.is_empty() {
+            return;
+        }
+        let start = Instant::now();
+        self.system = true;
+        let result = rustls_native_certs::load_native_certs();
+        for e in &result.errors {
+            self.platform_errors.push(e.to_string());
+        }
+        for der in result.certs {
+            match Anchor::new(der, AnchorOrigin::Platform) {
+                Some(a) => {
+                    self.platform_loaded += 1;
+                    self.push(a);
+                }
+                None => self
+                    .platform_errors
+                    .push("a platform root could not be parsed".to_string()),
+            }
+        }
+        self.load_time += start.elapsed();
+    }
+
+    fn push(&mut self, a: Anchor) {
+        self.index
+            .entry(a.subject_der.clone())
+            .or_default()
+            .push(self.anchors.len());
+        self.anchors.push(a);
+    }
+
+    /// The anchors whose subject is one of these names (DER): the only ones a path through
+    /// certificates with these issuers can end in. Only these get parsed.
+    pub fn usable_for<'a>(&self, issuers: impl Iterator<Item = &'a [u8]>) -> Vec<&Anchor> {
+        let mut idx: Vec<usize> = issuers
+            .filter_map(|i| self.index.get(i))
+            .flatten()
+            .copied()
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter().map(|i| &self.anchors[i]).collect()
+    }
+
+    /// The anchors named as the issuer of `child`: same subject DER, or (for the few anchors
+    /// from --trust files) the same name read as text.
+    pub fn issuers_of<'a>(&'a self, child: &CertInfo) -> impl Iterator<Item = &'a Anchor> + 'a {
+        let by_der = self.by_subject(&child.issuer_der);
+        let (issuer_der, issuer) = (child.issuer_der.clone(), child.issuer.clone());
+        let by_text = self.anchors.iter().filter(move |a| {
+            matches!(a.origin, AnchorOrigin::File(_))
+                && a.subject_der != issuer_der
+                && a.info().subject == issuer
+        });
+        by_der.chain(by_text)
+    }
+
+    /// The anchors as webpki wants them; an anchor webpki cannot read is left out.
     pub fn webpki_anchors(&self) -> Vec<TrustAnchor<'_>> {
-        self.anchors
-            .iter()
-            .filter_map(|a| a.webpki.as_ref())
-            .map(|a| TrustAnchor {
-                subject: a.subject.as_ref().into(),
-                subject_public_key_info: a.subject_public_key_info.as_ref().into(),
-                name_constraints: a.name_constraints.as_ref().map(|n| n.as_ref().into()),
-            })
-            .collect()
+        self.anchors.iter().filter_map(|a| a.webpki()).collect()
     }
 
     /// The anchors as rustls wants them (for validating servers).
     pub fn root_cert_store(&self) -> rustls::RootCertStore {
         self.anchors
             .iter()
-            .filter_map(|a| a.webpki.clone())
+            .filter_map(|a| a.webpki().map(|t| t.to_owned()))
             .collect()
     }
 
     /// Anchors whose subject is exactly this DER name.
-    pub fn by_subject<'a>(&'a self, subject_der: &'a [u8]) -> impl Iterator<Item = &'a Anchor> {
-        self.anchors
-            .iter()
-            .filter(move |a| a.info.subject_der == subject_der)
+    pub fn by_subject<'a>(&'a self, subject_der: &[u8]) -> impl Iterator<Item = &'a Anchor> {
+        self.index
+            .get(subject_der)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.anchors[i])
     }
 
-    /// Anchors whose display name is `name` (CN, else OU).
+    /// Anchors whose display name is `name` (CN, else OU). Only anchors whose subject holds
+    /// the name's bytes are parsed.
     pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Anchor> {
+        let needle = name.to_ascii_lowercase();
         self.anchors
             .iter()
-            .filter(move |a| a.info.subject_name.eq_ignore_ascii_case(name))
+            .filter(move |a| {
+                needle.is_empty()
+                    || !needle.is_ascii()
+                    || a.subject_der
+                        .to_ascii_lowercase()
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes())
+            })
+            .filter(move |a| a.info().subject_name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -242,15 +377,15 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
                 &[("name", &wanted), ("url", &url)],
             ))];
     }
-    let current: Vec<&&Anchor> = found.iter().filter(|a| a.info.valid_at(at)).collect();
+    let current: Vec<&&Anchor> = found.iter().filter(|a| a.info().valid_at(at)).collect();
     let data = json!({
         "found": found.iter().map(|a| json!({
-            "subject": a.info.subject,
+            "subject": a.info().subject,
             "origin": a.origin.describe(),
-            "not_before": a.info.not_before.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "not_after": a.info.not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "sha256": a.info.sha256,
-            "valid": a.info.valid_at(at),
+            "not_before": a.info().not_before.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "not_after": a.info().not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "sha256": a.info().sha256,
+            "valid": a.info().valid_at(at),
         })).collect::<Vec<_>>(),
     });
     if let Some(a) = current.first() {
@@ -258,41 +393,41 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
             .pass(text!(
                 (
                     "root `{}` is trusted ({}), valid until {}",
-                    a.info.subject_name,
+                    a.info().subject_name,
                     a.origin.describe(),
-                    show_date(a.info.not_after)
+                    show_date(a.info().not_after)
                 ),
                 (
                     "ルート証明書「{}」は信頼されています ({})。有効期限 {}",
-                    a.info.subject_name,
+                    a.info().subject_name,
                     a.origin.describe(),
-                    show_date(a.info.not_after)
+                    show_date(a.info().not_after)
                 )
             ))
             .data(data)];
     }
     let a = found[0];
     let successors = spec.successor_roots.join(", ");
-    let (when, when_ja) = if a.info.not_after < at {
+    let (when, when_ja) = if a.info().not_after < at {
         (
-            format!("expired on {}", show_date(a.info.not_after)),
-            format!("{} に有効期限が切れています", show_date(a.info.not_after)),
+            format!("expired on {}", show_date(a.info().not_after)),
+            format!("{} に有効期限が切れています", show_date(a.info().not_after)),
         )
     } else {
         (
-            format!("is not valid until {}", show_date(a.info.not_before)),
-            format!("{} まで有効になりません", show_date(a.info.not_before)),
+            format!("is not valid until {}", show_date(a.info().not_before)),
+            format!("{} まで有効になりません", show_date(a.info().not_before)),
         )
     };
     vec![f
         .fail(text!(
-            ("root `{}` is in the trust store but {when}: no certificate can be validated through it any more", a.info.subject_name),
-            ("ルート証明書「{}」はストアにありますが、{when_ja}。このルートを経由する証明書はもう検証できません", a.info.subject_name)
+            ("root `{}` is in the trust store but {when}: no certificate can be validated through it any more", a.info().subject_name),
+            ("ルート証明書「{}」はストアにありますが、{when_ja}。このルートを経由する証明書はもう検証できません", a.info().subject_name)
         ))
         .section("2-1 (7)")
         .fix(crate::guide::fix(
             "cert.root_expired",
-            &[("name", &a.info.subject_name), ("date", &show_date(a.info.not_after)), ("successors", &successors)],
+            &[("name", &a.info().subject_name), ("date", &show_date(a.info().not_after)), ("successors", &successors)],
         ))
         .data(data)]
 }
@@ -335,6 +470,28 @@ mod tests {
         let fs = root_findings(&store, &Profile::builtin(), OffsetDateTime::now_utc());
         assert_eq!(fs[0].status, Status::Fail);
         assert!(fs[0].fix.as_ref().unwrap().en.contains("SCRoot1ca.cer"));
+    }
+
+    #[test]
+    fn the_subject_is_read_without_parsing_and_anchors_are_parsed_on_use() {
+        let store = TrustStore::load(false, &[pki("root.pem"), pki("server-root.pem")]).unwrap();
+        for a in &store.anchors {
+            assert!(a.info.get().is_none(), "parsed at load");
+            let info = CertInfo::parse(&a.der).unwrap();
+            assert_eq!(subject_of(&a.der), Some(info.subject_der.as_slice()));
+        }
+        let root = &store.anchors[0];
+        let usable = store.usable_for(std::iter::once(root.subject_der.as_slice()));
+        assert_eq!(usable.len(), 1);
+        assert!(usable[0].webpki().is_some());
+        assert!(
+            store.anchors[1].info.get().is_none(),
+            "an anchor no path uses stays unparsed"
+        );
+        assert!(store
+            .usable_for(std::iter::once(&b"no such name"[..]))
+            .is_empty());
+        assert_eq!(subject_of(b"\x30\x82\xff"), None, "a truncated certificate");
     }
 
     #[test]

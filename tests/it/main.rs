@@ -21,4 +21,5 @@ mod scenarios;
 mod screen;
 mod secrets;
 mod serve;
+mod strict;
 mod versions;

@@ -93,10 +93,16 @@ pub fn chain(r: &Report) -> Vec<ChainBox> {
     if load.is_none() && chain.is_none() {
         return Vec::new();
     }
+    // A chain that validated is drawn from its path; a broken one from what the checks say is
+    // missing or wrong (its path then holds only the certificates up to the break).
+    let valid = chain
+        .and_then(|c| c.data.get("valid"))
+        .and_then(Value::as_bool)
+        != Some(false);
     let path = chain
         .and_then(|c| c.data.get("path"))
         .and_then(Value::as_array)
-        .filter(|p| !p.is_empty());
+        .filter(|p| valid && !p.is_empty());
     let mut boxes = match path {
         Some(path) => path.iter().map(link_box).collect(),
         None => partial_chain(r, load, chain),
