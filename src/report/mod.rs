@@ -5,8 +5,8 @@ use crate::finding::{Finding, Lang, Status, Text};
 use serde::Serialize;
 use std::time::Duration;
 
-pub mod html;
 pub mod compact;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
