@@ -67,6 +67,14 @@ trap cleanup EXIT
 log "creating private Wine prefix $WINEPREFIX"
 wineboot --init >/dev/null 2>&1
 wineserver -w
+# Wine links the user's Documents, Desktop, … to the Unix home folder; the double-click tests write
+# into Documents, so these become folders inside the prefix.
+for link in "$WINEPREFIX"/drive_c/users/*/*; do
+    if [ -L "$link" ]; then
+        rm "$link"
+        mkdir "$link"
+    fi
+done
 
 # 3. bcryptprimitives.dll: Debian's Wine 8.0 lacks it and Rust's std imports ProcessPrng from it.
 dll_dir="$target_dir/bcryptprimitives"
@@ -124,14 +132,19 @@ log "Windows tests under Wine (tests/windows.rs), Japanese Windows"
 env -u LANGUAGE LC_ALL=ja_JP.UTF-8 CERTPROBE_EXPECT_UI_LANG=ja \
     "${cargo[@]}" test "${common[@]}" --test windows -- --test-threads=1 ui_language
 
-# What the tests added to the stores is gone again (the registry is on disk once wineserver ends).
-wineserver -w
-leftover=$(grep -c '^"Blob"=' "$WINEPREFIX/user.reg" 2>/dev/null || true)
-log "certificates left in the prefix's user stores: ${leftover:-0}"
-if [ "${leftover:-0}" != 0 ]; then
-    echo "windows: the tests left ${leftover} certificate(s) in the user's stores" >&2
-    exit 1
-fi
+# What the tests added to the stores is gone again (the registry is on disk once wineserver ends;
+# Wine keeps a user store's certificates as "Blob" values under Software\Microsoft\SystemCertificates).
+check_stores_clean() {
+    wineserver -w
+    local leftover
+    leftover=$(grep -c '^"Blob"=' "$WINEPREFIX/user.reg" 2>/dev/null || true)
+    log "certificates left in the prefix's user stores: ${leftover:-0}"
+    if [ "${leftover:-0}" != 0 ]; then
+        echo "windows: the tests left ${leftover} certificate(s) in the user's stores" >&2
+        exit 1
+    fi
+}
+check_stores_clean
 
 exe="$target_dir/$target/debug/certprobe.exe"
 log "smoke: certprobe.exe under Wine"
@@ -150,6 +163,7 @@ if [ "${CERTPROBE_NO_PACKAGE:-0}" != 1 ]; then
         "${cargo[@]}" test "${common[@]}" --test windows -- --test-threads=1 exe_
     env -u LANGUAGE LC_ALL=ja_JP.UTF-8 CERTPROBE_EXPECT_UI_LANG=ja CERTPROBE_EXE="$(winepath -w "$packaged")" \
         "${cargo[@]}" test "${common[@]}" --test windows -- --test-threads=1 ui_language
+    check_stores_clean
 fi
 
 log "passed"

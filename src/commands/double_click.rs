@@ -26,6 +26,10 @@ pub fn run() -> u8 {
         Ok(cli) => match super::run(cli) {
             Ok(code) => {
                 println!("{}", label("doubleclick.opened", lang));
+                println!(
+                    "{}",
+                    crate::text::escape::clean(&path.display().to_string())
+                );
                 console::open_file(&path);
                 code
             }
