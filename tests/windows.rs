@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use windows_sys::Win32::Security::Cryptography::*;
 use windows_sys::Win32::System::Registry::{
-    RegDeleteKeyValueW, RegSetKeyValueW, HKEY_CURRENT_USER, REG_DWORD, REG_SZ,
+    RegDeleteKeyValueW, RegDeleteTreeW, RegSetKeyValueW, HKEY_CURRENT_USER, REG_DWORD, REG_SZ,
 };
 
 const ROOT: &[u8] = include_bytes!("../fixtures/pki/root.pem");
@@ -208,6 +208,19 @@ impl Added {
 impl Drop for Added {
     fn drop(&mut self) {
         self.store().remove(&self.thumbprints);
+        // Wine 8.0 deletes the certificate from the open store but does not write the deletion
+        // back to the registry (measured: every certificate the tests removed was still in
+        // user.reg afterwards). The user's system stores keep each certificate under
+        // HKCU\Software\Microsoft\SystemCertificates\<store>\Certificates\<SHA-1>, on Windows
+        // too: remove that entry as well (absent after a deletion Windows did write back).
+        for t in &self.thumbprints {
+            let key = wide(&format!(
+                r"Software\Microsoft\SystemCertificates\{}\Certificates\{}",
+                self.name,
+                t.to_uppercase()
+            ));
+            unsafe { RegDeleteTreeW(HKEY_CURRENT_USER, key.as_ptr()) };
+        }
     }
 }
 
