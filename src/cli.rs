@@ -128,6 +128,11 @@ pub struct IdentityArgs {
     #[arg(long)]
     pub no_system_trust: bool,
 
+    /// Not a flag: leave this computer's certificate stores alone (Windows: the personal, CA and
+    /// Root stores). The demo sets it, so that it shows the same on every computer.
+    #[arg(skip)]
+    pub no_os_stores: bool,
+
     /// Windows: the certificate of the personal store with this thumbprint (as certmgr.msc shows it).
     #[arg(long, value_name = "HEX")]
     pub cert_thumbprint: Option<String>,

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use windows_sys::Win32::Security::Cryptography::*;
 use windows_sys::Win32::System::Registry::{
-    RegDeleteKeyValueW, RegSetKeyValueW, HKEY_CURRENT_USER, REG_DWORD, REG_SZ,
+    RegDeleteKeyValueW, RegDeleteTreeW, RegSetKeyValueW, HKEY_CURRENT_USER, REG_DWORD, REG_SZ,
 };
 
 const ROOT: &[u8] = include_bytes!("../fixtures/pki/root.pem");
@@ -208,6 +208,19 @@ impl Added {
 impl Drop for Added {
     fn drop(&mut self) {
         self.store().remove(&self.thumbprints);
+        // Wine 8.0 deletes the certificate from the open store but does not write the deletion
+        // back to the registry (measured: every certificate the tests removed was still in
+        // user.reg afterwards). The user's system stores keep each certificate under
+        // HKCU\Software\Microsoft\SystemCertificates\<store>\Certificates\<SHA-1>, on Windows
+        // too: remove that entry as well (absent after a deletion Windows did write back).
+        for t in &self.thumbprints {
+            let key = wide(&format!(
+                r"Software\Microsoft\SystemCertificates\{}\Certificates\{}",
+                self.name,
+                t.to_uppercase()
+            ));
+            unsafe { RegDeleteTreeW(HKEY_CURRENT_USER, key.as_ptr()) };
+        }
     }
 }
 
@@ -688,7 +701,7 @@ fn check_without_cert_takes_the_certificate_from_the_personal_store() {
     ca.store().add_der(&der(INTER));
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.toml");
-    std::fs::write(&profile, include_str!("support/local_profile.toml")).unwrap();
+    std::fs::write(&profile, include_str!("it/support/local_profile.toml")).unwrap();
     let root = dir.path().join("root.pem");
     std::fs::write(&root, ROOT).unwrap();
 
@@ -809,7 +822,7 @@ fn registry_proxy_and_secure_protocols_feed_the_environment_findings() {
     });
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.toml");
-    std::fs::write(&profile, include_str!("support/local_profile.toml")).unwrap();
+    std::fs::write(&profile, include_str!("it/support/local_profile.toml")).unwrap();
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("certprobe");
     for var in [
         "CERTPROBE_CERT",
@@ -865,4 +878,425 @@ fn registry_proxy_and_secure_protocols_feed_the_environment_findings() {
     assert_eq!(tls["status"], "warn", "{tls:#}");
     let d = tls["detail"].as_str().unwrap();
     assert!(d.contains("TLS 1.3 switched off"), "{d}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The person at the PC: certprobe.exe as they run it. CERTPROBE_EXE names the exe to run (the
+// packaged one, in .ci/windows.sh); otherwise the one cargo built.
+
+fn exe_path() -> std::path::PathBuf {
+    std::env::var_os("CERTPROBE_EXE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_certprobe").into())
+}
+
+/// certprobe.exe with nothing of the caller's language, proxy or certificate settings: what it
+/// shows comes from Windows alone.
+fn person_cmd() -> std::process::Command {
+    let mut cmd = std::process::Command::new(exe_path());
+    for var in [
+        "LC_ALL",
+        "LC_MESSAGES",
+        "LANG",
+        "LANGUAGE",
+        "CERTPROBE_CERT",
+        "CERTPROBE_KEY",
+        "CERTPROBE_PROFILE",
+        "CERTPROBE_DOUBLE_CLICK",
+        "NO_COLOR",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "HTTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The Windows UI language the runner set up (.ci/windows.sh: `CERTPROBE_EXPECT_UI_LANG`).
+fn expected_ui_lang() -> certprobe::Lang {
+    match std::env::var("CERTPROBE_EXPECT_UI_LANG").as_deref() {
+        Ok("ja") => certprobe::Lang::Ja,
+        Ok("en") => certprobe::Lang::En,
+        other => panic!(
+            "CERTPROBE_EXPECT_UI_LANG must say which UI language Windows has (ja or en), got {other:?}"
+        ),
+    }
+}
+
+fn has_japanese(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'))
+}
+
+#[test]
+fn exe_ui_language_decides_the_default_language() {
+    let lang = expected_ui_lang();
+    let out = person_cmd().args(["demo", "--list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let header = certprobe::guide::label("demo.list.header", lang);
+    assert!(
+        stdout.starts_with(&header),
+        "Windows UI language {lang:?}, LANG/LC_* unset: expected {header:?} first in\n{stdout}"
+    );
+    if lang == certprobe::Lang::Ja {
+        assert!(has_japanese(&stdout), "{stdout}");
+    }
+
+    // --lang still decides over Windows.
+    let out = person_cmd()
+        .args(["--lang", "en", "demo", "--list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with(&certprobe::guide::label(
+            "demo.list.header",
+            certprobe::Lang::En
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn exe_console_output_has_no_raw_escape_sequences() {
+    let lang = expected_ui_lang();
+    let out = person_cmd()
+        .args(["demo", "--scenario", "missing-intermediate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.is_empty());
+    for (name, s) in [("stdout", stdout.as_str()), ("stderr", &*stderr)] {
+        assert!(
+            !s.contains('\u{1b}') && !s.contains("[1;3") && !s.contains("[0m"),
+            "raw escape sequence on {name}:\n{s}"
+        );
+    }
+    // In the person's language (wrapped to the width; compared without the line breaks).
+    let flat = |s: &str| s.split_whitespace().collect::<String>();
+    let intro = certprobe::guide::label("demo.intro.service", lang);
+    assert!(
+        flat(&stdout).contains(&flat(&intro)),
+        "{intro:?} missing from\n{stdout}"
+    );
+}
+
+/// The double-click start writes into the user's Documents folder: the reports it wrote during a
+/// test, removed when the test ends.
+struct NewReports {
+    dir: std::path::PathBuf,
+    before: Vec<std::path::PathBuf>,
+}
+
+impl NewReports {
+    fn new() -> NewReports {
+        let dir = certprobe::platform::console::documents_dir();
+        let before = Self::list(&dir);
+        NewReports { dir, before }
+    }
+
+    fn list(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n.starts_with("certprobe-report-") && n.ends_with(".html")
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    fn new_ones(&self) -> Vec<std::path::PathBuf> {
+        Self::list(&self.dir)
+            .into_iter()
+            .filter(|p| !self.before.contains(p))
+            .collect()
+    }
+
+    /// Waits (up to two minutes) for a new report that is completely written.
+    fn wait_for_one(&self) -> std::path::PathBuf {
+        for _ in 0..1200 {
+            if let Some(p) = self.new_ones().into_iter().next() {
+                let html = std::fs::read_to_string(&p).unwrap_or_default();
+                if html.trim_end().ends_with("</html>") {
+                    return p;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no new report in {}", self.dir.display());
+    }
+}
+
+impl Drop for NewReports {
+    fn drop(&mut self) {
+        for p in self.new_ones() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn local_profile(dir: &std::path::Path) -> std::path::PathBuf {
+    let profile = dir.join("profile.toml");
+    std::fs::write(&profile, include_str!("it/support/local_profile.toml")).unwrap();
+    profile
+}
+
+#[test]
+fn exe_double_click_writes_the_report_and_waits_for_enter() {
+    use std::process::Stdio;
+    let lang = expected_ui_lang();
+    let reports = NewReports::new();
+    let dir = tempfile::tempdir().unwrap();
+    // The service's addresses on localhost (nothing listens: the check ends quickly).
+    let mut child = person_cmd()
+        .env("CERTPROBE_DOUBLE_CLICK", "1")
+        .env("CERTPROBE_PROFILE", local_profile(dir.path()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let report = reports.wait_for_one();
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<html"), "{html}");
+    // The report is written; the window stays until Enter.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "certprobe ended without waiting for Enter"
+    );
+    child.stdin.take().unwrap().write_all(b"\r\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for key in ["doubleclick.intro", "doubleclick.press_enter"] {
+        let text = certprobe::guide::label(key, lang);
+        assert!(stdout.contains(&text), "{text:?} missing from\n{stdout}");
+    }
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+}
+
+#[test]
+fn exe_alone_on_a_new_console_is_a_double_click() {
+    use std::os::windows::process::CommandExt;
+    const CREATE_NEW_CONSOLE: u32 = 0x0000_0010;
+    let reports = NewReports::new();
+    let dir = tempfile::tempdir().unwrap();
+    // No CERTPROBE_DOUBLE_CLICK: certprobe.exe is the only process on the console Windows made
+    // for it, as after a double-click in Explorer.
+    let mut child = person_cmd()
+        .env("CERTPROBE_PROFILE", local_profile(dir.path()))
+        .creation_flags(CREATE_NEW_CONSOLE)
+        .spawn()
+        .unwrap();
+    let report = reports.wait_for_one();
+    assert!(std::fs::read_to_string(&report).unwrap().contains("<html"));
+    // Windows: it now waits for Enter on a console nobody types into. Wine's console without a
+    // display gives it no input, so there it ends by itself.
+    if child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(500));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+        }
+    }
+    let _ = child.wait();
+}
+
+#[test]
+fn exe_demo_leaves_the_windows_stores_alone() {
+    // The PC's stores hold the demo's CA names (as a real PC of the service's users does).
+    let ca = Added::new("CA", &[INTER]);
+    ca.store().add_der(&der(INTER));
+    let root = Added::new("Root", &[ROOT]);
+    if is_wine() {
+        root.store().add_der(&der(ROOT));
+    }
+    let my = Added::new("MY", &[CLIENT_RSA, INTER]);
+    let pfx_password = "certprobe-test";
+    my.store()
+        .import_pfx(&rsa_client_pfx(pfx_password), pfx_password);
+    for (scenario, code) in [
+        ("missing-intermediate", 1),
+        ("no-certificate", 1),
+        ("healthy", 0),
+    ] {
+        let out = person_cmd()
+            .args([
+                "--lang",
+                "en",
+                "--format",
+                "json",
+                "demo",
+                "--scenario",
+                scenario,
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{scenario}: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        for f in doc["findings"].as_array().unwrap() {
+            assert!(
+                f["data"].get("windows_stores").is_none(),
+                "{scenario}: the demo looked into the PC's stores: {f:#}"
+            );
+            assert!(
+                !f["id"].as_str().unwrap().starts_with("cert.store"),
+                "{scenario}: the demo took the PC's personal store: {f:#}"
+            );
+            let text = f.to_string();
+            assert!(
+                !text.contains("CurrentUser\\\\") && !text.contains("LocalMachine\\\\"),
+                "{scenario}: a Windows store is named: {f:#}"
+            );
+        }
+    }
+}
+
+/// Serves `body` as a PAC file to every request on 127.0.0.1 (until the test ends); its URL.
+fn serve_pac(body: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/proxy.pac", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn exe_pac_script_sends_the_service_through_its_proxy() {
+    // tinyproxy on 127.0.0.1, started by .ci/windows.sh (a Linux program beside Wine).
+    let proxy = std::env::var("CERTPROBE_WIN_TINYPROXY")
+        .expect("CERTPROBE_WIN_TINYPROXY (127.0.0.1:port of a running tinyproxy) is not set");
+    let proxy_log = std::env::var("CERTPROBE_WIN_TINYPROXY_LOG")
+        .expect("CERTPROBE_WIN_TINYPROXY_LOG (the tinyproxy log file) is not set");
+    // The service: whatever connects here came through the proxy's tunnel.
+    let service = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = service.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            for conn in service.incoming() {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(conn);
+            }
+        });
+    }
+    let pac = serve_pac(format!(
+        "function FindProxyForURL(url, host) {{\n  \
+           if (host == \"localhost\") return \"PROXY {proxy}\";\n  \
+           return \"DIRECT\";\n}}\n"
+    ));
+    let _guard = SettingsGuard(internet_settings().unwrap());
+    write_settings(&InternetSettings {
+        proxy_enable: Some(false),
+        proxy_server: None,
+        proxy_override: None,
+        auto_config_url: Some(pac.clone()),
+        secure_protocols: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.toml");
+    std::fs::write(
+        &profile,
+        include_str!("it/support/local_profile.toml")
+            .replace("localhost:9", &format!("localhost:{port}")),
+    )
+    .unwrap();
+    let out = person_cmd()
+        .arg("--profile")
+        .arg(&profile)
+        .args([
+            "--lang",
+            "en",
+            "--format",
+            "json",
+            "check",
+            "--only",
+            "environment",
+            "--only",
+            "network",
+            "--endpoint",
+            "check",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}: {}\n{stdout}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let env_proxy = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "env.proxy")
+        .unwrap_or_else(|| panic!("no env.proxy in {stdout}"))
+        .clone();
+    // Which proxy the PAC script chose, and that the script is named.
+    assert_eq!(env_proxy["data"]["pac"], pac.as_str(), "{env_proxy:#}");
+    let route = env_proxy["data"]["routes"]["localhost"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(route.contains(&proxy), "route {route:?}: {env_proxy:#}");
+    let detail = env_proxy["detail"].as_str().unwrap();
+    assert!(detail.contains(&proxy) && detail.contains(&pac), "{detail}");
+    // And the check went through it.
+    let log = std::fs::read_to_string(&proxy_log).unwrap_or_default();
+    assert!(
+        log.contains(&format!("CONNECT localhost:{port}")),
+        "tinyproxy did not tunnel to localhost:{port}:\n{log}\n{stdout}"
+    );
+    assert!(
+        seen.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the service saw no connection"
+    );
 }

@@ -121,6 +121,7 @@ pub fn analyse(
     #[cfg(windows)]
     let (identity, from_store) = match identity {
         Some(id) => (Some(id), false),
+        None if args.no_os_stores => (None, false),
         None => {
             let (id, fs) = store::from_personal_store(args, profile, at)?;
             findings.extend(fs);
@@ -152,7 +153,9 @@ pub fn analyse(
         findings.push(crate::trust::store_finding(&store));
         findings.extend(crate::trust::root_findings(&store, profile, at));
         #[cfg(windows)]
-        store::ca_details(&mut findings, profile, None, at);
+        if !args.no_os_stores {
+            store::ca_details(&mut findings, profile, None, at);
+        }
         return Ok(LocalAnalysis {
             identity: None,
             leaf: None,
@@ -235,7 +238,9 @@ pub fn analyse(
     findings.push(checks::chain_finding(&report, &target, profile));
     findings.push(sent_chain_finding(&report, &leaf, &store, &target));
     #[cfg(windows)]
-    store::ca_details(&mut findings, profile, Some(&leaf.issuer_name), at);
+    if !args.no_os_stores {
+        store::ca_details(&mut findings, profile, Some(&leaf.issuer_name), at);
+    }
 
     Ok(LocalAnalysis {
         identity: Some(identity),

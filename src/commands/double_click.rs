@@ -29,7 +29,11 @@ pub fn run() -> u8 {
     let code = match crate::cli::Cli::try_parse_from(args) {
         Ok(cli) => match super::run(cli) {
             Ok(code) => {
-                say(format!("{}\n", label("doubleclick.opened", lang)));
+                say(format!(
+                    "{}\n{}\n",
+                    label("doubleclick.opened", lang),
+                    path.display()
+                ));
                 console::open_file(&path);
                 code
             }

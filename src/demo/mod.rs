@@ -325,6 +325,8 @@ fn write_identity(
     let mut identity = IdentityArgs {
         trust: vec![root],
         no_system_trust: true,
+        // Self-contained on every computer: not the PC's own certificate stores either.
+        no_os_stores: true,
         ..Default::default()
     };
     if scenario != Scenario::NoCertificate {

@@ -367,6 +367,10 @@ fn demo_profile_passes_the_profile_checks() {
     }
     // Files are private, and the identity is where the arguments say.
     assert!(demo.args.identity.no_system_trust);
+    assert!(
+        demo.args.identity.no_os_stores,
+        "the demo leaves the PC's certificate stores alone"
+    );
     assert!(demo.args.identity.cert.as_ref().unwrap().exists());
 }
 

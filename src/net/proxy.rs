@@ -154,6 +154,8 @@ pub enum Source {
     Env(String),
     /// Windows Internet Settings (`ProxyServer`).
     Windows,
+    /// The automatic configuration (PAC) script at this address, as Windows evaluates it.
+    Pac(String),
 }
 
 impl fmt::Display for Source {
@@ -162,6 +164,7 @@ impl fmt::Display for Source {
             Source::Flag => f.write_str("--proxy"),
             Source::Env(n) => f.write_str(n),
             Source::Windows => f.write_str("Windows Internet Settings"),
+            Source::Pac(url) => write!(f, "PAC {url}"),
         }
     }
 }
@@ -485,6 +488,10 @@ impl ProxySettings {
         if self.disabled {
             return Route::Direct(Direct::Disabled);
         }
+        // Windows: the PAC script's choice, evaluated by Windows, comes first.
+        if let Some(r) = self.pac.as_deref().and_then(|p| pac_route(p, scheme, host)) {
+            return r;
+        }
         let proxy = if scheme.eq_ignore_ascii_case("http") {
             &self.http
         } else {
@@ -513,6 +520,37 @@ fn windows_settings() -> Option<WindowsInternetSettings> {
         auto_config_url: s.auto_config_url,
     })
 }
+
+/// Windows: the route the PAC script at `pac` chooses for `scheme://host/`, evaluated by Windows
+/// (WinHTTP) within [`PAC_TIMEOUT`]; `None` when it cannot be evaluated (then the static settings
+/// decide). Elsewhere always `None`.
+#[cfg(windows)]
+fn pac_route(pac: &str, scheme: &str, host: &str) -> Option<Route> {
+    use crate::platform::windows::winhttp::{proxy_for_url, PacChoice};
+    let url = format!("{scheme}://{host}/");
+    match proxy_for_url(pac, &url, PAC_TIMEOUT).ok()? {
+        PacChoice::Direct => Some(Route::Direct(Direct::Bypassed(format!(
+            "PAC {pac}: DIRECT"
+        )))),
+        PacChoice::Proxies(list) => list.iter().find_map(|p| {
+            ProxyUrl::parse(p).ok().map(|url| {
+                Route::Via(Proxy {
+                    url,
+                    source: Source::Pac(pac.to_string()),
+                })
+            })
+        }),
+    }
+}
+
+#[cfg(not(windows))]
+fn pac_route(_pac: &str, _scheme: &str, _host: &str) -> Option<Route> {
+    None
+}
+
+/// The bound on downloading and evaluating the PAC script (once per URL and run).
+#[cfg(windows)]
+const PAC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn is_loopback_name(host: &str) -> bool {
     let h = host.trim_end_matches('.').to_ascii_lowercase();
@@ -657,6 +695,9 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
                 crate::guide::fix("proxy.exception_windows", &[("windows", &windows)])
             }
             Source::Flag => crate::guide::fix("proxy.exception_flag", &[("windows", &windows)]),
+            Source::Pac(url) => {
+                crate::guide::fix("proxy.pac_via", &[("url", url), ("windows", &windows)])
+            }
         };
         let bypass = match &s.bypass_source {
             Some(n) => format!("; {n} does not cover them"),
@@ -671,6 +712,14 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
             .fix(fix);
     }
     if let Some(pac) = &s.pac {
+        // Windows evaluated the script for every certificate host, and none goes via a proxy.
+        if !hosts.is_empty()
+            && hosts
+                .iter()
+                .all(|(h, sch)| pac_route(pac, sch, h).is_some())
+        {
+            return f.pass(crate::guide::fix("proxy.pac_direct", &[("url", pac)]));
+        }
         return f
             .info(text!(
                 ("an automatic configuration script decides the proxy ({pac}); certprobe cannot evaluate it"),

@@ -59,8 +59,14 @@ pub fn documents_dir() -> PathBuf {
 }
 
 /// Opens a file with the program the system uses for it (Windows: as if double-clicked in
-/// Explorer; macOS: `open`). Elsewhere nothing is opened: the path is printed instead.
+/// Explorer; macOS: `open`) and says whether it was handed over. Elsewhere nothing is opened (the
+/// caller shows the path). Under Wine neither: its explorer.exe has no desktop to show the file on
+/// and would stay behind. The opener never inherits our console or pipes.
 pub fn open_file(path: &std::path::Path) -> bool {
+    #[cfg(windows)]
+    if crate::platform::windows::is_wine() {
+        return false;
+    }
     let opener = if cfg!(windows) {
         Some("explorer.exe")
     } else if cfg!(target_os = "macos") {
@@ -69,7 +75,13 @@ pub fn open_file(path: &std::path::Path) -> bool {
         None
     };
     match opener {
-        Some(p) => std::process::Command::new(p).arg(path).spawn().is_ok(),
+        Some(p) => std::process::Command::new(p)
+            .arg(path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok(),
         None => false,
     }
 }

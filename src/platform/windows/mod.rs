@@ -1,10 +1,12 @@
-//! Windows: the certificate stores (with keys used in place through CNG) and the registry.
+//! Windows: the certificate stores (with keys used in place through CNG), the registry, and the
+//! proxy the automatic configuration script chooses (WinHTTP).
 //!
 //! Everything here runs only on Windows. What can be decided from data alone lives in the
 //! platform-independent modules beside this one, so that it is tested everywhere.
 
 pub mod registry;
 pub mod store;
+pub mod winhttp;
 
 pub use registry::{internet_settings, is_wine};
 
