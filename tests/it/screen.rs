@@ -184,7 +184,12 @@ fn double_click_writes_the_report_into_documents_and_waits_for_enter() {
     let docs = home.path().join("Documents");
     let mut written = None;
     for _ in 0..600 {
-        if let Some(e) = std::fs::read_dir(&docs).unwrap().flatten().next() {
+        // The report is written to a temporary file beside it and then renamed into place.
+        let done = std::fs::read_dir(&docs).unwrap().flatten().find(|e| {
+            let n = e.file_name().to_string_lossy().to_string();
+            n.starts_with("certprobe-report-") && n.ends_with(".html")
+        });
+        if let Some(e) = done {
             written = Some(e.path());
             break;
         }
