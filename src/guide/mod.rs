@@ -23,6 +23,19 @@ const FILES: &[(&str, &str)] = &[
     ("fixes/windows.toml", include_str!("fixes/windows.toml")),
     ("fixes/input.toml", include_str!("fixes/input.toml")),
     ("serve.toml", include_str!("serve.toml")),
+    ("phrases/net.toml", include_str!("phrases/net.toml")),
+    ("phrases/versions.toml", include_str!("phrases/versions.toml")),
+    ("phrases/cert.toml", include_str!("phrases/cert.toml")),
+    ("phrases/trust.toml", include_str!("phrases/trust.toml")),
+    ("phrases/probe.toml", include_str!("phrases/probe.toml")),
+    ("phrases/commands.toml", include_str!("phrases/commands.toml")),
+    ("phrases/report.toml", include_str!("phrases/report.toml")),
+    ("phrases/demo.toml", include_str!("phrases/demo.toml")),
+    ("phrases/platform.toml", include_str!("phrases/platform.toml")),
+    ("phrases/errors.toml", include_str!("phrases/errors.toml")),
+    ("phrases/diagnose.toml", include_str!("phrases/diagnose.toml")),
+    ("phrases/strict.toml", include_str!("phrases/strict.toml")),
+    ("phrases/serve.toml", include_str!("phrases/serve.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
