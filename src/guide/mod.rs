@@ -36,6 +36,7 @@ const FILES: &[(&str, &str)] = &[
     ("phrases/diagnose.toml", include_str!("phrases/diagnose.toml")),
     ("phrases/strict.toml", include_str!("phrases/strict.toml")),
     ("phrases/serve.toml", include_str!("phrases/serve.toml")),
+    ("phrases/local.toml", include_str!("phrases/local.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
