@@ -7,6 +7,7 @@
 //! - [`store`] takes the certificate from the Windows personal store when no `--cert` is given,
 //!   and adds where Windows keeps the CAs to the trust findings.
 
+mod anchors;
 pub mod chain;
 pub mod checks;
 pub mod info;
@@ -23,6 +24,7 @@ use crate::finding::{Finding, Phase, Text};
 use crate::profile::Profile;
 use crate::text;
 use crate::trust::TrustStore;
+pub use anchors::{AnchorCert, AnchorIssuers};
 use chain::{Candidate, ChainInput, ChainReport, Origin};
 use info::CertInfo;
 use rustls::pki_types::CertificateDer;
