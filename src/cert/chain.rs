@@ -11,7 +11,7 @@ use crate::cert::info::{show_date, CertInfo};
 use crate::cert::strict::{self, Breach, PathCert, Role};
 use crate::cert::walk::{diagnose, weak_key};
 use crate::cert::AnchorCert;
-use crate::cli::Purpose;
+use crate::cert::Purpose;
 use crate::trust::{Anchor, TrustStore};
 use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use serde::Serialize;
@@ -713,7 +713,7 @@ mod tests {
         let cands = candidates(inters);
         let store = store(anchors);
         let at = at
-            .map(|s| crate::cli::parse_time(s).unwrap())
+            .map(|s| crate::cert::parse_time(s).unwrap())
             .unwrap_or_else(OffsetDateTime::now_utc);
         validate(&ChainInput {
             leaf: &leaf,

@@ -12,13 +12,13 @@ pub mod chain;
 pub mod checks;
 pub mod info;
 pub mod names;
+mod options;
 pub mod pkcs12_cost;
 pub mod source;
 pub mod store;
 pub mod strict;
 mod walk;
 
-use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
 use crate::profile::Profile;
@@ -27,6 +27,7 @@ use crate::trust::TrustStore;
 pub use anchors::{AnchorCert, AnchorIssuers};
 use chain::{Candidate, ChainInput, ChainReport, Origin};
 use info::CertInfo;
+pub use options::{parse_time, IdentityOptions, Purpose};
 use rustls::pki_types::CertificateDer;
 use source::{Identity, IdentitySource, Passwords};
 use std::sync::Arc;
@@ -46,11 +47,11 @@ pub struct LocalOutcome {
 }
 
 /// The time checks are made at: `--at`, else now.
-pub fn check_time(args: &IdentityArgs) -> OffsetDateTime {
+pub fn check_time(args: &IdentityOptions) -> OffsetDateTime {
     args.at.unwrap_or_else(OffsetDateTime::now_utc)
 }
 
-pub fn passwords(args: &IdentityArgs) -> Passwords {
+pub fn passwords(args: &IdentityOptions) -> Passwords {
     Passwords {
         env: args.password_env.clone(),
         file: args.password_file.clone(),
@@ -58,7 +59,7 @@ pub fn passwords(args: &IdentityArgs) -> Passwords {
 }
 
 /// The identity named by the flags, if `--cert` was given.
-pub fn load_identity(args: &IdentityArgs) -> Result<Option<Identity>, AppError> {
+pub fn load_identity(args: &IdentityOptions) -> Result<Option<Identity>, AppError> {
     store::check_store_flags(args)?;
     let Some(cert) = &args.cert else {
         if let Some(key) = &args.key {
@@ -77,7 +78,7 @@ pub fn load_identity(args: &IdentityArgs) -> Result<Option<Identity>, AppError> 
 }
 
 /// Every intermediate candidate: the identity's companions, then `--ca` files.
-pub fn candidates(identity: &Identity, args: &IdentityArgs) -> Result<Vec<Candidate>, AppError> {
+pub fn candidates(identity: &Identity, args: &IdentityOptions) -> Result<Vec<Candidate>, AppError> {
     let mut out = Vec::new();
     let mut push = |der: CertificateDer<'static>, origin: Origin| -> Result<(), AppError> {
         let info = CertInfo::parse(&der).map_err(|e| {
@@ -111,7 +112,7 @@ pub struct LocalAnalysis {
 
 /// Load and check everything; bad input is an error, a bad certificate is a finding.
 pub fn analyse(
-    args: &IdentityArgs,
+    args: &IdentityOptions,
     profile: &Profile,
     purpose: Purpose,
 ) -> Result<LocalAnalysis, AppError> {
@@ -334,7 +335,7 @@ fn sent_chain_finding(
 }
 
 /// The local probes: load the identity and trust store, check the certificate, key and chain.
-pub fn local_probe(args: &IdentityArgs, profile: &Profile) -> Result<LocalOutcome, AppError> {
+pub fn local_probe(args: &IdentityOptions, profile: &Profile) -> Result<LocalOutcome, AppError> {
     let analysis = analyse(args, profile, Purpose::Client)?;
     let roots = Arc::new(analysis.store.root_cert_store());
     let mut client = None;

@@ -5,7 +5,7 @@
 //! The findings are built from plain data ([`selection_findings`], [`apply_ca_presence`]) and
 //! tested on every platform; only the functions behind `cfg(windows)` open the stores.
 
-use crate::cli::IdentityArgs;
+use crate::cert::IdentityOptions;
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status, Text};
 use crate::platform::ca::CaPresence;
@@ -15,7 +15,7 @@ use crate::text;
 use serde_json::json;
 
 /// The flags that choose a certificate from the Windows store, by name, as given.
-pub fn store_flags(args: &IdentityArgs) -> Vec<&'static str> {
+pub fn store_flags(args: &IdentityOptions) -> Vec<&'static str> {
     let mut out = Vec::new();
     if args.cert_thumbprint.is_some() {
         out.push("--cert-thumbprint");
@@ -30,7 +30,7 @@ pub fn store_flags(args: &IdentityArgs) -> Vec<&'static str> {
 }
 
 /// The store flags act only on Windows and only without `--cert`; anything else is bad input.
-pub fn check_store_flags(args: &IdentityArgs) -> Result<(), AppError> {
+pub fn check_store_flags(args: &IdentityOptions) -> Result<(), AppError> {
     let given = store_flags(args);
     if given.is_empty() {
         return Ok(());
@@ -396,7 +396,7 @@ mod win {
     /// Choose the client certificate in the personal store (no `--cert` given): the identity
     /// (its key kept in the store) and the findings about the choice.
     pub fn from_personal_store(
-        args: &IdentityArgs,
+        args: &IdentityOptions,
         profile: &Profile,
         at: OffsetDateTime,
     ) -> Result<(Option<Identity>, Vec<Finding>), AppError> {
@@ -501,7 +501,7 @@ mod tests {
 
     #[test]
     fn store_flags_are_an_input_error_off_windows() {
-        let args = IdentityArgs {
+        let args = IdentityOptions {
             cert_thumbprint: Some("00".repeat(20)),
             machine_store: true,
             ..Default::default()
@@ -517,7 +517,7 @@ mod tests {
                 "{msg}"
             );
         }
-        assert!(check_store_flags(&IdentityArgs::default()).is_ok());
+        assert!(check_store_flags(&IdentityOptions::default()).is_ok());
     }
 
     #[test]

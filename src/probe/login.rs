@@ -5,10 +5,10 @@
 //! explicit `--login`, and the password is never logged or put in a finding.
 
 use crate::cert::LocalOutcome;
-use crate::cli::{CheckArgs, LoginArgs};
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
 use crate::net::{self, NetContext};
+use crate::probe::{CheckOptions, LoginOptions};
 use crate::profile::{parse_url, Profile};
 use std::time::Instant;
 
@@ -16,15 +16,15 @@ const ID: &str = "net.login.form";
 const BODY_CAP: usize = 1024 * 1024;
 
 /// The password from `--login-password-env` or `--login-password-file` (first line).
-fn password(args: &LoginArgs) -> Result<String, AppError> {
-    if let Some(var) = &args.login_password_env {
+fn password(args: &LoginOptions) -> Result<String, AppError> {
+    if let Some(var) = &args.password_env {
         return std::env::var(var).map_err(|_| {
             AppError::input(format!(
                 "--login-password-env {var}: the environment variable {var} is not set"
             ))
         });
     }
-    if let Some(path) = &args.login_password_file {
+    if let Some(path) = &args.password_file {
         return Ok(crate::infile::first_line(path)?);
     }
     Err(AppError::input(
@@ -48,7 +48,7 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 /// Check the inputs before anything is sent: bad input ends the run (exit 2).
-pub fn prepare(profile: &Profile, args: &CheckArgs) -> Result<Option<Prepared>, AppError> {
+pub fn prepare(profile: &Profile, args: &CheckOptions) -> Result<Option<Prepared>, AppError> {
     let l = &args.login;
     if !l.enabled {
         return Ok(None);
@@ -70,7 +70,7 @@ pub fn prepare(profile: &Profile, args: &CheckArgs) -> Result<Option<Prepared>, 
         .map(|(re, _)| re)
         .map_err(|(e, _)| AppError::input(format!("[login] success_pattern: {e}")))?;
     let user = l
-        .login_user
+        .user
         .clone()
         .filter(|u| !u.is_empty())
         .ok_or_else(|| AppError::input("--login needs --login-user ID"))?;
@@ -103,7 +103,7 @@ pub struct Prepared {
 /// Submit the form once and read the answer.
 pub async fn run(
     profile: &Profile,
-    args: &CheckArgs,
+    args: &CheckOptions,
     local: &LocalOutcome,
     prepared: Prepared,
     deadline: Instant,
@@ -129,7 +129,7 @@ pub async fn run(
     }
     let ctx = NetContext::new(
         profile,
-        &(&args.net).into(),
+        &args.net,
         local.client.clone(),
         local.roots.clone(),
         deadline,
