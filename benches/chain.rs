@@ -7,7 +7,7 @@
 use certprobe::cert::chain::{validate, Candidate, ChainInput, Origin};
 use certprobe::cert::info::CertInfo;
 use certprobe::cert::source::read_certs;
-use certprobe::cli::Purpose;
+use certprobe::cert::Purpose;
 use certprobe::trust::TrustStore;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rustls::pki_types::CertificateDer;

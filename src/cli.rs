@@ -250,8 +250,9 @@ impl From<PhaseArg> for Phase {
     }
 }
 
+/// What a certificate is to be used for (`cert::Purpose` for the library).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Purpose {
+pub enum PurposeArg {
     #[default]
     Client,
     Server,
@@ -289,8 +290,8 @@ pub enum Command {
         identity: IdentityArgs,
 
         /// What the certificate is to be used for.
-        #[arg(long, value_enum, default_value_t = Purpose::Client)]
-        purpose: Purpose,
+        #[arg(long, value_enum, default_value_t = PurposeArg::Client)]
+        purpose: PurposeArg,
     },
 
     /// Show TLS handshake details of one server: version, cipher, chain, acceptable client CAs,
@@ -440,16 +441,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// RFC 3339 date-time, or a bare date (midnight UTC).
-pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(t);
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, &fmt)
-        .map(|d| d.midnight().assume_utc())
-        .map_err(|_| format!("`{s}` is not a time (use 2026-01-31 or 2026-01-31T09:00:00Z)"))
-}
+pub use crate::cert::parse_time;
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,8 @@
 use crate::cert::info::{show_date, CertInfo};
 use crate::cert::strict::{self, Breach, PathCert, Role};
 use crate::cert::walk::{diagnose, weak_key};
-use crate::cli::Purpose;
+use crate::cert::AnchorCert;
+use crate::cert::Purpose;
 use crate::trust::{Anchor, TrustStore};
 use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use serde::Serialize;
@@ -413,7 +414,7 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
                     links.push(link(&info, "intermediate", String::new()));
                 }
             }
-            links.push(link(anchor.info(), "root", anchor.origin.describe()));
+            links.push(link(&anchor.info(), "root", anchor.origin.describe()));
             *r = Some((fail.into_iter().map(Problem::Cert).collect(), links));
         }
         Err(webpki::Error::CaUsedAsEndEntity)
@@ -473,7 +474,7 @@ pub fn validate(input: &ChainInput<'_>) -> ChainReport {
             }
             let anchor = anchor_of(&anchor);
             if let Some(a) = anchor {
-                path.push(link(a.info(), "root", a.origin.describe()));
+                path.push(link(&a.info(), "root", a.origin.describe()));
             }
             let certs = path_certs(input.leaf, &leaf_info.subject_name, &named, anchor);
             let (_, lints) = strict::second_pass(&certs);
@@ -712,7 +713,7 @@ mod tests {
         let cands = candidates(inters);
         let store = store(anchors);
         let at = at
-            .map(|s| crate::cli::parse_time(s).unwrap())
+            .map(|s| crate::cert::parse_time(s).unwrap())
             .unwrap_or_else(OffsetDateTime::now_utc);
         validate(&ChainInput {
             leaf: &leaf,

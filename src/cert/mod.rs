@@ -7,24 +7,27 @@
 //! - [`store`] takes the certificate from the Windows personal store when no `--cert` is given,
 //!   and adds where Windows keeps the CAs to the trust findings.
 
+mod anchors;
 pub mod chain;
 pub mod checks;
 pub mod info;
 pub mod names;
+mod options;
 pub mod pkcs12_cost;
 pub mod source;
 pub mod store;
 pub mod strict;
 mod walk;
 
-use crate::cli::{IdentityArgs, Purpose};
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
+use crate::guide::phrase;
 use crate::profile::Profile;
-use crate::text;
 use crate::trust::TrustStore;
+pub use anchors::{AnchorCert, AnchorIssuers};
 use chain::{Candidate, ChainInput, ChainReport, Origin};
 use info::CertInfo;
+pub use options::{parse_time, IdentityOptions, Purpose};
 use rustls::pki_types::CertificateDer;
 use source::{Identity, IdentitySource, Passwords};
 use std::sync::Arc;
@@ -44,11 +47,11 @@ pub struct LocalOutcome {
 }
 
 /// The time checks are made at: `--at`, else now.
-pub fn check_time(args: &IdentityArgs) -> OffsetDateTime {
+pub fn check_time(args: &IdentityOptions) -> OffsetDateTime {
     args.at.unwrap_or_else(OffsetDateTime::now_utc)
 }
 
-pub fn passwords(args: &IdentityArgs) -> Passwords {
+pub fn passwords(args: &IdentityOptions) -> Passwords {
     Passwords {
         env: args.password_env.clone(),
         file: args.password_file.clone(),
@@ -56,14 +59,14 @@ pub fn passwords(args: &IdentityArgs) -> Passwords {
 }
 
 /// The identity named by the flags, if `--cert` was given.
-pub fn load_identity(args: &IdentityArgs) -> Result<Option<Identity>, AppError> {
+pub fn load_identity(args: &IdentityOptions) -> Result<Option<Identity>, AppError> {
     store::check_store_flags(args)?;
     let Some(cert) = &args.cert else {
         if let Some(key) = &args.key {
-            return Err(AppError::input(format!(
-                "--key {} was given without --cert",
-                key.display()
-            )));
+            return Err(AppError::catalogued(
+                "local.key_without_cert",
+                &[("key", &key.display().to_string())],
+            ));
         }
         return Ok(None);
     };
@@ -75,14 +78,14 @@ pub fn load_identity(args: &IdentityArgs) -> Result<Option<Identity>, AppError> 
 }
 
 /// Every intermediate candidate: the identity's companions, then `--ca` files.
-pub fn candidates(identity: &Identity, args: &IdentityArgs) -> Result<Vec<Candidate>, AppError> {
+pub fn candidates(identity: &Identity, args: &IdentityOptions) -> Result<Vec<Candidate>, AppError> {
     let mut out = Vec::new();
     let mut push = |der: CertificateDer<'static>, origin: Origin| -> Result<(), AppError> {
         let info = CertInfo::parse(&der).map_err(|e| {
-            AppError::input(format!(
-                "{}: unreadable certificate: {e}",
-                origin.describe()
-            ))
+            AppError::catalogued(
+                "local.unreadable_certificate",
+                &[("file", &origin.describe()), ("error", &e)],
+            )
         })?;
         out.push(Candidate { der, info, origin });
         Ok(())
@@ -109,7 +112,7 @@ pub struct LocalAnalysis {
 
 /// Load and check everything; bad input is an error, a bad certificate is a finding.
 pub fn analyse(
-    args: &IdentityArgs,
+    args: &IdentityOptions,
     profile: &Profile,
     purpose: Purpose,
 ) -> Result<LocalAnalysis, AppError> {
@@ -136,18 +139,15 @@ pub fn analyse(
         // The store findings already say why there is no certificate.
         if !from_store {
             findings.push(
-            Finding::new(
-                "cert.load",
-                Phase::Local,
-                Text::new("Client certificate", "クライアント証明書"),
-                "--cert",
-            )
-            .fail(Text::new(
-                "no client certificate given: certprobe cannot see the browser's certificate store",
-                "クライアント証明書が指定されていません。certprobe はブラウザーの証明書ストアを直接読めません",
-            ))
-            .section("2-1 (6)")
-            .fix(crate::guide::fix("cert.load_missing", &[])),
+                Finding::new(
+                    "cert.load",
+                    Phase::Local,
+                    phrase("local.client_cert_title", &[]),
+                    "--cert",
+                )
+                .fail(phrase("local.no_client_cert", &[]))
+                .section("2-1 (6)")
+                .fix(crate::guide::fix("cert.load_missing", &[])),
             );
         }
         findings.push(crate::trust::store_finding(&store));
@@ -166,40 +166,34 @@ pub fn analyse(
     };
 
     let target = identity.origin.clone();
-    let leaf = CertInfo::parse(&identity.leaf)
-        .map_err(|e| AppError::input(format!("{target}: unreadable certificate: {e}")))?;
-    let key_text = match &identity.key {
-        Some(k) => text!(
-            (" with its private key ({})", k.format),
-            ("、秘密鍵 ({}) あり", k.format)
-        ),
-        None => Text::new(", no private key", "、秘密鍵なし"),
+    let leaf = CertInfo::parse(&identity.leaf).map_err(|e| {
+        AppError::catalogued(
+            "local.unreadable_certificate",
+            &[("file", &target), ("error", &e)],
+        )
+    })?;
+    let others = identity.extra.len().to_string();
+    let mut args_loaded = vec![
+        ("name", leaf.subject_name.as_str()),
+        ("file", target.as_str()),
+        ("format", identity.format),
+        ("others", others.as_str()),
+    ];
+    let loaded = match &identity.key {
+        Some(k) => {
+            args_loaded.push(("key_format", k.format));
+            phrase("local.client_cert_loaded_with_key", &args_loaded)
+        }
+        None => phrase("local.client_cert_loaded_no_key", &args_loaded),
     };
     findings.push(
         Finding::new(
             "cert.load",
             Phase::Local,
-            Text::new("Client certificate", "クライアント証明書"),
+            phrase("local.client_cert_title", &[]),
             &target,
         )
-        .pass(text!(
-            (
-                "`{}` read from {} ({}){}, {} other certificate(s)",
-                leaf.subject_name,
-                target,
-                identity.format,
-                key_text.en,
-                identity.extra.len()
-            ),
-            (
-                "「{}」を {} ({}) から読み込みました{}、ほかの証明書 {} 件",
-                leaf.subject_name,
-                target,
-                identity.format,
-                key_text.ja,
-                identity.extra.len()
-            )
-        ))
+        .pass(loaded)
         .elapsed(started.elapsed())
         .data(serde_json::to_value(&leaf).unwrap_or_default()),
     );
@@ -213,7 +207,7 @@ pub fn analyse(
         Some(k) => Finding::new(
             "cert.key_match",
             Phase::Local,
-            Text::new("Private key", "秘密鍵"),
+            phrase("local.private_key_title", &[]),
             &target,
         )
         .status(k.status, k.detail.clone())
@@ -263,38 +257,45 @@ fn intermediate_finding(
     let f = Finding::new(
         "trust.intermediate",
         Phase::Local,
-        Text::new("Intermediate CA certificate", "中間証明書"),
+        phrase("local.intermediate_title", &[]),
         target,
     );
     if let Some(c) = cands.iter().find(|c| c.info.subject_der == leaf.issuer_der) {
         let o = c.origin.describe();
-        return f.pass(text!(
-            ("`{name}` found in {o}"),
-            ("「{name}」は {o} にあります")
+        return f.pass(phrase(
+            "local.intermediate_found",
+            &[("name", name), ("origin", &o)],
         ));
     }
     if let Some(a) = store.by_subject(&leaf.issuer_der).next() {
-        let o = a.origin.describe();
-        return f.pass(text!(
-            ("`{name}` found in {o}"),
-            ("「{name}」は {o} にあります")
+        return f.pass(phrase_with(
+            "local.intermediate_found",
+            &[("name", name)],
+            "origin",
+            &a.origin.text(),
         ));
     }
     let url = profile
         .cas
         .iter()
         .find(|c| c.role == crate::profile::CaRole::Intermediate)
-        .and_then(|c| c.url.clone())
-        .unwrap_or_else(|| "the issuing CA's web site".into());
-    f.fail(text!(
-        ("intermediate `{name}` not found: not in the certificate file, --ca, or the trust store"),
-        ("中間証明書「{name}」が見つかりません (証明書ファイル、--ca、ストアのいずれにもありません)")
-    ))
-    .section("2-1 (7)")
-    .fix(crate::guide::fix(
-        "cert.intermediate_missing",
-        &[("name", name), ("url", &url)],
-    ))
+        .and_then(|c| c.url.clone());
+    let fix = match url {
+        Some(url) => crate::guide::fix(
+            "cert.intermediate_missing",
+            &[("name", name), ("url", &url)],
+        ),
+        None => {
+            let site = phrase("local.issuing_ca_site", &[]);
+            let fix = |url: &str| {
+                crate::guide::fix("cert.intermediate_missing", &[("name", name), ("url", url)])
+            };
+            Text::new(fix(&site.en).en, fix(&site.ja).ja)
+        }
+    };
+    f.fail(phrase("local.intermediate_missing", &[("name", name)]))
+        .section("2-1 (7)")
+        .fix(fix)
 }
 
 /// `cert.sent_chain`: what a TLS client would send with this identity.
@@ -312,27 +313,41 @@ fn sent_chain_finding(
     let f = Finding::new(
         "cert.sent_chain",
         Phase::Local,
-        Text::new("Chain sent to the server", "サーバーに送る証明書チェーン"),
+        phrase("local.sent_chain_title", &[]),
         target,
     )
     .data(serde_json::json!({ "send": names }));
     let list = names.join(" + ");
     let issuer_is_anchor = store.by_subject(&leaf.issuer_der).next().is_some();
     if report.send.len() > 1 || issuer_is_anchor {
-        f.pass(text!(("sends {list}"), ("{list} を送ります")))
+        f.pass(phrase("local.sends_chain", &[("list", &list)]))
     } else {
-        f.warn(text!(
-            ("sends the certificate alone, without intermediate `{}`: servers that need it answer \"bad certificate\"", leaf.issuer_name),
-            ("中間証明書「{}」なしで証明書だけを送ります。中間証明書を必要とするサーバーは \"bad certificate\" を返します", leaf.issuer_name)
+        f.warn(phrase(
+            "local.sends_leaf_alone",
+            &[("name", &leaf.issuer_name)],
         ))
         .section("2-1 (7)")
-        .fix(crate::guide::fix("cert.intermediate_missing", &[("name", &leaf.issuer_name), ("url", "")]))
+        .fix(crate::guide::fix(
+            "cert.intermediate_missing",
+            &[("name", &leaf.issuer_name), ("url", "")],
+        ))
         .consequence_of("cert.chain")
     }
 }
 
+/// A catalogue phrase with one placeholder, `name`, filled with a text of each language (the
+/// others are the same in both).
+pub(crate) fn phrase_with(key: &str, args: &[(&str, &str)], name: &str, value: &Text) -> Text {
+    let with = |v: &str| {
+        let mut all = args.to_vec();
+        all.push((name, v));
+        phrase(key, &all)
+    };
+    Text::new(with(&value.en).en, with(&value.ja).ja)
+}
+
 /// The local probes: load the identity and trust store, check the certificate, key and chain.
-pub fn local_probe(args: &IdentityArgs, profile: &Profile) -> Result<LocalOutcome, AppError> {
+pub fn local_probe(args: &IdentityOptions, profile: &Profile) -> Result<LocalOutcome, AppError> {
     let analysis = analyse(args, profile, Purpose::Client)?;
     let roots = Arc::new(analysis.store.root_cert_store());
     let mut client = None;

@@ -5,17 +5,18 @@
 //! The findings are built from plain data ([`selection_findings`], [`apply_ca_presence`]) and
 //! tested on every platform; only the functions behind `cfg(windows)` open the stores.
 
-use crate::cli::IdentityArgs;
+use super::phrase_with;
+use crate::cert::IdentityOptions;
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Status, Text};
+use crate::guide::phrase;
 use crate::platform::ca::CaPresence;
 use crate::platform::select::{Reason, Selection, Verdict};
 use crate::profile::{CaRole, Profile};
-use crate::text;
 use serde_json::json;
 
 /// The flags that choose a certificate from the Windows store, by name, as given.
-pub fn store_flags(args: &IdentityArgs) -> Vec<&'static str> {
+pub fn store_flags(args: &IdentityOptions) -> Vec<&'static str> {
     let mut out = Vec::new();
     if args.cert_thumbprint.is_some() {
         out.push("--cert-thumbprint");
@@ -30,30 +31,29 @@ pub fn store_flags(args: &IdentityArgs) -> Vec<&'static str> {
 }
 
 /// The store flags act only on Windows and only without `--cert`; anything else is bad input.
-pub fn check_store_flags(args: &IdentityArgs) -> Result<(), AppError> {
+pub fn check_store_flags(args: &IdentityOptions) -> Result<(), AppError> {
     let given = store_flags(args);
     if given.is_empty() {
         return Ok(());
     }
     let names = given.join(", ");
     if !cfg!(windows) {
-        return Err(AppError::input(format!(
-            "{names}: the certificate store is Windows-only; on this system give the certificate \
-             as a file with --cert FILE (a .p12/.pfx exported with its private key)"
-        )));
+        return Err(AppError::catalogued(
+            "local.store_windows_only",
+            &[("names", &names)],
+        ));
     }
     if let Some(cert) = &args.cert {
-        return Err(AppError::input(format!(
-            "{names} choose a certificate from the Windows certificate store, but --cert {} names \
-             a file: give one or the other",
-            cert.display()
-        )));
+        return Err(AppError::catalogued(
+            "local.store_and_cert",
+            &[("names", &names), ("file", &cert.display().to_string())],
+        ));
     }
     Ok(())
 }
 
 fn date(t: time::OffsetDateTime) -> String {
-    crate::cert::info::show_date(t)
+    crate::text::human::date(t)
 }
 
 fn reasons_text(v: &Verdict) -> Text {
@@ -134,10 +134,7 @@ fn none_fits_fix(sel: &Selection) -> Text {
 /// `cert.store` (the choice, or why there is none) and one `cert.store.candidate` per
 /// certificate of the store with the reasons it was or was not chosen.
 pub fn selection_findings(store: &str, sel: &Selection) -> Vec<Finding> {
-    let title = Text::new(
-        "Client certificate in the Windows store",
-        "Windows ストアのクライアント証明書",
-    );
+    let title = phrase("local.store_title", &[]);
     let data = json!({
         "store": store,
         "candidates": sel.verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
@@ -148,32 +145,33 @@ pub fn selection_findings(store: &str, sel: &Selection) -> Vec<Finding> {
         Some(v) => {
             let c = &v.candidate.cert;
             let (name, thumb, until) = (c.display_name(), &c.thumbprint, date(c.not_after));
-            let others = n - 1;
-            let mut detail = text!(
-                ("`{name}` ({thumb}) chosen from {store}, valid until {until}; {others} other certificate(s) passed over"),
-                ("{store} から「{name}」({thumb}) を選択しました。有効期限 {until}、ほかの証明書 {others} 件は不採用")
-            );
-            if !v.reasons.is_empty() {
-                let r = reasons_text(v);
-                detail
-                    .en
-                    .push_str(&format!(" (chosen as asked, although: {})", r.en));
-                detail
-                    .ja
-                    .push_str(&format!(" (指定どおり選択しましたが、{})", r.ja));
-            }
+            let others = (n - 1).to_string();
+            let args = [
+                ("name", name),
+                ("thumb", thumb.as_str()),
+                ("store", store),
+                ("until", until.as_str()),
+                ("others", others.as_str()),
+            ];
+            let detail = if v.reasons.is_empty() {
+                phrase("local.store_chosen", &args)
+            } else {
+                phrase_with(
+                    "local.store_chosen_although",
+                    &args,
+                    "reasons",
+                    &reasons_text(v),
+                )
+            };
             summary.pass(detail)
         }
         None => {
             let detail = if n == 0 {
-                text!(
-                    ("{store} holds no certificate: the client certificate is not installed for this user"),
-                    ("{store} に証明書がありません。このユーザーにはクライアント証明書がインストールされていません")
-                )
+                phrase("local.store_empty", &[("store", store)])
             } else {
-                text!(
-                    ("none of the {n} certificate(s) in {store} can be used to log in"),
-                    ("{store} の証明書 {n} 件のどれもログインに使えません")
+                phrase(
+                    "local.store_none_fits",
+                    &[("store", store), ("n", &n.to_string())],
                 )
             };
             summary
@@ -187,27 +185,29 @@ pub fn selection_findings(store: &str, sel: &Selection) -> Vec<Finding> {
         let c = &v.candidate.cert;
         let issuer = c.issuer_cn.as_deref().unwrap_or(&c.issuer);
         let (name, until) = (c.display_name(), date(c.not_after));
-        let about = text!(
-            ("`{name}` issued by `{issuer}`, valid until {until}"),
-            ("「{name}」発行者「{issuer}」、有効期限 {until}")
-        );
-        let verdict = if v.chosen {
-            Text::new("chosen", "選択")
+        let args = [
+            ("name", name),
+            ("issuer", issuer),
+            ("until", until.as_str()),
+        ];
+        let detail = if v.chosen {
+            phrase("local.candidate_chosen", &args)
         } else {
-            let r = reasons_text(v);
-            text!(("not chosen: {}", r.en), ("不採用: {}", r.ja))
+            phrase_with(
+                "local.candidate_not_chosen",
+                &args,
+                "reasons",
+                &reasons_text(v),
+            )
         };
         out.push(
             Finding::new(
                 "cert.store.candidate",
                 Phase::Local,
-                Text::new("Certificate in the store", "ストアの証明書"),
+                phrase("local.candidate_title", &[]),
                 format!("{store} {}", c.thumbprint),
             )
-            .info(text!(
-                ("{}: {}", about.en, verdict.en),
-                ("{}: {}", about.ja, verdict.ja)
-            ))
+            .info(detail)
             .data(verdict_json(v)),
         );
     }
@@ -243,34 +243,27 @@ pub fn wanted_cas(profile: &Profile, leaf_issuer: Option<&str>) -> Vec<(CaRole, 
 
 fn presence_text(p: &CaPresence) -> Text {
     if p.found.is_empty() {
-        let name = &p.name;
-        return text!(
-            ("`{name}` is in none of the Windows stores"),
-            ("「{name}」は Windows のどのストアにもありません")
-        );
+        return phrase("local.presence_none", &[("name", &p.name)]);
     }
     let (en, ja): (Vec<String>, Vec<String>) = p
         .found
         .iter()
         .map(|f| {
-            let d = date(f.not_after);
-            if f.expired {
-                (
-                    format!("{} (expired on {d})", f.store),
-                    format!("{} ({d} に期限切れ)", f.store),
-                )
+            let args = [("store", f.store.as_str()), ("date", &date(f.not_after))];
+            let key = if f.expired {
+                "local.presence_expired"
             } else {
-                (
-                    format!("{} (valid until {d})", f.store),
-                    format!("{} (有効期限 {d})", f.store),
-                )
-            }
+                "local.presence_valid"
+            };
+            let t = phrase(key, &args);
+            (t.en, t.ja)
         })
         .unzip();
-    let name = &p.name;
-    text!(
-        ("`{name}` in {}", en.join(", ")),
-        ("「{name}」は {}", ja.join("、"))
+    phrase_with(
+        "local.presence_in",
+        &[("name", &p.name)],
+        "stores",
+        &Text::new(en.join(", "), ja.join("、")),
     )
 }
 
@@ -326,12 +319,14 @@ pub fn apply_ca_presence(findings: &mut [Finding], presences: &[CaPresence]) {
                 (t.en, t.ja)
             })
             .unzip();
-        f.detail
-            .en
-            .push_str(&format!("; Windows: {}", en.join("; ")));
-        f.detail
-            .ja
-            .push_str(&format!("。Windows: {}", ja.join("。")));
+        let note = phrase_with(
+            "local.windows_note",
+            &[],
+            "list",
+            &Text::new(en.join("; "), ja.join("。")),
+        );
+        f.detail.en.push_str(&note.en);
+        f.detail.ja.push_str(&note.ja);
         let windows = relevant
             .iter()
             .map(|p| presence_json(p))
@@ -345,14 +340,10 @@ pub fn apply_ca_presence(findings: &mut [Finding], presences: &[CaPresence]) {
         let missing = relevant.iter().find(|p| !p.usable());
         if role == CaRole::Root && f.status == Status::Pass {
             if let Some(p) = missing {
-                let name = &p.name;
                 f.status = Status::Warn;
-                f.detail.en.push_str(&format!(
-                    " — certprobe trusts `{name}`, but browsers on this PC use the Windows stores"
-                ));
-                f.detail.ja.push_str(&format!(
-                    " — certprobe は「{name}」を信頼していますが、この PC のブラウザーは Windows のストアを使います"
-                ));
+                let note = phrase("local.browsers_use_stores", &[("name", &p.name)]);
+                f.detail.en.push_str(&note.en);
+                f.detail.ja.push_str(&note.ja);
             }
         }
         if matches!(f.status, Status::Fail | Status::Warn) {
@@ -373,12 +364,9 @@ pub fn note_unreadable(findings: &mut [Finding], error: &str) {
         .iter_mut()
         .filter(|f| f.id == "trust.root" || f.id == "trust.intermediate")
     {
-        f.detail
-            .en
-            .push_str(&format!("; the Windows stores could not be read: {error}"));
-        f.detail
-            .ja
-            .push_str(&format!("。Windows のストアを読めませんでした: {error}"));
+        let note = phrase("local.stores_unreadable", &[("error", error)]);
+        f.detail.en.push_str(&note.en);
+        f.detail.ja.push_str(&note.ja);
     }
 }
 
@@ -396,7 +384,7 @@ mod win {
     /// Choose the client certificate in the personal store (no `--cert` given): the identity
     /// (its key kept in the store) and the findings about the choice.
     pub fn from_personal_store(
-        args: &IdentityArgs,
+        args: &IdentityOptions,
         profile: &Profile,
         at: OffsetDateTime,
     ) -> Result<(Option<Identity>, Vec<Finding>), AppError> {
@@ -418,15 +406,12 @@ mod win {
                 let f = Finding::new(
                     "cert.store",
                     Phase::Local,
-                    Text::new(
-                        "Client certificate in the Windows store",
-                        "Windows ストアのクライアント証明書",
-                    ),
+                    phrase("local.store_title", &[]),
                     target,
                 )
-                .fail(text!(
-                    ("{e}"),
-                    ("Windows の証明書ストアを読めませんでした: {e}")
+                .fail(phrase(
+                    "local.store_read_failed",
+                    &[("error", &e.to_string())],
                 ))
                 .section("2-1 (6)")
                 .fix(crate::guide::fix(
@@ -501,7 +486,7 @@ mod tests {
 
     #[test]
     fn store_flags_are_an_input_error_off_windows() {
-        let args = IdentityArgs {
+        let args = IdentityOptions {
             cert_thumbprint: Some("00".repeat(20)),
             machine_store: true,
             ..Default::default()
@@ -517,7 +502,7 @@ mod tests {
                 "{msg}"
             );
         }
-        assert!(check_store_flags(&IdentityArgs::default()).is_ok());
+        assert!(check_store_flags(&IdentityOptions::default()).is_ok());
     }
 
     #[test]

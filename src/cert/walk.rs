@@ -6,6 +6,7 @@
 use super::chain::{leaf_usage_ok, link, purpose_key, Candidate, ChainInput, Link, Problem};
 use super::info::{show_date, CertInfo};
 use super::strict::{Breach, Role};
+use super::{AnchorCert, AnchorIssuers};
 use crate::trust::Anchor;
 use rustls::pki_types::{CertificateDer, SignatureVerificationAlgorithm};
 use time::OffsetDateTime;
@@ -193,7 +194,7 @@ pub(super) fn diagnose<'s>(
         let mut signing_anchors = Vec::new();
         let mut anchor_sig = None;
         for a in &anchors {
-            let s = check_signature(&current_der, &a.der, a.info());
+            let s = check_signature(&current_der, &a.der, &a.info());
             if s != Sig::Bad {
                 anchor_sig = Some(s);
                 signing_anchors.push(*a);
@@ -205,18 +206,18 @@ pub(super) fn diagnose<'s>(
                 .copied()
                 .find(|a| a.info().valid_at(at))
                 .unwrap_or(signing_anchors[0]);
-            links.push(link(a.info(), "root", a.origin.describe()));
+            links.push(link(&a.info(), "root", a.origin.describe()));
             reached = Some(a);
             match anchor_sig {
                 Some(Sig::Unsupported) => problems.push(weak(&current)),
                 Some(Sig::UnsupportedKey) => {
-                    problems.push(unsupported_key(a.info(), Role::Root, pos, &current))
+                    problems.push(unsupported_key(&a.info(), Role::Root, pos, &current))
                 }
                 _ => {}
             }
             if !a.info().valid_at(at) {
                 if let Some(p) = date_problem(
-                    a.info(),
+                    &a.info(),
                     at,
                     |name, date| Problem::RootExpired { name, date },
                     |name, date| Problem::RootNotYetValid { name, date },

@@ -19,22 +19,9 @@ pub mod inspect;
 pub mod profile;
 pub mod report;
 pub mod serve;
+pub mod settings;
 pub mod tls;
 pub mod verify;
-
-/// The network flags as the library's plain options.
-impl From<&crate::cli::NetArgs> for crate::net::NetOptions {
-    fn from(a: &crate::cli::NetArgs) -> Self {
-        crate::net::NetOptions {
-            resolver: a.resolver.clone(),
-            proxy: a.proxy.clone(),
-            no_proxy: a.no_proxy,
-            token: a.token.clone(),
-            signup_code: a.signup_code.clone(),
-            endpoints: a.endpoints.clone(),
-        }
-    }
-}
 
 /// What every command gets from the global flags.
 pub struct Context {

@@ -9,7 +9,7 @@ use crate::cert::source::{self, Passwords};
 use crate::cli::{CheckArgs, Format};
 use crate::error::AppError;
 use crate::guide::label;
-use crate::probe::{self, CheckPlan};
+use crate::probe::{self, CheckOptions, CheckPlan};
 use crate::report::support::{self, CertSummary, Environment, PersonFacts, SupportReport};
 use crate::text::url::{credentials, without_credentials};
 use rustls::pki_types::CertificateDer;
@@ -59,6 +59,7 @@ pub fn run(
         .unwrap_or_else(|| default_name(ext));
     // Refused before any network work: a link, FIFO or device there, or a file without --force.
     crate::outfile::check_target(&path, force)?;
+    let check = &CheckOptions::from(check);
     let profile = ctx.profile()?;
     let plan = CheckPlan {
         profile: &profile,
@@ -136,7 +137,7 @@ pub(crate) fn default_name(ext: &str) -> PathBuf {
 }
 
 /// OS, architecture, locale and proxy settings; and the proxy credentials found (to scrub).
-fn environment(ctx: &Context, check: &CheckArgs) -> (Environment, Vec<String>) {
+fn environment(ctx: &Context, check: &CheckOptions) -> (Environment, Vec<String>) {
     let mut secrets = Vec::new();
     let mut locale: Vec<(String, String)> = LOCALE_VARS
         .iter()
@@ -214,7 +215,10 @@ pub fn parse_os_release(src: &str) -> Option<String> {
 
 /// Summaries of the certificates in `--cert`, `--ca` and `--trust` (never a key). A PKCS#12
 /// file is opened only with a password given by flag: the check itself already asked for it.
-fn certificates(check: &CheckArgs, lang: crate::finding::Lang) -> (Vec<CertSummary>, Vec<String>) {
+fn certificates(
+    check: &CheckOptions,
+    lang: crate::finding::Lang,
+) -> (Vec<CertSummary>, Vec<String>) {
     let id = &check.identity;
     let passwords = crate::cert::passwords(id);
     let mut out = Vec::new();

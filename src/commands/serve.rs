@@ -2,8 +2,11 @@
 //! same check `certprobe check` runs, built from each module's plain settings.
 
 use super::Context;
-use crate::cli::{CheckArgs, IdentityArgs, NetArgs, PhaseArg};
+use crate::cert::IdentityOptions;
 use crate::error::AppError;
+use crate::finding::Phase;
+use crate::net::NetOptions;
+use crate::probe::CheckOptions;
 use crate::probe::{self, CheckPlan};
 use crate::serve::{CheckFuture, Checker, Config, Module, ServeOptions};
 use std::net::SocketAddr;
@@ -22,11 +25,11 @@ fn label(ctx: &Context, key: &str, args: &[(&str, &str)]) -> String {
     s
 }
 
-/// The flags `certprobe check` would get for this module.
-pub fn check_args(m: &Module, endpoints: Vec<String>) -> CheckArgs {
+/// The options `certprobe check` would run with for this module.
+pub fn check_args(m: &Module, endpoints: Vec<String>) -> CheckOptions {
     let i = &m.identity;
-    CheckArgs {
-        identity: IdentityArgs {
+    CheckOptions {
+        identity: IdentityOptions {
             cert: i.cert.clone(),
             key: i.key.clone(),
             password_env: i.password_env.clone(),
@@ -39,14 +42,14 @@ pub fn check_args(m: &Module, endpoints: Vec<String>) -> CheckArgs {
             machine_store: i.machine_store,
             ..Default::default()
         },
-        net: NetArgs {
+        net: NetOptions {
             resolver: m.resolver.clone(),
             proxy: m.proxy.clone(),
             no_proxy: m.no_proxy,
             endpoints,
             ..Default::default()
         },
-        only: vec![PhaseArg::Local, PhaseArg::Environment, PhaseArg::Network],
+        only: vec![Phase::Local, Phase::Environment, Phase::Network],
         ..Default::default()
     }
 }

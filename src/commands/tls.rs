@@ -50,7 +50,7 @@ pub fn run(
     let profile = ctx.profile()?;
     let start = Instant::now();
     let deadline = start + ctx.global.timeout;
-    let local = crate::cert::local_probe(identity, &profile)?;
+    let local = crate::cert::local_probe(&identity.into(), &profile)?;
     let mut nctx = NetContext::new(
         &profile,
         &net.into(),

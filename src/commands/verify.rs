@@ -2,13 +2,16 @@
 
 use super::Context;
 use crate::cert::{self, chain, checks};
-use crate::cli::{IdentityArgs, Purpose};
+use crate::cert::{IdentityOptions, Purpose};
+use crate::cli::{IdentityArgs, PurposeArg};
 use crate::error::AppError;
 use crate::finding::Text;
 use crate::report::Report;
 use crate::trust::TrustStore;
 
-pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: Purpose) -> Result<u8, AppError> {
+pub fn run(ctx: &Context, identity: &IdentityArgs, purpose: PurposeArg) -> Result<u8, AppError> {
+    let identity = &IdentityOptions::from(identity);
+    let purpose = Purpose::from(purpose);
     cert::store::check_store_flags(identity)?;
     let started = std::time::Instant::now();
     let profile = ctx.profile()?;
@@ -78,7 +81,7 @@ fn ok_verdict(report: &chain::ChainReport, purpose: Purpose, at: time::OffsetDat
 /// The certificate chosen from the personal store, or the findings that say why none could be.
 #[cfg(windows)]
 fn from_store(
-    identity: &IdentityArgs,
+    identity: &IdentityOptions,
     profile: &crate::profile::Profile,
 ) -> Result<Result<cert::source::Identity, Vec<crate::finding::Finding>>, AppError> {
     let (id, findings) =
@@ -88,7 +91,7 @@ fn from_store(
 
 #[cfg(not(windows))]
 fn from_store(
-    _identity: &IdentityArgs,
+    _identity: &IdentityOptions,
     _profile: &crate::profile::Profile,
 ) -> Result<Result<cert::source::Identity, Vec<crate::finding::Finding>>, AppError> {
     Err(AppError::Usage(

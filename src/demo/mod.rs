@@ -10,9 +10,11 @@
 pub mod pki;
 pub mod server;
 
-use crate::cli::{CheckArgs, IdentityArgs, NetArgs};
+use crate::cert::IdentityOptions;
 use crate::error::AppError;
 use crate::finding::{Lang, Status};
+use crate::net::NetOptions;
+use crate::probe::CheckOptions;
 use crate::profile::{
     CaRole, CaSpec, CertificateHosts, ClientCertSpec, Endpoint, LoginForm, Profile, ProfileText,
     ProxySpec,
@@ -122,7 +124,7 @@ impl Scenario {
 pub struct Demo {
     pub scenario: Scenario,
     pub profile: Profile,
-    pub args: CheckArgs,
+    pub args: CheckOptions,
     /// Each site's id and address, for the introduction.
     pub sites: Vec<(&'static str, SocketAddr)>,
     /// Holds the person's identity and the demo root; removed on drop.
@@ -314,7 +316,7 @@ fn write_identity(
     pki: &Pki,
     dir: &std::path::Path,
     sites: &[(&'static str, SocketAddr)],
-) -> Result<CheckArgs, AppError> {
+) -> Result<CheckOptions, AppError> {
     let write = |name: &str, content: String| -> Result<PathBuf, AppError> {
         let path = dir.join(name);
         std::fs::write(&path, content)
@@ -322,7 +324,7 @@ fn write_identity(
         Ok(path)
     };
     let root = write("root.pem", pki.root.pem())?;
-    let mut identity = IdentityArgs {
+    let mut identity = IdentityOptions {
         trust: vec![root],
         no_system_trust: true,
         // Self-contained on every computer: not the PC's own certificate stores either.
@@ -341,14 +343,14 @@ fn write_identity(
         .iter()
         .find(|(id, _)| *id == "proxy")
         .map(|(_, a)| format!("http://{a}"));
-    let net = NetArgs {
+    let net = NetOptions {
         no_proxy: proxy.is_none(),
         proxy,
         token: Some(DEMO_TOKEN.into()),
         signup_code: Some(DEMO_SIGNUP_CODE.into()),
         ..Default::default()
     };
-    Ok(CheckArgs {
+    Ok(CheckOptions {
         identity,
         net,
         ..Default::default()

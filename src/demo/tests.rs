@@ -406,18 +406,18 @@ async fn login_check(scenario: Scenario, password: &str) -> crate::finding::Find
 async fn login_check_with(
     scenario: Scenario,
     password: &str,
-    adjust: impl FnOnce(&mut crate::cli::NetArgs),
+    adjust: impl FnOnce(&mut crate::net::NetOptions),
 ) -> crate::finding::Finding {
     let mut demo = Demo::start(scenario).unwrap();
     adjust(&mut demo.args.net);
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, format!("{password}\n")).unwrap();
-    demo.args.login = crate::cli::LoginArgs {
+    demo.args.login = crate::probe::LoginOptions {
         enabled: true,
-        login_user: Some(DEMO_USER.into()),
-        login_password_env: None,
-        login_password_file: Some(pw),
+        user: Some(DEMO_USER.into()),
+        password_env: None,
+        password_file: Some(pw),
     };
     let plan = crate::probe::CheckPlan {
         profile: &demo.profile,
@@ -483,9 +483,9 @@ async fn the_log_in_goes_through_the_proxy_as_the_endpoint_probes_do() {
 fn login_refuses_to_run_without_a_form_or_a_password() {
     let demo = Demo::start(Scenario::Healthy).unwrap();
     let mut args = demo.args.clone();
-    args.login = crate::cli::LoginArgs {
+    args.login = crate::probe::LoginOptions {
         enabled: true,
-        login_user: Some(DEMO_USER.into()),
+        user: Some(DEMO_USER.into()),
         ..Default::default()
     };
     let err = crate::probe::login::prepare(&demo.profile, &args)
@@ -494,7 +494,7 @@ fn login_refuses_to_run_without_a_form_or_a_password() {
     assert!(err.to_string().contains("--login-password"), "{err}");
     let mut no_form = demo.profile.clone();
     no_form.login = None;
-    args.login.login_password_env = Some("PATH".into());
+    args.login.password_env = Some("PATH".into());
     assert!(crate::probe::login::prepare(&no_form, &args).is_err());
     args.login.enabled = false;
     assert!(crate::probe::login::prepare(&demo.profile, &args)

@@ -5,10 +5,11 @@
 //! explicit `--login`, and the password is never logged or put in a finding.
 
 use crate::cert::LocalOutcome;
-use crate::cli::{CheckArgs, LoginArgs};
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
+use crate::guide::phrase;
 use crate::net::{self, NetContext};
+use crate::probe::{CheckOptions, LoginOptions};
 use crate::profile::{parse_url, Profile};
 use std::time::Instant;
 
@@ -16,20 +17,15 @@ const ID: &str = "net.login.form";
 const BODY_CAP: usize = 1024 * 1024;
 
 /// The password from `--login-password-env` or `--login-password-file` (first line).
-fn password(args: &LoginArgs) -> Result<String, AppError> {
-    if let Some(var) = &args.login_password_env {
-        return std::env::var(var).map_err(|_| {
-            AppError::input(format!(
-                "--login-password-env {var}: the environment variable {var} is not set"
-            ))
-        });
+fn password(args: &LoginOptions) -> Result<String, AppError> {
+    if let Some(var) = &args.password_env {
+        return std::env::var(var)
+            .map_err(|_| AppError::catalogued("probe.login_password_env_unset", &[("var", var)]));
     }
-    if let Some(path) = &args.login_password_file {
+    if let Some(path) = &args.password_file {
         return Ok(crate::infile::first_line(path)?);
     }
-    Err(AppError::input(
-        "--login needs the password: give --login-password-env VAR or --login-password-file FILE",
-    ))
+    Err(AppError::catalogued("probe.login_password_missing", &[]))
 }
 
 fn form_encode(pairs: &[(&str, &str)]) -> String {
@@ -48,32 +44,32 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 /// Check the inputs before anything is sent: bad input ends the run (exit 2).
-pub fn prepare(profile: &Profile, args: &CheckArgs) -> Result<Option<Prepared>, AppError> {
+pub fn prepare(profile: &Profile, args: &CheckOptions) -> Result<Option<Prepared>, AppError> {
     let l = &args.login;
     if !l.enabled {
         return Ok(None);
     }
     let form = profile.login.clone().ok_or_else(|| {
-        AppError::input(format!(
-            "--login: the profile `{}` describes no log-in form ([login] with url, user_field, password_field, success_pattern)",
-            profile.name
-        ))
+        AppError::catalogued("probe.login_no_form", &[("profile", &profile.name)])
     })?;
-    let url = parse_url(&form.url).map_err(|e| AppError::input(format!("[login] url: {e}")))?;
+    let url = parse_url(&form.url)
+        .map_err(|e| AppError::catalogued("probe.login_bad_url", &[("error", &e.to_string())]))?;
     if url.scheme != "https" || !profile.may_present_certificate(&url.host) {
-        return Err(AppError::input(format!(
-            "[login] url must be https on a host in certificate_hosts.allow (got {})",
-            form.url
-        )));
+        return Err(AppError::catalogued(
+            "probe.login_url_not_allowed",
+            &[("url", &form.url)],
+        ));
     }
     let success = crate::profile::compile_pattern(&form.success_pattern)
         .map(|(re, _)| re)
-        .map_err(|(e, _)| AppError::input(format!("[login] success_pattern: {e}")))?;
+        .map_err(|(e, _)| {
+            AppError::catalogued("probe.login_bad_pattern", &[("error", &e.to_string())])
+        })?;
     let user = l
-        .login_user
+        .user
         .clone()
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| AppError::input("--login needs --login-user ID"))?;
+        .ok_or_else(|| AppError::catalogued("probe.login_user_missing", &[]))?;
     let password = password(l)?;
     let mut pairs: Vec<(String, String)> = form
         .extra_fields
@@ -103,7 +99,7 @@ pub struct Prepared {
 /// Submit the form once and read the answer.
 pub async fn run(
     profile: &Profile,
-    args: &CheckArgs,
+    args: &CheckOptions,
     local: &LocalOutcome,
     prepared: Prepared,
     deadline: Instant,
@@ -113,23 +109,17 @@ pub async fn run(
     let f = Finding::new(
         ID,
         Phase::Network,
-        Text::new(
-            "Log-in with user ID and password",
-            "ユーザーIDとパスワードでのログイン",
-        ),
+        phrase("probe.login_title", &[]),
         format!("https://{}{}", u.authority(), u.path),
     );
     if local.client.is_none() {
         return Ok(f
-            .skip(Text::new(
-                "not run: no usable client certificate",
-                "未実行: 使えるクライアント証明書がありません",
-            ))
+            .skip(phrase("probe.login_no_certificate", &[]))
             .consequence_of("cert.load"));
     }
     let ctx = NetContext::new(
         profile,
-        &(&args.net).into(),
+        &args.net,
         local.client.clone(),
         local.roots.clone(),
         deadline,
@@ -137,14 +127,7 @@ pub async fn run(
     let answer = tokio::time::timeout_at(deadline.into(), submit(&ctx, &prepared)).await;
     let f = f.elapsed(start.elapsed());
     let (status, html) = match answer {
-        Err(_) => {
-            return Ok(f
-                .fail(Text::new(
-                    "no answer to the log-in before the timeout (not retried)",
-                    "タイムアウトまでにログインの応答がありません（再試行はしません）",
-                ))
-                .section("2-4"))
-        }
+        Err(_) => return Ok(f.fail(phrase("probe.login_timeout", &[])).section("2-4")),
         Ok(Err(why)) => {
             return Ok(f
                 .fail(text_of(&why))
@@ -154,9 +137,9 @@ pub async fn run(
         Ok(Ok(v)) => v,
     };
     if prepared.success.is_match(&html) {
-        return Ok(f.pass(Text::new(
-            format!("logged in (HTTP {status}); the success marker is on the page"),
-            format!("ログインできました（HTTP {status}）。成功を示す表示があります"),
+        return Ok(f.pass(phrase(
+            "probe.login_success",
+            &[("status", &status.to_string())],
         )));
     }
     if let Some(m) = net::page::read_page(profile, &html) {
@@ -166,33 +149,20 @@ pub async fn run(
             .map(|s| s.fix.clone())
             .unwrap_or_default();
         return Ok(f
-            .fail(Text::new(
-                format!(
-                    "the service refused the log-in: `{}` (not retried)",
-                    m.matched
-                ),
-                format!(
-                    "サービスがログインを拒否しました: `{}`（再試行はしません）",
-                    m.matched
-                ),
-            ))
+            .fail(phrase("probe.login_refused", &[("matched", &m.matched)]))
             .section(section)
             .fix(fix));
     }
-    Ok(f
-        .fail(Text::new(
-            format!("HTTP {status}: neither the success marker nor a known error code on the page (not retried)"),
-            format!("HTTP {status}: 成功を示す表示も既知のエラーコードもありません（再試行はしません）"),
-        ))
-        .section("2-4")
-        .fix(crate::guide::fix("demo.login_unknown", &[])))
+    Ok(f.fail(phrase(
+        "probe.login_unknown_answer",
+        &[("status", &status.to_string())],
+    ))
+    .section("2-4")
+    .fix(crate::guide::fix("demo.login_unknown", &[])))
 }
 
 fn text_of(why: &str) -> Text {
-    Text::new(
-        format!("the log-in form could not be submitted: {why}"),
-        format!("ログインフォームを送信できません: {why}"),
-    )
+    phrase("probe.login_not_submitted", &[("why", why)])
 }
 
 /// One POST with the client certificate, through `reqwest` on the one route (the proxy when

@@ -2,13 +2,39 @@
 //! concurrently, all under the run's timeout. Returns findings; never prints. What they mean
 //! together is decided afterwards by `crate::diagnose`.
 
-use crate::cli::{CheckArgs, PhaseArg};
+use crate::cert::IdentityOptions;
 use crate::error::AppError;
+use crate::finding::Phase;
+use crate::net::NetOptions;
 use crate::profile::Profile;
 use crate::report::Report;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub mod login;
+
+/// What a check is asked to do, as plain values (the command line builds it in `commands`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    pub identity: IdentityOptions,
+    pub net: NetOptions,
+    /// Run only these groups of probes (all when empty).
+    pub only: Vec<Phase>,
+    pub login: LoginOptions,
+}
+
+/// A real log-in through the profile's form, submitted once (never retried).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// Submit the profile's log-in form once, over the client-certificate connection.
+    pub enabled: bool,
+    /// The user ID.
+    pub user: Option<String>,
+    /// Read the log-in password from this environment variable.
+    pub password_env: Option<String>,
+    /// Read the log-in password from the first line of this file.
+    pub password_file: Option<PathBuf>,
+}
 
 /// What the local probes hand on to the network probes (built by `cert`, read by `net`).
 pub use crate::cert::LocalOutcome;
@@ -16,12 +42,12 @@ pub use crate::cert::LocalOutcome;
 /// Everything a check needs, resolved from flags and the profile.
 pub struct CheckPlan<'a> {
     pub profile: &'a Profile,
-    pub args: &'a CheckArgs,
+    pub args: &'a CheckOptions,
     pub timeout: Duration,
 }
 
 impl CheckPlan<'_> {
-    fn runs(&self, phase: PhaseArg) -> bool {
+    fn runs(&self, phase: Phase) -> bool {
         self.args.only.is_empty() || self.args.only.contains(&phase)
     }
 }
@@ -33,25 +59,23 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
 
     // Local: certificate, key, chain, trust store. Bad input here ends the run (exit 2).
     let local = crate::cert::local_probe(&plan.args.identity, plan.profile)?;
-    if plan.runs(PhaseArg::Local) {
+    if plan.runs(Phase::Local) {
         report.findings.extend(local.findings.iter().cloned());
     }
 
-    if plan.runs(PhaseArg::Environment) {
-        report.findings.extend(crate::net::environment_probe(
-            plan.profile,
-            &(&plan.args.net).into(),
-        ));
+    if plan.runs(Phase::Environment) {
+        report
+            .findings
+            .extend(crate::net::environment_probe(plan.profile, &plan.args.net));
     }
 
     // `--login`: its inputs are checked before anything is contacted.
     let login = login::prepare(plan.profile, plan.args)?;
 
-    if plan.runs(PhaseArg::Network) {
+    if plan.runs(Phase::Network) {
         let deadline = start + plan.timeout;
         let net =
-            crate::net::probe_endpoints(plan.profile, &(&plan.args.net).into(), &local, deadline)
-                .await?;
+            crate::net::probe_endpoints(plan.profile, &plan.args.net, &local, deadline).await?;
         report.findings.extend(net);
         if let Some(form) = login {
             let f = login::run(plan.profile, plan.args, &local, form, deadline).await?;

@@ -1,6 +1,16 @@
-//! Figures written for people: durations (`12 ms`, `2.0 s`) and sizes (`4 MiB`, `11 bytes`).
+//! Figures written for people: durations (`12 ms`, `2.0 s`), sizes (`4 MiB`, `11 bytes`) and
+//! dates (`2023-09-30`).
 
 use std::time::Duration;
+use time::OffsetDateTime;
+
+/// A day as people read it, in UTC: `2023-09-30`.
+pub fn date(t: OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_default()
+}
 
 /// `850 µs`, `12 ms`, `2.0 s`, `95 s`, `3 min 5 s`: enough digits to read, never nanoseconds.
 pub fn duration(d: Duration) -> String {
@@ -54,6 +64,18 @@ mod tests {
         assert_eq!(duration(Duration::from_secs(95)), "95 s");
         assert_eq!(duration(Duration::from_secs(605)), "10 min 5 s");
         assert_eq!(duration(Duration::ZERO), "0 µs");
+    }
+
+    #[test]
+    fn dates_are_days_in_utc() {
+        assert_eq!(
+            date(time::macros::datetime!(2023-09-30 23:30 -02:00)),
+            "2023-10-01"
+        );
+        assert_eq!(
+            date(time::macros::datetime!(2023-09-30 4:20 UTC)),
+            "2023-09-30"
+        );
     }
 
     #[test]

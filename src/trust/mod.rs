@@ -3,12 +3,17 @@
 //! webpki's trust anchors carry no validity period, so an expired root still "verifies".
 //! Every anchor here keeps its whole certificate, and [`root_findings`] checks its dates.
 
-use crate::cert::info::{show_date, CertInfo};
-use crate::cert::source::read_certs;
+mod file;
+mod meta;
+
+pub use file::read_certs;
+pub use meta::{subject_of, AnchorMeta};
+
 use crate::error::AppError;
 use crate::finding::{Finding, Phase, Text};
+use crate::guide::phrase;
 use crate::profile::Profile;
-use crate::text;
+use crate::text::human::date;
 use rustls::pki_types::{CertificateDer, TrustAnchor};
 use serde_json::json;
 use std::collections::HashMap;
@@ -25,10 +30,18 @@ pub enum AnchorOrigin {
 }
 
 impl AnchorOrigin {
+    /// `the platform trust store` or `--trust FILE`, in English (machine data).
     pub fn describe(&self) -> String {
+        self.text().en
+    }
+
+    /// The same for a person, in both languages.
+    pub fn text(&self) -> Text {
         match self {
-            AnchorOrigin::Platform => "the platform trust store".to_string(),
-            AnchorOrigin::File(p) => format!("--trust {}", p.display()),
+            AnchorOrigin::Platform => phrase("trust.origin_platform", &[]),
+            AnchorOrigin::File(p) => {
+                phrase("trust.origin_file", &[("file", &p.display().to_string())])
+            }
         }
     }
 }
@@ -43,7 +56,7 @@ pub struct Anchor {
     pub origin: AnchorOrigin,
     /// The subject name as DER, read at load: the index key.
     pub subject_der: Vec<u8>,
-    info: OnceLock<Option<CertInfo>>,
+    meta: OnceLock<Option<AnchorMeta>>,
     /// The anchor as webpki wants it (`None`: webpki cannot read it).
     webpki: OnceLock<Option<TrustAnchor<'static>>>,
 }
@@ -56,24 +69,22 @@ impl Anchor {
             der,
             origin,
             subject_der,
-            info: OnceLock::new(),
+            meta: OnceLock::new(),
             webpki: OnceLock::new(),
         })
     }
 
-    fn parsed(&self) -> Option<&CertInfo> {
-        self.info
-            .get_or_init(|| CertInfo::parse(&self.der).ok())
+    /// The anchor's subject, validity and fingerprint (read on first use). `None`: a platform
+    /// root whose certificate cannot be read (a `--trust` file that cannot is refused at load).
+    pub fn meta(&self) -> Option<&AnchorMeta> {
+        self.meta
+            .get_or_init(|| AnchorMeta::parse(&self.der).ok())
             .as_ref()
     }
 
-    /// The certificate's facts (parsed on first use). An anchor x509-parser cannot read is
-    /// dropped at load for `--trust` files; a platform root that cannot be read gives a
-    /// placeholder with its subject unknown and no validity.
-    pub fn info(&self) -> &CertInfo {
-        static UNREADABLE: OnceLock<CertInfo> = OnceLock::new();
-        self.parsed()
-            .unwrap_or_else(|| UNREADABLE.get_or_init(CertInfo::unreadable))
+    /// Whether the anchor is within its validity at `at` (an unreadable one is not).
+    pub fn valid_at(&self, at: OffsetDateTime) -> bool {
+        self.meta().is_some_and(|m| m.valid_at(at))
     }
 
     /// The anchor as webpki wants it, borrowed (parsed on first use).
@@ -91,51 +102,6 @@ impl Anchor {
                 name_constraints: a.name_constraints.as_ref().map(|n| n.as_ref().into()),
             })
     }
-}
-
-/// The subject Name of a certificate, as DER, without parsing the rest:
-/// Certificate → tbsCertificate → [version] serial signature issuer validity **subject**.
-pub fn subject_of(cert: &[u8]) -> Option<&[u8]> {
-    let (tbs, _) = der_item(inner(cert)?)?;
-    let mut rest = inner(tbs)?;
-    if rest.first() == Some(&0xA0) {
-        rest = der_item(rest)?.1;
-    }
-    for _ in 0..4 {
-        rest = der_item(rest)?.1; // serial, signature, issuer, validity
-    }
-    der_item(rest).map(|(subject, _)| subject)
-}
-
-/// The contents of the DER item at the start of `b`.
-fn inner(b: &[u8]) -> Option<&[u8]> {
-    let (item, _) = der_item(b)?;
-    let (_, header) = der_len(item)?;
-    item.get(header..)
-}
-
-/// (the whole first DER item of `b`, the rest); definite lengths only.
-fn der_item(b: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (len, header) = der_len(b)?;
-    let end = header.checked_add(len)?;
-    (end <= b.len()).then(|| b.split_at(end))
-}
-
-/// (length of the contents, length of tag + length octets).
-fn der_len(b: &[u8]) -> Option<(usize, usize)> {
-    let first = *b.get(1)?;
-    if first < 0x80 {
-        return Some((usize::from(first), 2));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len = 0usize;
-    for i in 0..n {
-        len = (len << 8) | usize::from(*b.get(2 + i)?);
-    }
-    Some((len, 2 + n))
 }
 
 /// The roots certprobe trusts for this run.
@@ -161,15 +127,23 @@ impl TrustStore {
             ..Default::default()
         };
         for path in extra {
+            let shown = path.display().to_string();
             for der in read_certs(path)? {
                 // Files named on the command line are read whole: bad input is said at once.
-                CertInfo::parse(&der).map_err(|e| {
-                    AppError::input(format!("{}: unreadable certificate: {e}", path.display()))
+                let meta = AnchorMeta::parse(&der).map_err(|e| {
+                    AppError::catalogued(
+                        "trust.file_unreadable_cert",
+                        &[("file", &shown), ("error", &e)],
+                    )
                 })?;
                 let anchor =
                     Anchor::new(der, AnchorOrigin::File(path.clone())).ok_or_else(|| {
-                        AppError::input(format!("{}: unreadable certificate", path.display()))
+                        AppError::catalogued(
+                            "trust.file_unreadable_cert",
+                            &[("file", &shown), ("error", "no subject")],
+                        )
                     })?;
+                let _ = anchor.meta.set(Some(meta));
                 store.push(anchor);
             }
         }
@@ -200,7 +174,7 @@ impl TrustStore {
                 }
                 None => self
                     .platform_errors
-                    .push("a platform root could not be parsed".to_string()),
+                    .push(phrase("trust.platform_root_unparsable", &[]).en),
             }
         }
         self.load_time += start.elapsed();
@@ -227,17 +201,12 @@ impl TrustStore {
         idx.into_iter().map(|i| &self.anchors[i]).collect()
     }
 
-    /// The anchors named as the issuer of `child`: same subject DER, or (for the few anchors
-    /// from --trust files) the same name read as text.
-    pub fn issuers_of<'a>(&'a self, child: &CertInfo) -> impl Iterator<Item = &'a Anchor> + 'a {
-        let by_der = self.by_subject(&child.issuer_der);
-        let (issuer_der, issuer) = (child.issuer_der.clone(), child.issuer.clone());
-        let by_text = self.anchors.iter().filter(move |a| {
-            matches!(a.origin, AnchorOrigin::File(_))
-                && a.subject_der != issuer_der
-                && a.info().subject == issuer
-        });
-        by_der.chain(by_text)
+    /// The anchors from `--trust` files (few, and compared by name as text when their
+    /// subject DER differs in encoding from a child's issuer).
+    pub fn file_anchors(&self) -> impl Iterator<Item = &Anchor> {
+        self.anchors
+            .iter()
+            .filter(|a| matches!(a.origin, AnchorOrigin::File(_)))
     }
 
     /// The anchors as webpki wants them; an anchor webpki cannot read is left out.
@@ -276,7 +245,10 @@ impl TrustStore {
                         .windows(needle.len())
                         .any(|w| w == needle.as_bytes())
             })
-            .filter(move |a| a.info().subject_name.eq_ignore_ascii_case(name))
+            .filter(move |a| {
+                a.meta()
+                    .is_some_and(|m| m.subject_name.eq_ignore_ascii_case(name))
+            })
     }
 }
 
@@ -287,12 +259,8 @@ fn finding(id: &str, title: Text, target: &str) -> Finding {
 /// `trust.store`: how many roots were loaded, and what could not be read.
 pub fn store_finding(store: &TrustStore) -> Finding {
     let target = if store.system { "platform" } else { "--trust" };
-    let f = finding(
-        "trust.store",
-        Text::new("Trust store", "信頼されたルート証明書ストア"),
-        target,
-    )
-    .elapsed(store.load_time);
+    let f =
+        finding("trust.store", phrase("trust.store_title", &[]), target).elapsed(store.load_time);
     let extra = store.anchors.len() - store.platform_loaded;
     let data = json!({
         "system": store.system,
@@ -301,45 +269,26 @@ pub fn store_finding(store: &TrustStore) -> Finding {
         "errors": store.platform_errors,
         "load_ms": store.load_time.as_secs_f64() * 1000.0,
     });
+    let errors = store.platform_errors.len().to_string();
     if store.system && store.platform_loaded == 0 {
         return f
-            .warn(text!(
-                (
-                    "no root certificates could be loaded from the platform store ({} errors)",
-                    store.platform_errors.len()
-                ),
-                (
-                    "OS のルート証明書ストアから証明書を読み込めませんでした (エラー {} 件)",
-                    store.platform_errors.len()
-                )
-            ))
+            .warn(phrase("trust.store_empty", &[("errors", &errors)]))
             .section("2-1 (7)")
             .fix(crate::guide::fix("cert.trust_store_empty", &[]))
             .data(data);
     }
-    let errors = if store.platform_errors.is_empty() {
-        Text::default()
+    let (platform, extra) = (store.platform_loaded.to_string(), extra.to_string());
+    let args = [
+        ("platform", platform.as_str()),
+        ("extra", &extra),
+        ("errors", &errors),
+    ];
+    let key = if store.platform_errors.is_empty() {
+        "trust.store_loaded"
     } else {
-        text!(
-            ("; {} could not be read", store.platform_errors.len()),
-            ("、{} 件は読み込めませんでした", store.platform_errors.len())
-        )
+        "trust.store_loaded_with_errors"
     };
-    f.info(text!(
-        (
-            "{} platform roots and {} from --trust loaded{}",
-            store.platform_loaded,
-            extra,
-            errors.en
-        ),
-        (
-            "OS のルート証明書 {} 件、--trust から {} 件を読み込みました{}",
-            store.platform_loaded,
-            extra,
-            errors.ja
-        )
-    ))
-    .data(data)
+    f.info(phrase(key, &args)).data(data)
 }
 
 /// `trust.root`: is one of the profile's roots present, and is it still valid?
@@ -349,85 +298,78 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
         return Vec::new();
     }
     let wanted = spec.roots.join(", ");
-    let f = finding(
-        "trust.root",
-        Text::new("Root CA certificate", "ルート証明書"),
-        &wanted,
-    );
+    let f = finding("trust.root", phrase("trust.root_title", &[]), &wanted);
     let url = profile
         .cas
         .iter()
         .find(|c| matches!(c.role, crate::profile::CaRole::Root))
         .and_then(|c| c.url.clone())
         .unwrap_or_default();
-    let found: Vec<&Anchor> = spec
+    // Only anchors that can be read: `by_name` matched their subject's name.
+    let found: Vec<(&Anchor, &AnchorMeta)> = spec
         .roots
         .iter()
         .flat_map(|name| store.by_name(name))
+        .filter_map(|a| Some((a, a.meta()?)))
         .collect();
     if found.is_empty() {
         return vec![f
-            .fail(text!(
-                ("root `{wanted}` is not in the trust store"),
-                ("ルート証明書「{wanted}」が信頼されたルート証明書ストアにありません")
-            ))
+            .fail(phrase("trust.root_missing", &[("name", &wanted)]))
             .section("2-1 (7)")
             .fix(crate::guide::fix(
                 "cert.root_missing",
                 &[("name", &wanted), ("url", &url)],
             ))];
     }
-    let current: Vec<&&Anchor> = found.iter().filter(|a| a.info().valid_at(at)).collect();
+    let rfc3339 = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
     let data = json!({
-        "found": found.iter().map(|a| json!({
-            "subject": a.info().subject,
+        "found": found.iter().map(|(a, m)| json!({
+            "subject": m.subject,
             "origin": a.origin.describe(),
-            "not_before": a.info().not_before.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "not_after": a.info().not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "sha256": a.info().sha256,
-            "valid": a.info().valid_at(at),
+            "not_before": rfc3339(m.not_before),
+            "not_after": rfc3339(m.not_after),
+            "sha256": m.sha256,
+            "valid": m.valid_at(at),
         })).collect::<Vec<_>>(),
     });
-    if let Some(a) = current.first() {
-        return vec![f
-            .pass(text!(
-                (
-                    "root `{}` is trusted ({}), valid until {}",
-                    a.info().subject_name,
-                    a.origin.describe(),
-                    show_date(a.info().not_after)
-                ),
-                (
-                    "ルート証明書「{}」は信頼されています ({})。有効期限 {}",
-                    a.info().subject_name,
-                    a.origin.describe(),
-                    show_date(a.info().not_after)
-                )
-            ))
-            .data(data)];
+    if let Some((a, m)) = found.iter().find(|(_, m)| m.valid_at(at)) {
+        let day = date(m.not_after);
+        let detail = match &a.origin {
+            AnchorOrigin::Platform => phrase(
+                "trust.root_trusted_platform",
+                &[("name", &m.subject_name), ("date", &day)],
+            ),
+            AnchorOrigin::File(p) => phrase(
+                "trust.root_trusted_file",
+                &[
+                    ("name", &m.subject_name),
+                    ("file", &p.display().to_string()),
+                    ("date", &day),
+                ],
+            ),
+        };
+        return vec![f.pass(detail).data(data)];
     }
-    let a = found[0];
+    let (_, m) = found[0];
     let successors = spec.successor_roots.join(", ");
-    let (when, when_ja) = if a.info().not_after < at {
-        (
-            format!("expired on {}", show_date(a.info().not_after)),
-            format!("{} に有効期限が切れています", show_date(a.info().not_after)),
-        )
+    let (key, day) = if m.not_after < at {
+        ("trust.root_expired", date(m.not_after))
     } else {
-        (
-            format!("is not valid until {}", show_date(a.info().not_before)),
-            format!("{} まで有効になりません", show_date(a.info().not_before)),
-        )
+        ("trust.root_not_yet_valid", date(m.not_before))
     };
     vec![f
-        .fail(text!(
-            ("root `{}` is in the trust store but {when}: no certificate can be validated through it any more", a.info().subject_name),
-            ("ルート証明書「{}」はストアにありますが、{when_ja}。このルートを経由する証明書はもう検証できません", a.info().subject_name)
-        ))
+        .fail(phrase(key, &[("name", &m.subject_name), ("date", &day)]))
         .section("2-1 (7)")
         .fix(crate::guide::fix(
             "cert.root_expired",
-            &[("name", &a.info().subject_name), ("date", &show_date(a.info().not_after)), ("successors", &successors)],
+            &[
+                ("name", &m.subject_name),
+                ("date", &date(m.not_after)),
+                ("successors", &successors),
+            ],
         ))
         .data(data)]
 }
@@ -436,6 +378,7 @@ pub fn root_findings(store: &TrustStore, profile: &Profile, at: OffsetDateTime) 
 mod tests {
     use super::*;
     use crate::finding::Status;
+    use time::macros::datetime;
 
     fn pki(name: &str) -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -456,11 +399,22 @@ mod tests {
             "{}",
             fs[0].detail.en
         );
+        assert!(
+            fs[0].detail.ja.contains("2023-09-30"),
+            "{}",
+            fs[0].detail.ja
+        );
         // Before its end it was fine.
-        let before = crate::cli::parse_time("2023-09-01").unwrap();
+        let before = root_findings(&store, &Profile::builtin(), datetime!(2023-09-01 0:00 UTC));
+        assert_eq!(before[0].status, Status::Pass);
+        assert!(
+            before[0].detail.en.contains("--trust") && before[0].detail.en.contains("2023-09-30"),
+            "{}",
+            before[0].detail.en
+        );
         assert_eq!(
-            root_findings(&store, &Profile::builtin(), before)[0].status,
-            Status::Pass
+            before[0].data["found"][0]["not_after"],
+            "2023-09-30T04:20:49Z"
         );
     }
 
@@ -470,28 +424,35 @@ mod tests {
         let fs = root_findings(&store, &Profile::builtin(), OffsetDateTime::now_utc());
         assert_eq!(fs[0].status, Status::Fail);
         assert!(fs[0].fix.as_ref().unwrap().en.contains("SCRoot1ca.cer"));
+        assert!(fs[0].detail.en.contains("is not in the trust store"));
     }
 
     #[test]
     fn the_subject_is_read_without_parsing_and_anchors_are_parsed_on_use() {
-        let store = TrustStore::load(false, &[pki("root.pem"), pki("server-root.pem")]).unwrap();
+        let mut store = TrustStore::default();
+        for name in ["root.pem", "server-root.pem"] {
+            for der in read_certs(&pki(name)).unwrap() {
+                store.push(Anchor::new(der, AnchorOrigin::Platform).unwrap());
+            }
+        }
         for a in &store.anchors {
-            assert!(a.info.get().is_none(), "parsed at load");
-            let info = CertInfo::parse(&a.der).unwrap();
-            assert_eq!(subject_of(&a.der), Some(info.subject_der.as_slice()));
+            assert!(a.meta.get().is_none(), "parsed at load");
+            let cert = <x509_cert::Certificate as der::Decode>::from_der(&a.der).unwrap();
+            let subject = der::Encode::to_der(cert.tbs_certificate().subject()).unwrap();
+            assert_eq!(subject_of(&a.der), Some(subject.as_slice()));
         }
         let root = &store.anchors[0];
         let usable = store.usable_for(std::iter::once(root.subject_der.as_slice()));
         assert_eq!(usable.len(), 1);
         assert!(usable[0].webpki().is_some());
+        assert!(usable[0].meta().is_some());
         assert!(
-            store.anchors[1].info.get().is_none(),
+            store.anchors[1].meta.get().is_none(),
             "an anchor no path uses stays unparsed"
         );
         assert!(store
             .usable_for(std::iter::once(&b"no such name"[..]))
             .is_empty());
-        assert_eq!(subject_of(b"\x30\x82\xff"), None, "a truncated certificate");
     }
 
     #[test]
@@ -500,5 +461,17 @@ mod tests {
         let f = store_finding(&store);
         assert_eq!(f.data["extra_roots"], 2);
         assert_eq!(f.data["platform_roots"], 0);
+        assert!(
+            f.detail.en.contains("0 platform roots and 2 from --trust"),
+            "{}",
+            f.detail.en
+        );
+    }
+
+    #[test]
+    fn a_trust_file_that_is_not_a_certificate_is_bad_input() {
+        let e = TrustStore::load(false, &[pki("garbage.bin")]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("garbage.bin"), "{e}");
     }
 }

@@ -11,10 +11,9 @@
 use crate::support::certprobe;
 use crate::support::dnsmasq::Dnsmasq;
 use crate::support::tinyproxy::Tinyproxy;
-use certprobe::cli::{CheckArgs, LoginArgs, NetArgs};
 use certprobe::finding::{Finding, Phase, Status, Text};
 use certprobe::net::NetOptions;
-use certprobe::probe::LocalOutcome;
+use certprobe::probe::{CheckOptions, LocalOutcome, LoginOptions};
 use certprobe::profile::Profile;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
@@ -641,18 +640,18 @@ fn login(net_args: NetOptions, site_port: u16, good: &Pki) -> Finding {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "pw&secret\n").unwrap();
-    // The log-in runs from the check's flags: the same options as flags.
-    let args = CheckArgs {
-        net: NetArgs {
+    // The log-in runs from the check's options: the same route as the endpoint probes.
+    let args = CheckOptions {
+        net: NetOptions {
             resolver: net_args.resolver,
             proxy: net_args.proxy,
             no_proxy: net_args.no_proxy,
             ..Default::default()
         },
-        login: LoginArgs {
+        login: LoginOptions {
             enabled: true,
-            login_user: Some("S470000001".into()),
-            login_password_file: Some(pw),
+            user: Some("S470000001".into()),
+            password_file: Some(pw),
             ..Default::default()
         },
         ..Default::default()
