@@ -280,13 +280,13 @@ pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, S
         SignatureScheme::RSA_PKCS1_SHA256 => &sig_alg::RSA_PKCS1_2048_8192_SHA256,
         other => return Err(format!("unsupported scheme {other:?}")),
     };
-    let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| e.to_string())?;
+    let cert =
+        <x509_cert::Certificate as der::Decode>::from_der(leaf).map_err(|e| e.to_string())?;
     let public_key = cert
-        .tbs_certificate
-        .subject_pki
+        .tbs_certificate()
+        .subject_public_key_info()
         .subject_public_key
-        .data
-        .as_ref();
+        .raw_bytes();
     Ok(sig_alg::UnparsedPublicKey::new(alg, public_key)
         .verify(&msg, &sig)
         .is_ok())

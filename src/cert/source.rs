@@ -192,7 +192,8 @@ pub fn looks_like_pem(bytes: &[u8]) -> bool {
 }
 
 fn parses_as_certificate(der: &[u8]) -> bool {
-    x509_parser::parse_x509_certificate(der).is_ok_and(|(rest, _)| rest.is_empty())
+    // `from_der` refuses bytes after the certificate.
+    <x509_cert::Certificate as der::Decode>::from_der(der).is_ok()
 }
 
 /// The contents of one input file.
@@ -633,9 +634,16 @@ fn load_store(
 }
 
 pub fn is_ca(der: &CertificateDer<'_>) -> bool {
-    x509_parser::parse_x509_certificate(der)
+    use der::Decode;
+    x509_cert::Certificate::from_der(der)
         .ok()
-        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca))
+        .and_then(|c| {
+            c.tbs_certificate()
+                .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+                .ok()
+                .flatten()
+                .map(|(_, b)| b.ca)
+        })
         .unwrap_or(false)
 }
 
