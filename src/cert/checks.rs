@@ -5,7 +5,7 @@ use crate::cert::chain::{ChainReport, Problem};
 use crate::cert::info::{show_date, CertInfo};
 use crate::cert::source::LoadedKey;
 use crate::finding::{Finding, Phase, Text};
-use crate::guide::fix;
+use crate::guide::{fix, phrase};
 use crate::profile::{CaRole, ClientCertSpec, Profile};
 use crate::text;
 use rustls::pki_types::CertificateDer;
@@ -211,7 +211,8 @@ pub fn leaf_findings(
     });
 
     // Key algorithm and size.
-    let kind = format!("{} {} bits", info.key_type, info.key_bits);
+    let bits = info.key_bits.to_string();
+    let size = [("type", info.key_type.as_str()), ("bits", bits.as_str())];
     let f = finding(
         "cert.key",
         Text::new("Key algorithm and size", "鍵の種類と長さ"),
@@ -219,15 +220,15 @@ pub fn leaf_findings(
     )
     .data(json!({ "type": info.key_type, "bits": info.key_bits }));
     let weak_rsa = info.key_type == "RSA" && info.key_bits < 2048;
+    // Fail, not warn: OpenSSL servers at their default security level refuse both
+    // ("EE certificate key too weak", "CA signature digest algorithm too weak"), and ring will
+    // not sign with an RSA key under 2048 bits.
     out.push(if weak_rsa || info.key_type == "DSA" {
-        f.fail(text!(
-            ("{kind}: too weak; current servers refuse it"),
-            ("{kind}: 弱すぎるため現在のサーバーは受け付けません")
-        ))
-        .section("2-1 (6)")
-        .fix(fix("cert.weak_key", &[]))
+        f.fail(phrase("cert.key_weak", &size))
+            .section("2-1 (6)")
+            .fix(fix("cert.weak_key", &[]))
     } else {
-        f.pass(Text::same(kind))
+        f.pass(phrase("cert.key_size", &size))
     });
 
     // Signature algorithm.
@@ -239,20 +240,26 @@ pub fn leaf_findings(
     )
     .data(json!({ "algorithm": alg }));
     out.push(if info.weak_signature {
-        f.warn(text!(
-            ("signed with {alg}, which current TLS software refuses"),
-            ("{alg} で署名されています。現在の TLS ソフトウェアは受け付けません")
-        ))
-        .section("2-1 (6)")
-        .fix(fix("cert.weak_signature", &[]))
+        f.fail(phrase("cert.signature_weak", &[("alg", alg)]))
+            .section("2-1 (6)")
+            .fix(fix("cert.weak_signature", &[]))
     } else {
         f.pass(Text::same(alg.clone()))
     });
     out
 }
 
-/// Does this key sign in a way the certificate's public key verifies? Proved by signing.
+/// Does this key sign in a way the certificate's public key verifies? Proved by signing; an
+/// RSA key too short to sign with is compared by its public modulus instead.
 pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, String> {
+    if let Some(weak) = &key.weak {
+        let cert =
+            <x509_cert::Certificate as der::Decode>::from_der(leaf).map_err(|e| e.to_string())?;
+        let spki = cert.tbs_certificate().subject_public_key_info();
+        let modulus = crate::cert::info::rsa_modulus(spki.subject_public_key.raw_bytes())
+            .map(|m| &m[m.iter().position(|&b| b != 0).unwrap_or(m.len())..]);
+        return Ok(modulus == Some(weak.modulus.as_slice()));
+    }
     const SCHEMES: [SignatureScheme; 6] = [
         SignatureScheme::ECDSA_NISTP256_SHA256,
         SignatureScheme::ECDSA_NISTP384_SHA384,
@@ -306,6 +313,13 @@ pub fn key_finding(leaf: &CertificateDer<'_>, key: Option<&LoadedKey>, target: &
     };
     let origin = format!("{} ({})", key.origin, key.format);
     match key_matches(leaf, key) {
+        Ok(true) if key.weak.is_some() => {
+            let bits = key.weak.as_ref().map_or(0, |w| w.bits).to_string();
+            f.pass(phrase(
+                "cert.key_match_weak",
+                &[("origin", &origin), ("bits", &bits)],
+            ))
+        }
         Ok(true) => f.pass(text!(
             ("the private key from {origin} belongs to the certificate (checked by signing)"),
             ("{origin} の秘密鍵は証明書と一致します (署名して確認)")
@@ -362,9 +376,32 @@ pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> F
         )
     };
     let (key, section) = first.fix_key();
-    f.fail(Text::new(en, ja))
+    let f = f
+        .fail(Text::new(en, ja))
         .section(section)
-        .fix(problem_fix(first, key, profile))
+        .fix(problem_fix(first, key, profile));
+    match leaf_weakness(report) {
+        Some(cause) => f.consequence_of(cause),
+        None => f,
+    }
+}
+
+/// The leaf finding that explains a chain whose only problem is the leaf's own weak signature
+/// or weak key: `cert.signature` or `cert.key` is the cause, the failed path its consequence.
+fn leaf_weakness(report: &ChainReport) -> Option<&'static str> {
+    let [only] = report.problems.as_slice() else {
+        return None;
+    };
+    let leaf = report.path.first().filter(|l| l.role == "leaf")?;
+    match only {
+        Problem::WeakSignature { name, .. } if *name == leaf.name => Some("cert.signature"),
+        Problem::Cert(b)
+            if b.rule == "chain.leaf_weak_key" && b.role == crate::cert::strict::Role::Leaf =>
+        {
+            Some("cert.key")
+        }
+        _ => None,
+    }
 }
 
 /// The fix text of a chain problem, with its names filled in. A download address is the

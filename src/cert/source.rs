@@ -64,6 +64,61 @@ pub struct LoadedKey {
     /// "PKCS#8", "PKCS#1 (RSA)", "SEC1 (EC)", "encrypted PKCS#8", "PKCS#12"
     pub format: &'static str,
     pub key: Arc<dyn SigningKey>,
+    /// An intact RSA key too short to sign with today (under 2048 bits); `key` then offers no
+    /// signature scheme, so a handshake sends no certificate rather than a refused one.
+    pub weak: Option<WeakRsaKey>,
+}
+
+/// An intact RSA private key shorter than 2048 bits: ring will not sign with it, and servers
+/// at OpenSSL's default security level refuse its certificate. Kept so that the checks can
+/// say the key is weak (and whether it belongs to the certificate), never used to sign.
+#[derive(Debug, Clone)]
+pub struct WeakRsaKey {
+    pub bits: usize,
+    /// The public modulus, leading zeros removed.
+    pub modulus: Vec<u8>,
+}
+
+impl SigningKey for WeakRsaKey {
+    fn choose_scheme(
+        &self,
+        _offered: &[rustls::SignatureScheme],
+    ) -> Option<Box<dyn rustls::sign::Signer>> {
+        None
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        rustls::SignatureAlgorithm::RSA
+    }
+}
+
+impl WeakRsaKey {
+    /// The key when `der` is an intact RSA key that ring refuses only for its size.
+    fn of(der: &PrivateKeyDer<'_>) -> Option<WeakRsaKey> {
+        if !rsa_too_small(der) {
+            return None;
+        }
+        let pkcs1 = match der {
+            PrivateKeyDer::Pkcs1(k) => k.secret_pkcs1_der(),
+            PrivateKeyDer::Pkcs8(k) => pkcs8::PrivateKeyInfoRef::try_from(k.secret_pkcs8_der())
+                .ok()?
+                .private_key
+                .as_bytes(),
+            _ => return None,
+        };
+        // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, … }
+        use der::Decode;
+        let seq = <&der::asn1::SequenceRef>::from_der(pkcs1).ok()?;
+        let mut r = der::SliceReader::new(seq.as_bytes()).ok()?;
+        der::asn1::UintRef::decode(&mut r).ok()?;
+        let modulus = der::asn1::UintRef::decode(&mut r).ok()?.as_bytes();
+        let modulus = &modulus[modulus.iter().position(|&b| b != 0)?..];
+        let bits = modulus.len() * 8 - modulus[0].leading_zeros() as usize;
+        Some(WeakRsaKey {
+            bits,
+            modulus: modulus.to_vec(),
+        })
+    }
 }
 
 /// Where passwords come from. Never printed.
@@ -386,21 +441,26 @@ fn signing_key(
     origin: &str,
     format: &'static str,
 ) -> Result<LoadedKey, AppError> {
-    let key = rustls::crypto::ring::sign::any_supported_type(&der).map_err(|_| {
-        // An intact key that is only too short (RSA-1024) is weak, not damaged.
-        if rsa_too_small(&der) {
-            return AppError::input(format!(
-                "{origin}: the private key is an RSA key shorter than 2048 bits — intact, but too weak for TLS today; ask for a new certificate (RSA 2048 bits or more, or ECDSA P-256)"
-            ));
-        }
-        AppError::input(format!(
-            "{origin}: the private key is damaged or of a type TLS cannot use (RSA, ECDSA P-256/P-384 and Ed25519 work)"
-        ))
-    })?;
+    let (key, weak): (Arc<dyn SigningKey>, _) =
+        match rustls::crypto::ring::sign::any_supported_type(&der) {
+            Ok(key) => (key, None),
+            // An intact key that is only too short (RSA-1024) is weak, not damaged: the
+            // checks report it.
+            Err(_) => match WeakRsaKey::of(&der) {
+                Some(w) => (Arc::new(w.clone()), Some(w)),
+                None => {
+                    return Err(AppError::catalogued(
+                        "cert.key_unusable",
+                        &[("file", origin)],
+                    ))
+                }
+            },
+        };
     Ok(LoadedKey {
         origin: origin.to_string(),
         format,
         key,
+        weak,
     })
 }
 
@@ -427,7 +487,7 @@ fn der_key(
         ),
     ];
     for (der, format) in plain {
-        if any_supported_type(&der).is_ok() {
+        if any_supported_type(&der).is_ok() || rsa_too_small(&der) {
             return signing_key(der, shown, format).map(Some);
         }
     }
@@ -580,6 +640,7 @@ fn load_store(
                 origin: origin.clone(),
                 format: "CNG, kept in the store",
                 key: ck.key.clone(),
+                weak: None,
             }),
             None,
         ),
