@@ -115,7 +115,7 @@ impl CertInfo {
     pub fn unreadable() -> CertInfo {
         CertInfo {
             subject: String::new(),
-            subject_name: "(unreadable certificate)".into(),
+            subject_name: crate::guide::message("cert.unreadable_name", &[]),
             issuer: String::new(),
             issuer_name: String::new(),
             serial: String::new(),

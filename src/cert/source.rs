@@ -134,9 +134,10 @@ impl Passwords {
         if let Some(var) = &self.env {
             return match std::env::var(var) {
                 Ok(v) => Ok(Some(v)),
-                Err(_) => Err(AppError::input(format!(
-                    "--password-env {var}: the environment variable {var} is not set"
-                ))),
+                Err(_) => Err(AppError::catalogued(
+                    "cert.password_env_unset",
+                    &[("var", var)],
+                )),
             };
         }
         if let Some(path) = &self.file {
@@ -154,13 +155,16 @@ impl Passwords {
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             // The file name is shown escaped; the time at the prompt does not count against
             // --timeout.
-            let prompt = format!("Password for {}: ", crate::text::escape::clean(what));
-            return crate::watchdog::paused(|| rpassword::prompt_password(prompt))
-                .map_err(|e| AppError::input(format!("cannot read the password: {e}")));
+            let shown = crate::text::escape::clean(what);
+            let prompt = crate::guide::message("cert.password_prompt", &[("file", &shown)]);
+            return crate::watchdog::paused(|| rpassword::prompt_password(prompt)).map_err(|e| {
+                AppError::catalogued("cert.password_unreadable", &[("error", &e.to_string())])
+            });
         }
-        Err(AppError::input(format!(
-            "{what} is protected by a password: give it with --password-env VAR or --password-file FILE"
-        )))
+        Err(AppError::catalogued(
+            "cert.password_needed",
+            &[("file", what)],
+        ))
     }
 }
 
@@ -194,9 +198,9 @@ impl PemError {
     /// The error that ends the run, naming the file as `shown`.
     pub fn to_app(&self, shown: &str) -> AppError {
         match self {
-            PemError::Damaged(label) => AppError::input(format!(
-                "{shown}: the PEM block `{label}` is damaged or cut short"
-            )),
+            PemError::Damaged(label) => {
+                AppError::catalogued("cert.pem_damaged", &[("file", shown), ("label", label)])
+            }
             PemError::LegacyEncrypted => {
                 AppError::catalogued("input.proc_type", &[("file", shown)])
             }
@@ -282,9 +286,10 @@ pub fn parse_container(
             match b.label.as_str() {
                 "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
                     if !parses_as_certificate(&b.der) {
-                        return Err(AppError::input(format!(
-                            "{shown}: a CERTIFICATE block is not a valid X.509 certificate"
-                        )));
+                        return Err(AppError::catalogued(
+                            "cert.pem_not_certificate",
+                            &[("file", &shown)],
+                        ));
                     }
                     out.certs.push(CertificateDer::from(b.der));
                 }
@@ -318,9 +323,10 @@ pub fn parse_container(
             return Ok(p12);
         }
     }
-    Err(AppError::input(format!(
-        "{shown} is not a certificate file (neither PEM, DER nor PKCS#12), or it is damaged"
-    )))
+    Err(AppError::catalogued(
+        "cert.not_certificate_file",
+        &[("file", &shown)],
+    ))
 }
 
 /// Read a PKCS#12 file; `Ok(None)` when the bytes are not PKCS#12 at all.
@@ -345,23 +351,20 @@ fn read_pkcs12(
     let archive = match archive {
         Ok(a) => a,
         Err(P12Error::MacError(_)) => {
-            return Err(AppError::input(format!(
-                "{shown}: wrong password (the PKCS#12 integrity check failed)"
-            )))
+            return Err(AppError::catalogued(
+                "cert.p12_wrong_password",
+                &[("file", shown)],
+            ))
         }
         Err(P12Error::UnsupportedEncryptionScheme | P12Error::UnsupportedMacAlgorithm) => {
-            return Err(AppError::input(format!(
-                "{shown}: this PKCS#12 encryption is not supported; export it again with AES-256 \
-                 or TripleDES-SHA1 (see the README)"
-            )))
+            return Err(AppError::catalogued(
+                "cert.p12_unsupported",
+                &[("file", shown)],
+            ))
         }
         // Not PKCS#12 at all, or cut short before its structure ends.
         Err(P12Error::DerError(_)) => return Ok(None),
-        Err(_) => {
-            return Err(AppError::input(format!(
-                "{shown}: the PKCS#12 file is damaged"
-            )))
-        }
+        Err(_) => return Err(AppError::catalogued("cert.p12_damaged", &[("file", shown)])),
     };
     let key_bag = archive.keys.first();
     // The leaf: the certificate bag that shares the key's local key id, else the first one.
@@ -523,14 +526,12 @@ fn key_from_pem_block(
         "ENCRYPTED PRIVATE KEY" => {
             let info =
                 pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
-                    AppError::input(format!("{shown}: the encrypted private key is damaged"))
+                    AppError::catalogued("cert.encrypted_key_damaged", &[("file", shown)])
                 })?;
             check_kdf_cost(&der, shown)?;
             let pw = passwords.needed(shown)?;
             let doc = info.decrypt(pw.as_bytes()).map_err(|_| {
-                AppError::input(format!(
-                    "{shown}: wrong password for the encrypted private key (or an unsupported encryption)"
-                ))
+                AppError::catalogued("cert.encrypted_key_wrong_password", &[("file", shown)])
             })?;
             (
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(doc.as_bytes().to_vec())),
@@ -546,10 +547,10 @@ fn key_from_pem_block(
 pub fn read_key(path: &Path, passwords: &Passwords) -> Result<LoadedKey, AppError> {
     let contents = read_container(path, passwords)?;
     contents.key.ok_or_else(|| {
-        AppError::input(format!(
-            "{}: no private key in this file (expected a PEM PRIVATE KEY block)",
-            path.display()
-        ))
+        AppError::catalogued(
+            "cert.no_key_in_file",
+            &[("file", &path.display().to_string())],
+        )
     })
 }
 
@@ -557,10 +558,10 @@ pub fn read_key(path: &Path, passwords: &Passwords) -> Result<LoadedKey, AppErro
 pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, AppError> {
     let contents = read_container(path, &Passwords::default())?;
     if contents.certs.is_empty() {
-        return Err(AppError::input(format!(
-            "{}: no certificate in this file",
-            path.display()
-        )));
+        return Err(AppError::catalogued(
+            "cert.no_certificate_in_file",
+            &[("file", &path.display().to_string())],
+        ));
     }
     Ok(contents.certs)
 }
@@ -587,11 +588,10 @@ fn load_files(
     let contents = read_container(cert, passwords)?;
     let mut certs = contents.certs.into_iter();
     let Some(leaf) = certs.next() else {
-        return Err(AppError::input(format!(
-            "{}: no certificate in this file (only a key?); give the certificate with --cert \
-             and the key with --key",
-            cert.display()
-        )));
+        return Err(AppError::catalogued(
+            "cert.only_a_key",
+            &[("file", &cert.display().to_string())],
+        ));
     };
     let mut extra: Vec<CertificateDer<'static>> = certs.collect();
     let mut leaf = leaf;
@@ -623,7 +623,8 @@ fn load_store(
     cert: &crate::platform::windows::store::StoreCertificate,
     silent: bool,
 ) -> Identity {
-    use crate::finding::{Status, Text};
+    use crate::finding::Status;
+    use crate::guide::phrase;
     use crate::platform::windows::store::{certified_key, StoreError};
     let summary = &cert.candidate.cert;
     let origin = format!("{store} {}", summary.thumbprint);
@@ -645,24 +646,30 @@ fn load_store(
             None,
         ),
         Err(e) => {
-            let en = e.to_string();
-            let (status, ja, fix) = match &e {
+            let (status, detail, fix) = match &e {
                 StoreError::Wine => (
                     Status::Warn,
-                    "Wine の CNG は Windows 証明書ストアの鍵で署名できません。証明書を鍵ごと PKCS#12 ファイルにエクスポートして --cert で指定するか、Windows 上で certprobe を実行してください".to_string(),
+                    phrase("cert.store_wine", &[]),
                     crate::guide::fix("windows.wine_store_key", &[]),
                 ),
-                StoreError::NoPrivateKey { .. } => (
+                StoreError::NoPrivateKey { thumbprint } => (
                     Status::Fail,
-                    format!("証明書 {} の秘密鍵がストアにありません", summary.thumbprint),
+                    phrase("cert.store_no_key", &[("thumbprint", thumbprint)]),
                     crate::guide::fix(
                         "windows.no_private_key",
                         &[("name", name), ("file", "file.pfx")],
                     ),
                 ),
-                StoreError::KeyUnavailable { detail, .. } => (
+                StoreError::KeyUnavailable { thumbprint, detail } => (
                     Status::Fail,
-                    format!("Windows が {name} の秘密鍵を使わせませんでした: {detail}"),
+                    phrase(
+                        "cert.store_key_unavailable",
+                        &[
+                            ("name", name),
+                            ("thumbprint", thumbprint),
+                            ("detail", detail),
+                        ],
+                    ),
                     crate::guide::fix(
                         "windows.key_unavailable",
                         &[("name", name), ("detail", detail)],
@@ -670,7 +677,10 @@ fn load_store(
                 ),
                 StoreError::Open { store, code } => (
                     Status::Fail,
-                    format!("証明書ストア {store} を開けません (Windows エラー {code})"),
+                    phrase(
+                        "cert.store_open",
+                        &[("store", store), ("code", &code.to_string())],
+                    ),
                     crate::guide::fix("windows.no_cert_in_store", &[("file", "file.pfx")]),
                 ),
             };
@@ -678,7 +688,7 @@ fn load_store(
                 None,
                 Some(KeyUnusable {
                     status,
-                    detail: Text::new(en, ja),
+                    detail,
                     fix,
                 }),
             )
