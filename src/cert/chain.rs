@@ -763,6 +763,20 @@ mod tests {
     }
 
     #[test]
+    fn webpki_words_are_said_in_each_language() {
+        let en = webpki_words(&webpki::Error::BadDer);
+        assert_eq!(en, "the DER encoding is broken");
+        let t = localise(&en);
+        assert_eq!(t.en, en);
+        assert!(t.ja.contains("DER 符号化"), "{}", t.ja);
+        for key in WEBPKI_WORDS {
+            let t = crate::guide::phrase(key, &[]);
+            assert_ne!(t.en, key, "{key} is in the catalogue");
+            assert_eq!(localise(&t.en).ja, t.ja, "{key}");
+        }
+        assert_eq!(localise("S47000001").ja, "S47000001");
+    }
+    #[test]
     fn a_sound_chain_gives_the_whole_path_and_what_to_send() {
         let r = run("client.pem", &["inter.pem"], &["root.pem"], None);
         assert!(r.valid, "{r:?}");

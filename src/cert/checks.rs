@@ -417,6 +417,45 @@ pub fn strict_finding(report: &ChainReport, target: &str) -> Option<Finding> {
 mod tests {
     use super::*;
 
+    fn status_of(findings: &[Finding], id: &str) -> crate::finding::Status {
+        findings.iter().find(|f| f.id == id).unwrap().status
+    }
+
+    #[test]
+    fn a_weak_key_and_a_sha1_signature_fail_as_weak() {
+        use crate::finding::Status;
+        let der = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/pki/client.der"
+        ))
+        .unwrap();
+        let mut info = CertInfo::parse(&CertificateDer::from(der)).unwrap();
+        let spec = Profile::builtin().client_cert;
+        let at = info.not_before + time::Duration::days(1);
+        let sound = leaf_findings(&info, &spec, "t", at);
+        assert_eq!(status_of(&sound, "cert.key"), Status::Pass);
+        assert_eq!(status_of(&sound, "cert.signature"), Status::Pass);
+
+        info.key_type = "RSA".into();
+        info.key_bits = 1024;
+        info.signature_algorithm = "sha1WithRSAEncryption".into();
+        info.weak_signature = true;
+        let weak = leaf_findings(&info, &spec, "t", at);
+        for id in ["cert.key", "cert.signature"] {
+            let f = weak.iter().find(|f| f.id == id).unwrap();
+            assert_eq!(f.status, Status::Fail, "{id}");
+            assert_eq!(f.section.as_deref(), Some("2-1 (6)"), "{id}");
+            let words = format!("{} {}", f.detail.en, f.detail.ja);
+            assert!(
+                !words.contains("damaged") && !words.contains("壊れ"),
+                "{words}"
+            );
+        }
+        let key = weak.iter().find(|f| f.id == "cert.key").unwrap();
+        assert!(key.detail.en.starts_with("RSA 1024 bits: an intact key"));
+        assert!(key.detail.ja.starts_with("RSA 1024 ビット"));
+    }
+
     #[test]
     fn globs() {
         assert!(glob_match("S47*", "S47000001"));

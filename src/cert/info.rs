@@ -450,6 +450,97 @@ fn general_name(g: &GeneralName) -> String {
 mod tests {
     use super::*;
 
+    fn self_signed(
+        params: rcgen::CertificateParams,
+        alg: &'static rcgen::SignatureAlgorithm,
+    ) -> CertInfo {
+        let key = rcgen::KeyPair::generate_for(alg).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        CertInfo::parse(cert.der()).unwrap()
+    }
+
+    #[test]
+    fn names_usages_and_key_read_as_people_see_them() {
+        use rcgen::{DnType, ExtendedKeyUsagePurpose as Eku, KeyUsagePurpose as Ku};
+        let mut p = rcgen::CertificateParams::new(vec!["a.test".to_string()]).unwrap();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name.push(DnType::CountryName, "JP");
+        p.distinguished_name
+            .push(DnType::OrganizationName, "SECOM Trust Systems CO.,LTD.");
+        p.distinguished_name
+            .push(DnType::OrganizationalUnitName, "Member");
+        p.distinguished_name.push(DnType::CommonName, "S47000001");
+        p.extended_key_usages = vec![Eku::CodeSigning, Eku::ClientAuth, Eku::ServerAuth];
+        p.key_usages = vec![Ku::KeyEncipherment, Ku::DigitalSignature];
+        p.subject_alt_names
+            .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        let info = self_signed(p, &rcgen::PKCS_ECDSA_P384_SHA384);
+        assert_eq!(
+            info.subject,
+            "C=JP, O=SECOM Trust Systems CO.,LTD., OU=Member, CN=S47000001"
+        );
+        assert_eq!(info.subject_name, "S47000001");
+        assert!(info.self_issued);
+        assert_eq!(info.subject_der, info.issuer_der);
+        // Known usages in a fixed order, whatever the certificate's order.
+        assert_eq!(
+            info.eku.as_deref(),
+            Some(&["serverAuth", "clientAuth", "codeSigning"].map(String::from)[..])
+        );
+        assert!(info.client_auth && info.server_auth);
+        assert_eq!(
+            info.key_usage.as_deref(),
+            Some(&["digitalSignature", "keyEncipherment"].map(String::from)[..])
+        );
+        assert_eq!(info.sans, ["DNS:a.test", "IP:127.0.0.1"]);
+        assert_eq!(
+            (info.key_type.as_str(), info.key_bits),
+            ("ECDSA P-384", 384)
+        );
+        assert_eq!(info.signature_algorithm, "ecdsa-with-SHA384");
+        assert!(!info.weak_signature && !info.is_ca);
+    }
+
+    #[test]
+    fn a_name_without_cn_is_named_by_its_last_ou() {
+        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name
+            .push(rcgen::DnType::OrganizationName, "SECOM Trust.net");
+        p.distinguished_name.push(
+            rcgen::DnType::OrganizationalUnitName,
+            "Security Communication RootCA1",
+        );
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let info = self_signed(p, &rcgen::PKCS_ED25519);
+        assert_eq!(info.subject_name, "Security Communication RootCA1");
+        assert_eq!(info.eku, None);
+        assert!(info.client_auth, "no EKU extension: any use");
+        assert!(info.is_ca);
+        assert_eq!((info.key_type.as_str(), info.key_bits), ("Ed25519", 256));
+    }
+
+    #[test]
+    fn damaged_der_is_an_error_not_a_panic() {
+        let p = rcgen::CertificateParams::new(vec!["a.test".to_string()]).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        for cut in [0, 1, 10, der.len() / 2, der.len() - 1] {
+            assert!(CertInfo::parse(&CertificateDer::from(&der[..cut])).is_err());
+        }
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert!(CertInfo::parse(&CertificateDer::from(trailing)).is_err());
+    }
+
+    #[test]
+    fn integer_bits_ignore_leading_zeros() {
+        assert_eq!(integer_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(integer_bits(&[0x7f, 0xff]), 15);
+        assert_eq!(integer_bits(&[0x00, 0x00]), 0);
+        assert_eq!(integer_bits(&[]), 0);
+    }
+
     #[test]
     fn dsa_and_unusual_keys_are_named() {
         assert_eq!(signature_name("1.2.840.10040.4.3").0, "dsa-with-SHA1");
