@@ -393,3 +393,73 @@ fn a_weak_intermediate_is_named_in_the_chain() {
         }
     }
 }
+
+/// Against a real OpenSSL server that requires a client certificate: the server refuses, and
+/// the verdict is the weak key, with the refusals as its consequences.
+#[test]
+fn a_real_server_refuses_the_weak_certificate_and_the_verdict_is_the_key() {
+    use crate::support::openssl::SServer;
+    let pki = Pki::new();
+    pki.intermediate("inter", "rsa:2048", "sha256");
+    pki.issue(
+        "leaf",
+        "rsa:1024",
+        "/CN=S47000205",
+        "inter",
+        "sha256",
+        false,
+    );
+    let cas = format!(
+        "{}{}",
+        std::fs::read_to_string(pki.path("inter.pem")).unwrap(),
+        std::fs::read_to_string(pki.path("root.pem")).unwrap()
+    );
+    pki.write("cas.pem", &cas);
+    let server_pem = crate::support::pki("server.pem");
+    let server_key = crate::support::pki("server.key");
+    let server = SServer::start(&[
+        "-cert",
+        &server_pem.to_string_lossy(),
+        "-key",
+        &server_key.to_string_lossy(),
+        "-Verify",
+        "2",
+        "-verify_return_error",
+        "-CAfile",
+        &pki.arg("cas.pem"),
+        "-www",
+    ]);
+    let profile = std::fs::read_to_string(profile())
+        .unwrap()
+        .replace("localhost:9", &format!("localhost:{}", server.port));
+    pki.write("profile.toml", &profile);
+    let (cert, key, ca) = (
+        pki.arg("leaf.pem"),
+        pki.arg("leaf.key"),
+        pki.arg("inter.pem"),
+    );
+    let server_root = crate::support::pki("server-root.pem");
+    let out = certprobe()
+        .args(["--profile", &pki.arg("profile.toml"), "--format", "json"])
+        .args(["check", "--no-system-trust", "--timeout", "10"])
+        .args(["--cert", &cert, "--key", &key, "--ca", &ca])
+        .args(["--trust", &pki.arg("root.pem")])
+        .args(["--trust", &server_root.to_string_lossy()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["verdict"]["cause"], "cert.key", "{}", doc["verdict"]);
+    let refused: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"].as_str().unwrap().ends_with(".tls") && f["status"] == "fail")
+        .collect();
+    assert!(!refused.is_empty(), "the server refused: {stdout}");
+    for f in refused {
+        assert_eq!(f["consequence_of"], "cert.key", "{f}");
+    }
+    assert_not_damaged(&stdout);
+}
