@@ -12,6 +12,7 @@ use crate::cert::strict::{self, Breach, PathCert, Role};
 use crate::cert::walk::{diagnose, weak_key};
 use crate::cert::AnchorCert;
 use crate::cert::Purpose;
+use crate::finding::Text;
 use crate::trust::{Anchor, TrustStore};
 use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use serde::Serialize;
@@ -33,7 +34,7 @@ pub enum Origin {
 impl Origin {
     pub fn describe(&self) -> String {
         match self {
-            Origin::Identity => "the certificate file".into(),
+            Origin::Identity => crate::guide::message("cert.origin_identity", &[]),
             Origin::CaFile(p) => format!("--ca {p}"),
             Origin::Trust(s) => s.clone(),
         }
@@ -126,8 +127,47 @@ pub enum Problem {
 
 /// The catalogue text of `key` with `args` filled in, and `{role}` / `{at}` in each language.
 fn say(key: &str, args: &[(&str, &str)]) -> (String, String) {
-    let t = crate::guide::phrase(key, args);
-    (t.en, t.ja)
+    let words: Vec<Text> = args.iter().map(|(_, v)| localise(v)).collect();
+    let en: Vec<(&str, &str)> = args
+        .iter()
+        .zip(&words)
+        .map(|((k, _), w)| (*k, w.en.as_str()))
+        .collect();
+    let ja: Vec<(&str, &str)> = args
+        .iter()
+        .zip(&words)
+        .map(|((k, _), w)| (*k, w.ja.as_str()))
+        .collect();
+    (
+        crate::guide::phrase(key, &en).en,
+        crate::guide::phrase(key, &ja).ja,
+    )
+}
+
+/// The catalogue keys of webpki's errors in words.
+const WEBPKI_WORDS: [&str; 12] = [
+    "cert.webpki.bad_der",
+    "cert.webpki.bad_der_time",
+    "cert.webpki.trailing_data",
+    "cert.webpki.extension_invalid",
+    "cert.webpki.not_v3",
+    "cert.webpki.bad_serial",
+    "cert.webpki.bad_validity",
+    "cert.webpki.path_too_long",
+    "cert.webpki.too_many_signatures",
+    "cert.webpki.too_many_names",
+    "cert.webpki.bad_dns_name",
+    "cert.webpki.bad_name_constraint",
+];
+
+/// A value placed in a message: webpki's errors are kept in English words (as the JSON data
+/// shows them) and said in each language from the catalogue; anything else stays as it is.
+fn localise(value: &str) -> Text {
+    WEBPKI_WORDS
+        .iter()
+        .map(|k| crate::guide::phrase(k, &[]))
+        .find(|t| t.en == value)
+        .unwrap_or_else(|| Text::same(value))
 }
 
 fn say_breach(b: &Breach) -> (String, String) {
@@ -137,9 +177,10 @@ fn say_breach(b: &Breach) -> (String, String) {
     let at_ja = crate::guide::phrase("chain.at", &[("pos", &pos), ("role", &role.ja)]).ja;
     let mut en: Vec<(&str, &str)> = vec![("name", &b.name), ("at", &at_en)];
     let mut ja: Vec<(&str, &str)> = vec![("name", &b.name), ("at", &at_ja)];
-    for (k, v) in &b.args {
-        en.push((k, v));
-        ja.push((k, v));
+    let words: Vec<Text> = b.args.iter().map(|(_, v)| localise(v)).collect();
+    for ((k, _), w) in b.args.iter().zip(&words) {
+        en.push((k, &w.en));
+        ja.push((k, &w.ja));
     }
     (
         crate::guide::phrase(b.rule, &en).en,
@@ -611,32 +652,30 @@ fn oid_word(oid: &der::oid::ObjectIdentifier) -> String {
         .unwrap_or_else(|| oid.to_string())
 }
 
-/// webpki's error in words (its variant names are not for people).
+/// webpki's error in words (its variant names are not for people), in English as the JSON
+/// data keeps it; [`localise`] says it in each language.
 fn webpki_words(e: &webpki::Error) -> String {
     use webpki::Error as E;
-    match e {
-        E::BadDer => "the DER encoding is broken".into(),
-        E::BadDerTime => "a date is not encoded as RFC 5280 requires".into(),
-        E::TrailingData(_) => "there are bytes after the end of the certificate".into(),
-        E::ExtensionValueInvalid | E::MalformedExtensions => {
-            "an extension's value cannot be read".into()
-        }
-        E::UnsupportedCertVersion => "the certificate version is not v3".into(),
-        E::InvalidSerialNumber => "the serial number is not valid".into(),
-        E::InvalidCertValidity => "its validity period ends before it starts".into(),
+    let key = match e {
+        E::BadDer => "cert.webpki.bad_der",
+        E::BadDerTime => "cert.webpki.bad_der_time",
+        E::TrailingData(_) => "cert.webpki.trailing_data",
+        E::ExtensionValueInvalid | E::MalformedExtensions => "cert.webpki.extension_invalid",
+        E::UnsupportedCertVersion => "cert.webpki.not_v3",
+        E::InvalidSerialNumber => "cert.webpki.bad_serial",
+        E::InvalidCertValidity => "cert.webpki.bad_validity",
         E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => {
-            "the path is too long, or there are too many candidate certificates".into()
+            "cert.webpki.path_too_long"
         }
-        E::MaximumSignatureChecksExceeded => "too many signatures to check".into(),
-        E::MaximumNameConstraintComparisonsExceeded => {
-            "too many names and name constraints to compare".into()
-        }
-        E::MalformedDnsIdentifier => "a DNS name in subjectAltName is malformed".into(),
+        E::MaximumSignatureChecksExceeded => "cert.webpki.too_many_signatures",
+        E::MaximumNameConstraintComparisonsExceeded => "cert.webpki.too_many_names",
+        E::MalformedDnsIdentifier => "cert.webpki.bad_dns_name",
         E::MalformedNameConstraint | E::InvalidNetworkMaskConstraint => {
-            "a name constraint is malformed".into()
+            "cert.webpki.bad_name_constraint"
         }
-        other => format!("{other:?}"),
-    }
+        other => return format!("{other:?}"),
+    };
+    crate::guide::phrase(key, &[]).en
 }
 
 pub(super) fn leaf_usage_ok(leaf: &CertInfo, purpose: Purpose) -> bool {
@@ -724,6 +763,20 @@ mod tests {
         })
     }
 
+    #[test]
+    fn webpki_words_are_said_in_each_language() {
+        let en = webpki_words(&webpki::Error::BadDer);
+        assert_eq!(en, "the DER encoding is broken");
+        let t = localise(&en);
+        assert_eq!(t.en, en);
+        assert!(t.ja.contains("DER 符号化"), "{}", t.ja);
+        for key in WEBPKI_WORDS {
+            let t = crate::guide::phrase(key, &[]);
+            assert_ne!(t.en, key, "{key} is in the catalogue");
+            assert_eq!(localise(&t.en).ja, t.ja, "{key}");
+        }
+        assert_eq!(localise("S47000001").ja, "S47000001");
+    }
     #[test]
     fn a_sound_chain_gives_the_whole_path_and_what_to_send() {
         let r = run("client.pem", &["inter.pem"], &["root.pem"], None);

@@ -5,9 +5,8 @@ use crate::cert::chain::{ChainReport, Problem};
 use crate::cert::info::{show_date, CertInfo};
 use crate::cert::source::LoadedKey;
 use crate::finding::{Finding, Phase, Text};
-use crate::guide::fix;
+use crate::guide::{fix, phrase};
 use crate::profile::{CaRole, ClientCertSpec, Profile};
-use crate::text;
 use rustls::pki_types::CertificateDer;
 use rustls::SignatureScheme;
 use serde_json::json;
@@ -53,25 +52,21 @@ pub fn leaf_findings(
     let mut out = Vec::new();
 
     // Subject.
-    let f = finding(
-        "cert.subject",
-        Text::new("Certificate subject", "証明書の発行先"),
-        target,
-    )
-    .data(json!({ "subject": info.subject, "pattern": spec.subject_pattern }));
+    let f = finding("cert.subject", phrase("cert.title.subject", &[]), target)
+        .data(json!({ "subject": info.subject, "pattern": spec.subject_pattern }));
     out.push(match &spec.subject_pattern {
         Some(p) if !glob_match(p, name) => f
-            .fail(text!(
-                ("the certificate is issued to `{name}`, not to `{p}` as this service expects"),
-                ("証明書の発行先は「{name}」で、このサービスが求める「{p}」ではありません")
+            .fail(phrase(
+                "cert.subject_wrong",
+                &[("name", name), ("pattern", p)],
             ))
             .section("2-1 (6)")
             .fix(fix("cert.wrong_subject", &[("pattern", p), ("name", name)])),
-        Some(p) => f.pass(text!(
-            ("`{name}` matches `{p}`"),
-            ("「{name}」は「{p}」に一致します")
+        Some(p) => f.pass(phrase(
+            "cert.subject_matches",
+            &[("name", name), ("pattern", p)],
         )),
-        None => f.info(text!(("issued to `{name}`"), ("発行先「{name}」"))),
+        None => f.info(phrase("cert.subject_is", &[("name", name)])),
     });
 
     // Issuer.
@@ -83,22 +78,18 @@ pub fn leaf_findings(
     } else {
         spec.issuers.join(", ")
     };
-    let f = finding(
-        "cert.issuer",
-        Text::new("Certificate issuer", "証明書の発行者"),
-        target,
-    )
-    .data(json!({ "issuer": info.issuer, "expected": wanted }));
+    let f = finding("cert.issuer", phrase("cert.title.issuer", &[]), target)
+        .data(json!({ "issuer": info.issuer, "expected": wanted }));
     out.push(
         if spec.issuers.is_empty() && spec.issuer_patterns.is_empty() {
-            f.info(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
+            f.info(phrase("cert.issuer_is", &[("issuer", issuer)]))
         } else if expected {
-            f.pass(text!(("issued by `{issuer}`"), ("発行者「{issuer}」")))
+            f.pass(phrase("cert.issuer_is", &[("issuer", issuer)]))
         } else {
-            f.fail(text!(
-            ("issued by `{issuer}`, but this service accepts certificates from `{wanted}` only"),
-            ("発行者が「{issuer}」です。このサービスは「{wanted}」発行の証明書のみ受け付けます")
-        ))
+            f.fail(phrase(
+                "cert.issuer_wrong",
+                &[("issuer", issuer), ("expected", &wanted)],
+            ))
             .section("2-1 (6)")
             .fix(fix(
                 "cert.wrong_issuer",
@@ -109,150 +100,120 @@ pub fn leaf_findings(
 
     // Validity.
     let days = info.days_left(at);
-    let f = finding(
-        "cert.validity",
-        Text::new("Validity period", "有効期間"),
-        target,
-    )
-    .data(json!({
+    let f = finding("cert.validity", phrase("cert.title.validity", &[]), target).data(json!({
         "not_before": show_date(info.not_before),
         "not_after": show_date(info.not_after),
         "days_left": days,
     }));
     let until = show_date(info.not_after);
+    let days_text = days.to_string();
+    let dates = [
+        ("name", name.as_str()),
+        ("until", until.as_str()),
+        ("days", days_text.as_str()),
+    ];
     out.push(if at > info.not_after {
-        f.fail(text!(
-            ("the certificate `{name}` expired on {until}"),
-            ("証明書「{name}」は {until} に有効期限が切れています")
-        ))
-        .section("2-1 (6)")
-        .fix(fix("cert.expired", &[("date", &until)]))
+        f.fail(phrase("cert.validity_expired", &dates))
+            .section("2-1 (6)")
+            .fix(fix("cert.expired", &[("date", &until)]))
     } else if at < info.not_before {
         let from = show_date(info.not_before);
-        f.fail(text!(
-            ("the certificate `{name}` is not valid until {from}"),
-            ("証明書「{name}」は {from} まで有効になりません")
+        f.fail(phrase(
+            "cert.validity_not_yet",
+            &[("name", name), ("from", &from)],
         ))
         .section("2-1 (6)")
         .fix(fix("cert.not_yet_valid", &[("date", &from)]))
     } else if days < i64::from(spec.expiry_warning_days) {
-        f.warn(text!(
-            ("the certificate expires in {days} days ({until})"),
-            ("証明書はあと {days} 日で有効期限が切れます ({until})")
-        ))
-        .section("2-1 (6)")
-        .fix(fix("cert.expiring", &[("date", &until)]))
+        f.warn(phrase("cert.validity_expiring", &dates))
+            .section("2-1 (6)")
+            .fix(fix("cert.expiring", &[("date", &until)]))
     } else {
-        f.pass(text!(
-            ("valid until {until} ({days} days left)"),
-            ("{until} まで有効 (残り {days} 日)")
-        ))
+        f.pass(phrase("cert.validity_ok", &dates))
     });
 
     // Extended key usage.
-    let f = finding(
-        "cert.eku",
-        Text::new("Extended key usage", "拡張キー使用法"),
-        target,
-    )
-    .data(json!({ "eku": info.eku }));
+    let f =
+        finding("cert.eku", phrase("cert.title.eku", &[]), target).data(json!({ "eku": info.eku }));
     out.push(match &info.eku {
         None if spec.require_client_auth_eku => f
-            .fail(Text::new(
-                "the certificate has no extended key usage; this service requires clientAuth",
-                "証明書に拡張キー使用法がありません。このサービスは clientAuth を必要とします",
-            ))
+            .fail(phrase("cert.eku_required", &[]))
             .section("2-1 (6)")
             .fix(fix("cert.wrong_usage", &[])),
-        None => f.pass(Text::new(
-            "no extended key usage extension (usable for any purpose)",
-            "拡張キー使用法の拡張なし (すべての用途に使用可)",
-        )),
-        Some(_) if info.client_auth => f.pass(Text::new(
-            "clientAuth (TLS client authentication) allowed",
-            "clientAuth (TLS クライアント認証) が許可されています",
-        )),
+        None => f.pass(phrase("cert.eku_none", &[])),
+        Some(_) if info.client_auth => f.pass(phrase("cert.eku_client_auth", &[])),
         Some(list) => {
             let l = list.join(", ");
-            f.fail(text!(
-                ("the certificate is for {l} only, not for client authentication (clientAuth)"),
-                ("証明書の用途は {l} のみで、クライアント認証 (clientAuth) に使えません")
-            ))
-            .section("2-1 (6)")
-            .fix(fix("cert.wrong_usage", &[]))
+            f.fail(phrase("cert.eku_wrong", &[("usages", &l)]))
+                .section("2-1 (6)")
+                .fix(fix("cert.wrong_usage", &[]))
         }
     });
 
     // Key usage.
     let f = finding(
         "cert.key_usage",
-        Text::new("Key usage", "キー使用法"),
+        phrase("cert.title.key_usage", &[]),
         target,
     )
     .data(json!({ "key_usage": info.key_usage }));
     out.push(match &info.key_usage {
-        None => f.pass(Text::new(
-            "no key usage extension (any use)",
-            "キー使用法の拡張なし (すべての用途に使用可)",
-        )),
-        Some(_) if info.digital_signature => f.pass(Text::new(
-            "digitalSignature allowed",
-            "digitalSignature が許可されています",
-        )),
+        None => f.pass(phrase("cert.ku_none", &[])),
+        Some(_) if info.digital_signature => f.pass(phrase("cert.ku_digital_signature", &[])),
         Some(list) => {
             let l = list.join(", ");
-            f.fail(text!(
-                ("key usage is {l}; TLS client authentication needs digitalSignature"),
-                ("キー使用法は {l} です。TLS クライアント認証には digitalSignature が必要です")
-            ))
-            .section("2-1 (6)")
-            .fix(fix("cert.wrong_usage", &[]))
+            f.fail(phrase("cert.ku_wrong", &[("usages", &l)]))
+                .section("2-1 (6)")
+                .fix(fix("cert.wrong_usage", &[]))
         }
     });
 
     // Key algorithm and size.
-    let kind = format!("{} {} bits", info.key_type, info.key_bits);
-    let f = finding(
-        "cert.key",
-        Text::new("Key algorithm and size", "鍵の種類と長さ"),
-        target,
-    )
-    .data(json!({ "type": info.key_type, "bits": info.key_bits }));
+    let bits = info.key_bits.to_string();
+    let size = [("type", info.key_type.as_str()), ("bits", bits.as_str())];
+    let f = finding("cert.key", phrase("cert.title.key", &[]), target)
+        .data(json!({ "type": info.key_type, "bits": info.key_bits }));
     let weak_rsa = info.key_type == "RSA" && info.key_bits < 2048;
+    // Fail, not warn: OpenSSL servers at their default security level refuse both
+    // ("EE certificate key too weak", "CA signature digest algorithm too weak"), and ring will
+    // not sign with an RSA key under 2048 bits.
     out.push(if weak_rsa || info.key_type == "DSA" {
-        f.fail(text!(
-            ("{kind}: too weak; current servers refuse it"),
-            ("{kind}: 弱すぎるため現在のサーバーは受け付けません")
-        ))
-        .section("2-1 (6)")
-        .fix(fix("cert.weak_key", &[]))
+        f.fail(phrase("cert.key_weak", &size))
+            .section("2-1 (6)")
+            .fix(fix("cert.weak_key", &[]))
     } else {
-        f.pass(Text::same(kind))
+        f.pass(phrase("cert.key_size", &size))
     });
 
     // Signature algorithm.
     let alg = &info.signature_algorithm;
     let f = finding(
         "cert.signature",
-        Text::new("Signature algorithm", "署名アルゴリズム"),
+        phrase("cert.title.signature", &[]),
         target,
     )
     .data(json!({ "algorithm": alg }));
     out.push(if info.weak_signature {
-        f.warn(text!(
-            ("signed with {alg}, which current TLS software refuses"),
-            ("{alg} で署名されています。現在の TLS ソフトウェアは受け付けません")
-        ))
-        .section("2-1 (6)")
-        .fix(fix("cert.weak_signature", &[]))
+        f.fail(phrase("cert.signature_weak", &[("alg", alg)]))
+            .section("2-1 (6)")
+            .fix(fix("cert.weak_signature", &[]))
     } else {
         f.pass(Text::same(alg.clone()))
     });
     out
 }
 
-/// Does this key sign in a way the certificate's public key verifies? Proved by signing.
+/// Does this key sign in a way the certificate's public key verifies? Proved by signing; an
+/// RSA key too short to sign with is compared by its public modulus instead.
 pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, String> {
+    if let Some(weak) = &key.weak {
+        let cert =
+            <x509_cert::Certificate as der::Decode>::from_der(leaf).map_err(|e| e.to_string())?;
+        let spki = cert.tbs_certificate().subject_public_key_info();
+        let modulus = crate::cert::info::rsa_modulus(spki.subject_public_key.raw_bytes())
+            .map(|m| &m[m.iter().position(|&b| b != 0).unwrap_or(m.len())..]);
+        return Ok(modulus == Some(weak.modulus.as_slice()));
+    }
     const SCHEMES: [SignatureScheme; 6] = [
         SignatureScheme::ECDSA_NISTP256_SHA256,
         SignatureScheme::ECDSA_NISTP384_SHA384,
@@ -264,10 +225,10 @@ pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, S
     let signer = key
         .key
         .choose_scheme(&SCHEMES)
-        .ok_or("the key offers no usable signature scheme")?;
+        .ok_or_else(|| crate::guide::message("cert.sign_no_scheme", &[]))?;
     let mut msg = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut msg)
-        .map_err(|_| "no random numbers")?;
+        .map_err(|_| crate::guide::message("cert.sign_no_random", &[]))?;
     let sig = signer.sign(&msg).map_err(|e| e.to_string())?;
     // Verified against the certificate's public key alone: the rest of the certificate (a
     // huge SAN list, an extension webpki refuses) has no say in whether the key matches.
@@ -278,15 +239,21 @@ pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, S
         SignatureScheme::ED25519 => &sig_alg::ED25519,
         SignatureScheme::RSA_PSS_SHA256 => &sig_alg::RSA_PSS_2048_8192_SHA256,
         SignatureScheme::RSA_PKCS1_SHA256 => &sig_alg::RSA_PKCS1_2048_8192_SHA256,
-        other => return Err(format!("unsupported scheme {other:?}")),
+        other => {
+            let scheme = format!("{other:?}");
+            return Err(crate::guide::message(
+                "cert.sign_unsupported_scheme",
+                &[("scheme", &scheme)],
+            ));
+        }
     };
-    let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| e.to_string())?;
+    let cert =
+        <x509_cert::Certificate as der::Decode>::from_der(leaf).map_err(|e| e.to_string())?;
     let public_key = cert
-        .tbs_certificate
-        .subject_pki
+        .tbs_certificate()
+        .subject_public_key_info()
         .subject_public_key
-        .data
-        .as_ref();
+        .raw_bytes();
     Ok(sig_alg::UnparsedPublicKey::new(alg, public_key)
         .verify(&msg, &sig)
         .is_ok())
@@ -294,33 +261,35 @@ pub fn key_matches(leaf: &CertificateDer<'_>, key: &LoadedKey) -> Result<bool, S
 
 /// `cert.key_match`.
 pub fn key_finding(leaf: &CertificateDer<'_>, key: Option<&LoadedKey>, target: &str) -> Finding {
-    let f = finding("cert.key_match", Text::new("Private key", "秘密鍵"), target);
+    let f = finding(
+        "cert.key_match",
+        phrase("cert.title.key_match", &[]),
+        target,
+    );
     let Some(key) = key else {
         return f
-            .fail(Text::new(
-                "no private key: the certificate alone cannot log in (give the .p12/.pfx, or --key)",
-                "秘密鍵がありません。証明書だけではログインできません (.p12/.pfx か --key を指定してください)",
-            ))
+            .fail(phrase("cert.key_missing", &[]))
             .section("2-1 (6)")
             .fix(fix("cert.no_key", &[]));
     };
     let origin = format!("{} ({})", key.origin, key.format);
     match key_matches(leaf, key) {
-        Ok(true) => f.pass(text!(
-            ("the private key from {origin} belongs to the certificate (checked by signing)"),
-            ("{origin} の秘密鍵は証明書と一致します (署名して確認)")
-        )),
-        Ok(false) => f
-            .fail(text!(
-                ("the private key from {origin} does not belong to this certificate"),
-                ("{origin} の秘密鍵はこの証明書のものではありません")
+        Ok(true) if key.weak.is_some() => {
+            let bits = key.weak.as_ref().map_or(0, |w| w.bits).to_string();
+            f.pass(phrase(
+                "cert.key_match_weak",
+                &[("origin", &origin), ("bits", &bits)],
             ))
+        }
+        Ok(true) => f.pass(phrase("cert.key_match_ok", &[("origin", &origin)])),
+        Ok(false) => f
+            .fail(phrase("cert.key_match_wrong", &[("origin", &origin)]))
             .section("2-1 (6)")
             .fix(fix("cert.key_mismatch", &[])),
         Err(e) => f
-            .fail(text!(
-                ("the private key from {origin} could not sign: {e}"),
-                ("{origin} の秘密鍵で署名できませんでした: {e}")
+            .fail(phrase(
+                "cert.key_match_error",
+                &[("origin", &origin), ("error", &e)],
             ))
             .section("2-1 (6)")
             .fix(fix("cert.key_mismatch", &[])),
@@ -329,12 +298,8 @@ pub fn key_finding(leaf: &CertificateDer<'_>, key: Option<&LoadedKey>, target: &
 
 /// `cert.chain`: the validated path, or the broken link.
 pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> Finding {
-    let f = finding(
-        "cert.chain",
-        Text::new("Certificate chain", "証明書チェーン"),
-        target,
-    )
-    .data(serde_json::to_value(report).unwrap_or_default());
+    let f = finding("cert.chain", phrase("cert.title.chain", &[]), target)
+        .data(serde_json::to_value(report).unwrap_or_default());
     if report.valid {
         let path = report
             .path
@@ -342,13 +307,10 @@ pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> F
             .map(|l| l.name.as_str())
             .collect::<Vec<_>>()
             .join(" → ");
-        return f.pass(text!(("{path}"), ("{path}")));
+        return f.pass(Text::same(path));
     }
     let Some(first) = report.problems.first() else {
-        return f.fail(Text::new(
-            "path validation failed",
-            "証明書パスの検証に失敗しました",
-        ));
+        return f.fail(phrase("cert.chain_failed", &[]));
     };
     let (en, ja) = first.describe();
     let more: Vec<(String, String)> = report.problems[1..].iter().map(Problem::describe).collect();
@@ -356,15 +318,39 @@ pub fn chain_finding(report: &ChainReport, target: &str, profile: &Profile) -> F
         (en, ja)
     } else {
         let (me, mj): (Vec<String>, Vec<String>) = more.into_iter().unzip();
+        let (me, mj) = (me.join("; "), mj.join("。"));
         (
-            format!("{en}; also: {}", me.join("; ")),
-            format!("{ja}。ほかに: {}", mj.join("。")),
+            phrase("cert.chain_also", &[("first", &en), ("more", &me)]).en,
+            phrase("cert.chain_also", &[("first", &ja), ("more", &mj)]).ja,
         )
     };
     let (key, section) = first.fix_key();
-    f.fail(Text::new(en, ja))
+    let f = f
+        .fail(Text::new(en, ja))
         .section(section)
-        .fix(problem_fix(first, key, profile))
+        .fix(problem_fix(first, key, profile));
+    match leaf_weakness(report) {
+        Some(cause) => f.consequence_of(cause),
+        None => f,
+    }
+}
+
+/// The leaf finding that explains a chain whose only problem is the leaf's own weak signature
+/// or weak key: `cert.signature` or `cert.key` is the cause, the failed path its consequence.
+fn leaf_weakness(report: &ChainReport) -> Option<&'static str> {
+    let [only] = report.problems.as_slice() else {
+        return None;
+    };
+    let leaf = report.path.first().filter(|l| l.role == "leaf")?;
+    match only {
+        Problem::WeakSignature { name, .. } if *name == leaf.name => Some("cert.signature"),
+        Problem::Cert(b)
+            if b.rule == "chain.leaf_weak_key" && b.role == crate::cert::strict::Role::Leaf =>
+        {
+            Some("cert.key")
+        }
+        _ => None,
+    }
 }
 
 /// The fix text of a chain problem, with its names filled in. A download address is the
@@ -430,6 +416,45 @@ pub fn strict_finding(report: &ChainReport, target: &str) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status_of(findings: &[Finding], id: &str) -> crate::finding::Status {
+        findings.iter().find(|f| f.id == id).unwrap().status
+    }
+
+    #[test]
+    fn a_weak_key_and_a_sha1_signature_fail_as_weak() {
+        use crate::finding::Status;
+        let der = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/pki/client.der"
+        ))
+        .unwrap();
+        let mut info = CertInfo::parse(&CertificateDer::from(der)).unwrap();
+        let spec = Profile::builtin().client_cert;
+        let at = info.not_before + time::Duration::days(1);
+        let sound = leaf_findings(&info, &spec, "t", at);
+        assert_eq!(status_of(&sound, "cert.key"), Status::Pass);
+        assert_eq!(status_of(&sound, "cert.signature"), Status::Pass);
+
+        info.key_type = "RSA".into();
+        info.key_bits = 1024;
+        info.signature_algorithm = "sha1WithRSAEncryption".into();
+        info.weak_signature = true;
+        let weak = leaf_findings(&info, &spec, "t", at);
+        for id in ["cert.key", "cert.signature"] {
+            let f = weak.iter().find(|f| f.id == id).unwrap();
+            assert_eq!(f.status, Status::Fail, "{id}");
+            assert_eq!(f.section.as_deref(), Some("2-1 (6)"), "{id}");
+            let words = format!("{} {}", f.detail.en, f.detail.ja);
+            assert!(
+                !words.contains("damaged") && !words.contains("壊れ"),
+                "{words}"
+            );
+        }
+        let key = weak.iter().find(|f| f.id == "cert.key").unwrap();
+        assert!(key.detail.en.starts_with("RSA 1024 bits: an intact key"));
+        assert!(key.detail.ja.starts_with("RSA 1024 ビット"));
+    }
 
     #[test]
     fn globs() {

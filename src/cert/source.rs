@@ -64,6 +64,61 @@ pub struct LoadedKey {
     /// "PKCS#8", "PKCS#1 (RSA)", "SEC1 (EC)", "encrypted PKCS#8", "PKCS#12"
     pub format: &'static str,
     pub key: Arc<dyn SigningKey>,
+    /// An intact RSA key too short to sign with today (under 2048 bits); `key` then offers no
+    /// signature scheme, so a handshake sends no certificate rather than a refused one.
+    pub weak: Option<WeakRsaKey>,
+}
+
+/// An intact RSA private key shorter than 2048 bits: ring will not sign with it, and servers
+/// at OpenSSL's default security level refuse its certificate. Kept so that the checks can
+/// say the key is weak (and whether it belongs to the certificate), never used to sign.
+#[derive(Debug, Clone)]
+pub struct WeakRsaKey {
+    pub bits: usize,
+    /// The public modulus, leading zeros removed.
+    pub modulus: Vec<u8>,
+}
+
+impl SigningKey for WeakRsaKey {
+    fn choose_scheme(
+        &self,
+        _offered: &[rustls::SignatureScheme],
+    ) -> Option<Box<dyn rustls::sign::Signer>> {
+        None
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        rustls::SignatureAlgorithm::RSA
+    }
+}
+
+impl WeakRsaKey {
+    /// The key when `der` is an intact RSA key that ring refuses only for its size.
+    fn of(der: &PrivateKeyDer<'_>) -> Option<WeakRsaKey> {
+        if !rsa_too_small(der) {
+            return None;
+        }
+        let pkcs1 = match der {
+            PrivateKeyDer::Pkcs1(k) => k.secret_pkcs1_der(),
+            PrivateKeyDer::Pkcs8(k) => pkcs8::PrivateKeyInfoRef::try_from(k.secret_pkcs8_der())
+                .ok()?
+                .private_key
+                .as_bytes(),
+            _ => return None,
+        };
+        // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, … }
+        use der::Decode;
+        let seq = <&der::asn1::SequenceRef>::from_der(pkcs1).ok()?;
+        let mut r = der::SliceReader::new(seq.as_bytes()).ok()?;
+        der::asn1::UintRef::decode(&mut r).ok()?;
+        let modulus = der::asn1::UintRef::decode(&mut r).ok()?.as_bytes();
+        let modulus = &modulus[modulus.iter().position(|&b| b != 0)?..];
+        let bits = modulus.len() * 8 - modulus[0].leading_zeros() as usize;
+        Some(WeakRsaKey {
+            bits,
+            modulus: modulus.to_vec(),
+        })
+    }
 }
 
 /// Where passwords come from. Never printed.
@@ -79,9 +134,10 @@ impl Passwords {
         if let Some(var) = &self.env {
             return match std::env::var(var) {
                 Ok(v) => Ok(Some(v)),
-                Err(_) => Err(AppError::input(format!(
-                    "--password-env {var}: the environment variable {var} is not set"
-                ))),
+                Err(_) => Err(AppError::catalogued(
+                    "cert.password_env_unset",
+                    &[("var", var)],
+                )),
             };
         }
         if let Some(path) = &self.file {
@@ -99,13 +155,16 @@ impl Passwords {
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             // The file name is shown escaped; the time at the prompt does not count against
             // --timeout.
-            let prompt = format!("Password for {}: ", crate::text::escape::clean(what));
-            return crate::watchdog::paused(|| rpassword::prompt_password(prompt))
-                .map_err(|e| AppError::input(format!("cannot read the password: {e}")));
+            let shown = crate::text::escape::clean(what);
+            let prompt = crate::guide::message("cert.password_prompt", &[("file", &shown)]);
+            return crate::watchdog::paused(|| rpassword::prompt_password(prompt)).map_err(|e| {
+                AppError::catalogued("cert.password_unreadable", &[("error", &e.to_string())])
+            });
         }
-        Err(AppError::input(format!(
-            "{what} is protected by a password: give it with --password-env VAR or --password-file FILE"
-        )))
+        Err(AppError::catalogued(
+            "cert.password_needed",
+            &[("file", what)],
+        ))
     }
 }
 
@@ -139,9 +198,9 @@ impl PemError {
     /// The error that ends the run, naming the file as `shown`.
     pub fn to_app(&self, shown: &str) -> AppError {
         match self {
-            PemError::Damaged(label) => AppError::input(format!(
-                "{shown}: the PEM block `{label}` is damaged or cut short"
-            )),
+            PemError::Damaged(label) => {
+                AppError::catalogued("cert.pem_damaged", &[("file", shown), ("label", label)])
+            }
             PemError::LegacyEncrypted => {
                 AppError::catalogued("input.proc_type", &[("file", shown)])
             }
@@ -192,7 +251,8 @@ pub fn looks_like_pem(bytes: &[u8]) -> bool {
 }
 
 fn parses_as_certificate(der: &[u8]) -> bool {
-    x509_parser::parse_x509_certificate(der).is_ok_and(|(rest, _)| rest.is_empty())
+    // `from_der` refuses bytes after the certificate.
+    <x509_cert::Certificate as der::Decode>::from_der(der).is_ok()
 }
 
 /// The contents of one input file.
@@ -226,9 +286,10 @@ pub fn parse_container(
             match b.label.as_str() {
                 "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
                     if !parses_as_certificate(&b.der) {
-                        return Err(AppError::input(format!(
-                            "{shown}: a CERTIFICATE block is not a valid X.509 certificate"
-                        )));
+                        return Err(AppError::catalogued(
+                            "cert.pem_not_certificate",
+                            &[("file", &shown)],
+                        ));
                     }
                     out.certs.push(CertificateDer::from(b.der));
                 }
@@ -262,9 +323,10 @@ pub fn parse_container(
             return Ok(p12);
         }
     }
-    Err(AppError::input(format!(
-        "{shown} is not a certificate file (neither PEM, DER nor PKCS#12), or it is damaged"
-    )))
+    Err(AppError::catalogued(
+        "cert.not_certificate_file",
+        &[("file", &shown)],
+    ))
 }
 
 /// Read a PKCS#12 file; `Ok(None)` when the bytes are not PKCS#12 at all.
@@ -289,23 +351,20 @@ fn read_pkcs12(
     let archive = match archive {
         Ok(a) => a,
         Err(P12Error::MacError(_)) => {
-            return Err(AppError::input(format!(
-                "{shown}: wrong password (the PKCS#12 integrity check failed)"
-            )))
+            return Err(AppError::catalogued(
+                "cert.p12_wrong_password",
+                &[("file", shown)],
+            ))
         }
         Err(P12Error::UnsupportedEncryptionScheme | P12Error::UnsupportedMacAlgorithm) => {
-            return Err(AppError::input(format!(
-                "{shown}: this PKCS#12 encryption is not supported; export it again with AES-256 \
-                 or TripleDES-SHA1 (see the README)"
-            )))
+            return Err(AppError::catalogued(
+                "cert.p12_unsupported",
+                &[("file", shown)],
+            ))
         }
         // Not PKCS#12 at all, or cut short before its structure ends.
         Err(P12Error::DerError(_)) => return Ok(None),
-        Err(_) => {
-            return Err(AppError::input(format!(
-                "{shown}: the PKCS#12 file is damaged"
-            )))
-        }
+        Err(_) => return Err(AppError::catalogued("cert.p12_damaged", &[("file", shown)])),
     };
     let key_bag = archive.keys.first();
     // The leaf: the certificate bag that shares the key's local key id, else the first one.
@@ -385,21 +444,26 @@ fn signing_key(
     origin: &str,
     format: &'static str,
 ) -> Result<LoadedKey, AppError> {
-    let key = rustls::crypto::ring::sign::any_supported_type(&der).map_err(|_| {
-        // An intact key that is only too short (RSA-1024) is weak, not damaged.
-        if rsa_too_small(&der) {
-            return AppError::input(format!(
-                "{origin}: the private key is an RSA key shorter than 2048 bits — intact, but too weak for TLS today; ask for a new certificate (RSA 2048 bits or more, or ECDSA P-256)"
-            ));
-        }
-        AppError::input(format!(
-            "{origin}: the private key is damaged or of a type TLS cannot use (RSA, ECDSA P-256/P-384 and Ed25519 work)"
-        ))
-    })?;
+    let (key, weak): (Arc<dyn SigningKey>, _) =
+        match rustls::crypto::ring::sign::any_supported_type(&der) {
+            Ok(key) => (key, None),
+            // An intact key that is only too short (RSA-1024) is weak, not damaged: the
+            // checks report it.
+            Err(_) => match WeakRsaKey::of(&der) {
+                Some(w) => (Arc::new(w.clone()), Some(w)),
+                None => {
+                    return Err(AppError::catalogued(
+                        "cert.key_unusable",
+                        &[("file", origin)],
+                    ))
+                }
+            },
+        };
     Ok(LoadedKey {
         origin: origin.to_string(),
         format,
         key,
+        weak,
     })
 }
 
@@ -426,7 +490,7 @@ fn der_key(
         ),
     ];
     for (der, format) in plain {
-        if any_supported_type(&der).is_ok() {
+        if any_supported_type(&der).is_ok() || rsa_too_small(&der) {
             return signing_key(der, shown, format).map(Some);
         }
     }
@@ -462,14 +526,12 @@ fn key_from_pem_block(
         "ENCRYPTED PRIVATE KEY" => {
             let info =
                 pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
-                    AppError::input(format!("{shown}: the encrypted private key is damaged"))
+                    AppError::catalogued("cert.encrypted_key_damaged", &[("file", shown)])
                 })?;
             check_kdf_cost(&der, shown)?;
             let pw = passwords.needed(shown)?;
             let doc = info.decrypt(pw.as_bytes()).map_err(|_| {
-                AppError::input(format!(
-                    "{shown}: wrong password for the encrypted private key (or an unsupported encryption)"
-                ))
+                AppError::catalogued("cert.encrypted_key_wrong_password", &[("file", shown)])
             })?;
             (
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(doc.as_bytes().to_vec())),
@@ -485,10 +547,10 @@ fn key_from_pem_block(
 pub fn read_key(path: &Path, passwords: &Passwords) -> Result<LoadedKey, AppError> {
     let contents = read_container(path, passwords)?;
     contents.key.ok_or_else(|| {
-        AppError::input(format!(
-            "{}: no private key in this file (expected a PEM PRIVATE KEY block)",
-            path.display()
-        ))
+        AppError::catalogued(
+            "cert.no_key_in_file",
+            &[("file", &path.display().to_string())],
+        )
     })
 }
 
@@ -496,10 +558,10 @@ pub fn read_key(path: &Path, passwords: &Passwords) -> Result<LoadedKey, AppErro
 pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, AppError> {
     let contents = read_container(path, &Passwords::default())?;
     if contents.certs.is_empty() {
-        return Err(AppError::input(format!(
-            "{}: no certificate in this file",
-            path.display()
-        )));
+        return Err(AppError::catalogued(
+            "cert.no_certificate_in_file",
+            &[("file", &path.display().to_string())],
+        ));
     }
     Ok(contents.certs)
 }
@@ -526,11 +588,10 @@ fn load_files(
     let contents = read_container(cert, passwords)?;
     let mut certs = contents.certs.into_iter();
     let Some(leaf) = certs.next() else {
-        return Err(AppError::input(format!(
-            "{}: no certificate in this file (only a key?); give the certificate with --cert \
-             and the key with --key",
-            cert.display()
-        )));
+        return Err(AppError::catalogued(
+            "cert.only_a_key",
+            &[("file", &cert.display().to_string())],
+        ));
     };
     let mut extra: Vec<CertificateDer<'static>> = certs.collect();
     let mut leaf = leaf;
@@ -562,7 +623,8 @@ fn load_store(
     cert: &crate::platform::windows::store::StoreCertificate,
     silent: bool,
 ) -> Identity {
-    use crate::finding::{Status, Text};
+    use crate::finding::Status;
+    use crate::guide::phrase;
     use crate::platform::windows::store::{certified_key, StoreError};
     let summary = &cert.candidate.cert;
     let origin = format!("{store} {}", summary.thumbprint);
@@ -579,28 +641,35 @@ fn load_store(
                 origin: origin.clone(),
                 format: "CNG, kept in the store",
                 key: ck.key.clone(),
+                weak: None,
             }),
             None,
         ),
         Err(e) => {
-            let en = e.to_string();
-            let (status, ja, fix) = match &e {
+            let (status, detail, fix) = match &e {
                 StoreError::Wine => (
                     Status::Warn,
-                    "Wine の CNG は Windows 証明書ストアの鍵で署名できません。証明書を鍵ごと PKCS#12 ファイルにエクスポートして --cert で指定するか、Windows 上で certprobe を実行してください".to_string(),
+                    phrase("cert.store_wine", &[]),
                     crate::guide::fix("windows.wine_store_key", &[]),
                 ),
-                StoreError::NoPrivateKey { .. } => (
+                StoreError::NoPrivateKey { thumbprint } => (
                     Status::Fail,
-                    format!("証明書 {} の秘密鍵がストアにありません", summary.thumbprint),
+                    phrase("cert.store_no_key", &[("thumbprint", thumbprint)]),
                     crate::guide::fix(
                         "windows.no_private_key",
                         &[("name", name), ("file", "file.pfx")],
                     ),
                 ),
-                StoreError::KeyUnavailable { detail, .. } => (
+                StoreError::KeyUnavailable { thumbprint, detail } => (
                     Status::Fail,
-                    format!("Windows が {name} の秘密鍵を使わせませんでした: {detail}"),
+                    phrase(
+                        "cert.store_key_unavailable",
+                        &[
+                            ("name", name),
+                            ("thumbprint", thumbprint),
+                            ("detail", detail),
+                        ],
+                    ),
                     crate::guide::fix(
                         "windows.key_unavailable",
                         &[("name", name), ("detail", detail)],
@@ -608,7 +677,10 @@ fn load_store(
                 ),
                 StoreError::Open { store, code } => (
                     Status::Fail,
-                    format!("証明書ストア {store} を開けません (Windows エラー {code})"),
+                    phrase(
+                        "cert.store_open",
+                        &[("store", store), ("code", &code.to_string())],
+                    ),
                     crate::guide::fix("windows.no_cert_in_store", &[("file", "file.pfx")]),
                 ),
             };
@@ -616,7 +688,7 @@ fn load_store(
                 None,
                 Some(KeyUnusable {
                     status,
-                    detail: Text::new(en, ja),
+                    detail,
                     fix,
                 }),
             )
@@ -633,9 +705,16 @@ fn load_store(
 }
 
 pub fn is_ca(der: &CertificateDer<'_>) -> bool {
-    x509_parser::parse_x509_certificate(der)
+    use der::Decode;
+    x509_cert::Certificate::from_der(der)
         .ok()
-        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca))
+        .and_then(|c| {
+            c.tbs_certificate()
+                .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+                .ok()
+                .flatten()
+                .map(|(_, b)| b.ca)
+        })
         .unwrap_or(false)
 }
 

@@ -359,7 +359,7 @@ fn usages_key_and_signature() {
     let fs = run("client-nodigsig.pem");
     assert_status(&fs, "cert.key_usage", "fail", Some("2-1 (6)"));
     let fs = run("client-sha1.pem");
-    assert_status(&fs, "cert.signature", "warn", Some("2-1 (6)"));
+    assert_status(&fs, "cert.signature", "fail", Some("2-1 (6)"));
     assert!(find(&fs, "cert.chain")["detail"]
         .as_str()
         .unwrap()

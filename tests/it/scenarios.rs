@@ -819,7 +819,7 @@ macro_rules! client_cert {
 client_cert!(
     client_certificate_signed_with_sha1,
     "@PKI@/client-sha1.pem",
-    "cert.chain",
+    "cert.signature",
     "2-1 (6)",
     "a weak (SHA-1) signature: ask for a new certificate"
 );
