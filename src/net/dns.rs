@@ -19,7 +19,8 @@ pub enum ResolverChoice {
 }
 
 impl ResolverChoice {
-    /// Parse `--resolver IP[:PORT]` (IPv6 as `[::1]:53` or a bare `::1`).
+    /// Parse `--resolver IP[:PORT]` (IPv6 as `[::1]:53` or a bare `::1`); the error is the
+    /// value that is neither (the caller words the message).
     pub fn parse(arg: Option<&str>) -> Result<ResolverChoice, String> {
         let Some(s) = arg.map(str::trim) else {
             return Ok(ResolverChoice::System);
@@ -30,9 +31,7 @@ impl ResolverChoice {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(ResolverChoice::Server(SocketAddr::new(ip, 53)));
         }
-        Err(format!(
-            "--resolver `{s}` is not an IP address or IP:PORT (e.g. 192.0.2.53 or 127.0.0.1:5353)"
-        ))
+        Err(s.to_string())
     }
 
     pub fn describe(&self) -> String {

@@ -1,0 +1,89 @@
+//! Words of the network probes: catalogue texts (`src/guide/phrases/net.toml`) that take other
+//! ja/en texts as arguments, and the catalogued reasons for operating-system errors. The raw
+//! error text of the OS or a library never forms the sentence: it follows as an escaped detail.
+
+use crate::finding::Text;
+use crate::guide::phrase;
+use std::io;
+
+/// Fill `{name}` placeholders of `t` with ja/en texts, each language with its own words.
+pub fn fill(t: Text, args: &[(&str, &Text)]) -> Text {
+    let mut en = t.en;
+    let mut ja = t.ja;
+    for (k, v) in args {
+        let key = format!("{{{k}}}");
+        en = en.replace(&key, &v.en);
+        ja = ja.replace(&key, &v.ja);
+    }
+    Text::new(en, ja)
+}
+
+/// Longest raw detail kept after a sentence.
+const DETAIL_MAX: usize = 200;
+
+/// A sentence followed by a clearly marked raw detail (an OS or library message, escaped and
+/// cut short); no detail when `raw` is empty.
+pub fn with_detail(sentence: Text, raw: &str) -> Text {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return sentence;
+    }
+    let raw = crate::text::escape::truncate(&crate::text::escape::clean(raw), DETAIL_MAX);
+    fill(
+        phrase("net.with_detail", &[("detail", &raw)]),
+        &[("sentence", &sentence)],
+    )
+}
+
+/// What an I/O error means, in the catalogue's words (by its kind, never by its OS text).
+pub fn io_reason(kind: io::ErrorKind) -> Text {
+    use io::ErrorKind::*;
+    match kind {
+        ConnectionRefused => phrase("net.io_refused", &[]),
+        ConnectionReset => phrase("net.io_reset", &[]),
+        ConnectionAborted => phrase("net.io_aborted", &[]),
+        TimedOut => phrase("net.io_timed_out", &[]),
+        HostUnreachable => phrase("net.io_host_unreachable", &[]),
+        NetworkUnreachable => phrase("net.io_network_unreachable", &[]),
+        AddrNotAvailable => phrase("net.io_addr_not_available", &[]),
+        UnexpectedEof => phrase("net.io_closed", &[]),
+        BrokenPipe => phrase("net.io_broken_pipe", &[]),
+        PermissionDenied => phrase("net.io_permission_denied", &[]),
+        NotFound => phrase("net.io_not_found", &[]),
+        InvalidData => phrase("net.io_invalid_data", &[]),
+        _ => phrase("net.io_other", &[]),
+    }
+}
+
+/// An I/O error as a catalogued reason followed by its raw text as the detail.
+pub fn io_error(e: &io::Error) -> Text {
+    with_detail(io_reason(e.kind()), &e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_fill_each_language_with_its_own_words() {
+        let t = fill(
+            Text::new("a {x} b", "あ {x} い"),
+            &[("x", &Text::new("one", "一"))],
+        );
+        assert_eq!(t.en, "a one b");
+        assert_eq!(t.ja, "あ 一 い");
+    }
+
+    #[test]
+    fn an_io_error_is_named_by_kind_and_keeps_its_raw_text_escaped_as_detail() {
+        let e = io::Error::new(io::ErrorKind::ConnectionRefused, "refused\u{1b}[31m");
+        let t = io_error(&e);
+        assert!(t
+            .ja
+            .starts_with(&io_reason(io::ErrorKind::ConnectionRefused).ja));
+        assert!(!t.ja.contains('\u{1b}'), "{}", t.ja);
+        assert!(t.ja.contains("\\u{1b}"), "{}", t.ja);
+        assert!(!t.en.contains("net."), "a key left unresolved: {}", t.en);
+        assert_eq!(with_detail(Text::same("x"), " ").en, "x");
+    }
+}
