@@ -393,7 +393,7 @@ mod code_table_tests {
         }
         for f in [
             tls::TlsFailure::Timeout,
-            tls::TlsFailure::Io(String::new()),
+            tls::TlsFailure::Io(crate::finding::Text::default()),
             tls::TlsFailure::BadName(String::new()),
         ] {
             produced.push(f.code());

@@ -18,6 +18,22 @@ pub fn fill(t: Text, args: &[(&str, &Text)]) -> Text {
     Text::new(en, ja)
 }
 
+/// Texts joined by `sep` in each language.
+pub fn join(parts: &[Text], sep: &str) -> Text {
+    Text::new(
+        parts
+            .iter()
+            .map(|t| t.en.as_str())
+            .collect::<Vec<_>>()
+            .join(sep),
+        parts
+            .iter()
+            .map(|t| t.ja.as_str())
+            .collect::<Vec<_>>()
+            .join(sep),
+    )
+}
+
 /// Longest raw detail kept after a sentence.
 const DETAIL_MAX: usize = 200;
 
