@@ -132,7 +132,7 @@ fn wrong_issuer(
                 "net.said_wrong_issuer",
                 &[("accepted", &accepted), ("yours", &yours)],
             ),
-            &[("said", &server_said)],
+            &[("said", server_said)],
         ),
         section: "2-1 (6)".into(),
         fix: fix(
