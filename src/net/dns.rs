@@ -49,7 +49,8 @@ pub enum DnsFailure {
     NxDomain,
     /// The name exists but has no address records.
     NoAddress,
-    /// The server failed (SERVFAIL) or refused (REFUSED) — the code is named.
+    /// The server failed (SERVFAIL) or refused (REFUSED) — the response code is named, in
+    /// lower case (`servfail`, `refused`, `rcode_9`); `error` for another failure of DNS.
     ServerError(String),
     /// No answer in time.
     Timeout,
@@ -129,16 +130,32 @@ impl Dns {
     }
 }
 
+/// A DNS response code as a machine word (RFC 1035 §4.1.1, RFC 6895), never the resolver
+/// library's English description.
+fn rcode(c: ResponseCode) -> String {
+    match c {
+        ResponseCode::FormErr => "formerr".into(),
+        ResponseCode::ServFail => "servfail".into(),
+        ResponseCode::NXDomain => "nxdomain".into(),
+        ResponseCode::NotImp => "notimp".into(),
+        ResponseCode::Refused => "refused".into(),
+        other => format!("rcode_{}", u16::from(other)),
+    }
+}
+
 fn classify(e: &NetError) -> DnsFailure {
     match e {
         NetError::Timeout => DnsFailure::Timeout,
         NetError::Dns(DnsError::NoRecordsFound(nr)) => match nr.response_code {
             ResponseCode::NXDomain => DnsFailure::NxDomain,
             ResponseCode::NoError => DnsFailure::NoAddress,
-            other => DnsFailure::ServerError(other.to_string()),
+            other => DnsFailure::ServerError(rcode(other)),
         },
-        NetError::Dns(DnsError::ResponseCode(code)) => DnsFailure::ServerError(code.to_string()),
-        NetError::Dns(other) => DnsFailure::ServerError(other.to_string()),
+        NetError::Dns(DnsError::ResponseCode(code)) => DnsFailure::ServerError(rcode(*code)),
+        NetError::Dns(other) => {
+            tracing::debug!(error = %other, "dns: failure");
+            DnsFailure::ServerError("error".into())
+        }
         NetError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => DnsFailure::Timeout,
         other => {
             let s = other.to_string();

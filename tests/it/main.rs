@@ -23,3 +23,4 @@ mod secrets;
 mod serve;
 mod strict;
 mod versions;
+mod wordsnet;
