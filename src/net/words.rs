@@ -80,6 +80,78 @@ pub fn io_error(e: &io::Error) -> Text {
 mod tests {
     use super::*;
 
+    /// The network probes' source (but for the version probe, which has its own phrase file)
+    /// holds no sentence of its own: every word comes from `phrases/net.toml`.
+    #[test]
+    fn net_sources_hold_no_literal_texts() {
+        let ja = regex::Regex::new(r"[\p{Han}\p{Hiragana}\p{Katakana}]").unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/net");
+        let mut stack = vec![root];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if !name.ends_with(".rs") || name == "versions.rs" {
+                    continue;
+                }
+                let src = std::fs::read_to_string(&path).unwrap();
+                let code = src.split("#[cfg(test)]").next().unwrap_or("");
+                for (n, line) in code.lines().enumerate() {
+                    let l = line.trim_start();
+                    if l.starts_with("//") {
+                        continue;
+                    }
+                    let at = format!("{}:{}", path.display(), n + 1);
+                    assert!(!l.contains("text!("), "{at}: text! macro: {l}");
+                    assert!(!l.contains("Text::new(\""), "{at}: literal text: {l}");
+                    assert!(!ja.is_match(l), "{at}: Japanese literal: {l}");
+                }
+                files += 1;
+            }
+        }
+        assert!(files >= 15, "only {files} files read");
+    }
+
+    /// Every net entry has both languages, English without Japanese, and the same placeholders.
+    #[test]
+    fn net_phrases_are_bilingual_with_the_same_placeholders() {
+        let ja = regex::Regex::new(r"[\p{Han}\p{Hiragana}\p{Katakana}]").unwrap();
+        let ph = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
+        let src = include_str!("../guide/phrases/net.toml");
+        let v: toml::Table = toml::from_str(src).unwrap();
+        let mut n = 0;
+        for table in ["label", "fix"] {
+            let Some(t) = v.get(table).and_then(|t| t.as_table()) else {
+                continue;
+            };
+            for (k, e) in t {
+                assert!(k.starts_with("net."), "{k}: not in the net namespace");
+                let en = e["en"].as_str().unwrap();
+                let jp = e["ja"].as_str().unwrap();
+                assert!(!jp.trim().is_empty(), "{k}: no Japanese");
+                assert!(!ja.is_match(en), "{k}: Japanese in English: {en}");
+                let set = |s: &str| {
+                    // `{why_en}` / `{why_ja}`: one argument given in each language.
+                    let mut v: Vec<String> = ph
+                        .find_iter(s)
+                        .map(|m| m.as_str().replace("_en}", "}").replace("_ja}", "}"))
+                        .collect();
+                    v.sort();
+                    v.dedup();
+                    v
+                };
+                assert_eq!(set(en), set(jp), "{k}: placeholders differ");
+                n += 1;
+            }
+        }
+        assert!(n > 100, "only {n} entries");
+    }
+
     #[test]
     fn texts_fill_each_language_with_its_own_words() {
         let t = fill(
