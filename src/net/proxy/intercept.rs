@@ -69,7 +69,7 @@ pub fn detect_interception(
     let Some(leaf) = chain.first() else {
         return Interception::None;
     };
-    let issuer = issuer_of(leaf).unwrap_or_else(|| "an unreadable issuer".into());
+    let issuer = issuer_of(leaf).unwrap_or_else(|| "?".into());
     let lower = issuer.to_ascii_lowercase();
     let product = INTERCEPTORS
         .iter()
