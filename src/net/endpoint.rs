@@ -638,9 +638,9 @@ fn next_hop(
     let next = resolve_location(current, loc).map_err(|e| {
         Box::new(
             s.finding("http")
-                .fail(with_detail(
+                .fail(fill(
                     phrase("net.redirect_unusable", &[("status", &status.to_string())]),
-                    &e,
+                    &[("why", &e)],
                 ))
                 .section(t.section.clone())
                 .fix(fix("net.http_error", &[])),
@@ -855,23 +855,23 @@ pub fn to_url(u: &EndpointUrl) -> Result<url::Url, String> {
 }
 
 /// A [`url::Url`] (http or https, with a host) as an endpoint URL.
-pub fn from_url(u: &url::Url) -> Result<EndpointUrl, String> {
+pub fn from_url(u: &url::Url) -> Result<EndpointUrl, Text> {
     let scheme = u.scheme().to_string();
     if scheme != "https" && scheme != "http" {
-        return Err(format!("unsupported scheme `{scheme}` (use https or http)"));
+        return Err(phrase("net.url_scheme", &[("scheme", &scheme)]));
     }
     if !u.username().is_empty() || u.password().is_some() {
-        return Err("credentials in URLs are not allowed".into());
+        return Err(phrase("net.url_credentials", &[]));
     }
     let host = match u.host() {
         Some(url::Host::Domain(d)) => d.to_string(),
         Some(url::Host::Ipv4(a)) => a.to_string(),
         Some(url::Host::Ipv6(a)) => a.to_string(),
-        None => return Err("no host in the URL".into()),
+        None => return Err(phrase("net.url_no_host", &[])),
     };
     let port = u
         .port_or_known_default()
-        .ok_or_else(|| "no port".to_string())?;
+        .ok_or_else(|| phrase("net.url_no_port", &[]))?;
     let mut path = u.path().to_string();
     if let Some(q) = u.query() {
         path.push('?');
@@ -901,9 +901,16 @@ pub fn redacted(u: &url::Url) -> String {
 
 /// A `Location` header against the URL it came from (RFC 3986 reference resolution, dot
 /// segments removed, by `url::Url::join`).
-pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, String> {
-    let base = to_url(base)?;
-    let next = base.join(loc.trim()).map_err(|e| e.to_string())?;
+pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, Text> {
+    let invalid = |e: url::ParseError| with_detail(phrase("net.url_invalid", &[]), &e.to_string());
+    let base = url::Url::parse(&format!(
+        "{}://{}{}",
+        base.scheme,
+        base.authority(),
+        base.path
+    ))
+    .map_err(invalid)?;
+    let next = base.join(loc.trim()).map_err(invalid)?;
     from_url(&next)
 }
 
