@@ -2,11 +2,11 @@
 //! pinned SHA-256 fingerprints, and say exactly which file to import into which store.
 
 use super::fetch;
+use super::words::fill;
 use super::NetContext;
 use crate::finding::{Finding, Phase, Text};
-use crate::guide::fix;
+use crate::guide::{fix, phrase};
 use crate::profile::{CaRole, CaSpec};
-use crate::text;
 use der::Decode;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -55,14 +55,8 @@ pub fn file_name(ca: &CaSpec) -> String {
 /// The store a person imports this CA into, in both languages.
 fn store_name(role: CaRole) -> Text {
     match role {
-        CaRole::Root => Text::new(
-            "Trusted Root Certification Authorities (Windows) / System keychain, \"Always Trust\" (macOS)",
-            "信頼されたルート証明機関 (Windows) / システムキーチェーンで「常に信頼」(macOS)",
-        ),
-        CaRole::Intermediate => Text::new(
-            "Intermediate Certification Authorities (Windows) / System keychain (macOS)",
-            "中間証明機関 (Windows) / システムキーチェーン (macOS)",
-        ),
+        CaRole::Root => phrase("net.ca_store_root", &[]),
+        CaRole::Intermediate => phrase("net.ca_store_intermediate", &[]),
     }
 }
 
@@ -83,33 +77,23 @@ pub async fn fetch_one(
     let f = Finding::new(
         format!("fetch_ca.{index}"),
         Phase::Network,
-        text!(
-            ("{role} CA: {}", ca.name),
-            (
-                "{} CA: {}",
-                if role == "root" {
-                    "ルート"
-                } else {
-                    "中間"
-                },
-                ca.name
-            )
-        ),
+        if role == "root" {
+            phrase("net.ca_title_root", &[("name", &ca.name)])
+        } else {
+            phrase("net.ca_title_intermediate", &[("name", &ca.name)])
+        },
         ca.url.clone().unwrap_or_default(),
     );
     let Some(url) = &ca.url else {
-        return f.skip(Text::new(
-            "the profile gives no download address",
-            "プロファイルにダウンロード先がありません",
-        ));
+        return f.skip(phrase("net.ca_no_url", &[]));
     };
     let start = Instant::now();
     let resp = fetch::get(ctx, url, CA_CAP).await;
     let f = f.elapsed(start.elapsed());
     let failed = |f: Finding, code: &str, why: Text| {
-        f.fail(text!(
-            ("cannot download {url}: {}", why.en),
-            ("{url} をダウンロードできません: {}", why.ja)
+        f.fail(fill(
+            phrase("net.ca_cannot_download", &[("url", url)]),
+            &[("why", &why)],
         ))
         .section("2-1 (7)")
         .fix(fix("net.ca_download", &[("url", url)]))
@@ -117,27 +101,15 @@ pub async fn fetch_one(
     };
     let body = match resp {
         Ok(r) if r.status == 200 && !r.truncated => r.body,
-        Ok(r) if r.truncated => {
-            return failed(
-                f,
-                "too_large",
-                Text::new("larger than the cap", "サイズ上限を超えています"),
-            )
-        }
+        Ok(r) if r.truncated => return failed(f, "too_large", phrase("net.crl_too_large", &[])),
         Ok(r) => return failed(f, "http_status", Text::same(format!("HTTP {}", r.status))),
         Err(e) => return failed(f, e.code(), e.text()),
     };
     let Some(der) = to_der(&body) else {
         return f
-            .fail(text!(
-                (
-                    "{url} was downloaded ({} bytes) but is not a certificate",
-                    body.len()
-                ),
-                (
-                    "{url} はダウンロードできました ({} バイト) が、証明書ではありません",
-                    body.len()
-                )
+            .fail(phrase(
+                "net.ca_not_a_certificate",
+                &[("url", url), ("bytes", &body.len().to_string())],
             ))
             .section("2-1 (7)")
             .fix(fix("net.ca_download", &[("url", url)]))
@@ -150,10 +122,7 @@ pub async fn fetch_one(
     match &ca.sha256 {
         Some(pin) if !pin.eq_ignore_ascii_case(&got) => {
             return f
-                .fail(text!(
-                    ("the downloaded file's SHA-256 {got} differs from the pinned {pin}: not saved (it may have been altered on the way)"),
-                    ("ダウンロードしたファイルの SHA-256 {got} が固定値 {pin} と違うため保存しません (途中で改ざんされた可能性があります)")
-                ))
+                .fail(phrase("net.ca_pin_differs", &[("got", &got), ("pin", pin)]))
                 .section("2-1 (7)")
                 .fix(fix("net.ca_pin_mismatch", &[("url", url)]));
         }
@@ -171,20 +140,14 @@ pub async fn fetch_one(
     let store = store_name(ca.role);
     let shown = path.display().to_string();
     let detail = if ca.sha256.is_some() {
-        text!(
-            (
-                "saved {shown} (SHA-256 matches the pinned fingerprint); import it into {}",
-                store.en
-            ),
-            (
-                "{shown} に保存しました (SHA-256 は固定値と一致)。{} にインポートしてください",
-                store.ja
-            )
+        fill(
+            phrase("net.ca_saved_pinned", &[("shown", &shown)]),
+            &[("store", &store)],
         )
     } else {
-        text!(
-            ("saved {shown}; no fingerprint is pinned in the profile — compare SHA-256 {got} with the CA's published one before importing it into {}", store.en),
-            ("{shown} に保存しました。プロファイルに固定値がないため、SHA-256 {got} を CA の公開値と照合してから {} にインポートしてください", store.ja)
+        fill(
+            phrase("net.ca_saved_unpinned", &[("shown", &shown), ("got", &got)]),
+            &[("store", &store)],
         )
     };
     let f = if ca.sha256.is_some() {
@@ -263,10 +226,7 @@ pub async fn missing_intermediate_finding(
     let f = Finding::new(
         "net.ca_fetch",
         Phase::Network,
-        Text::new(
-            "Missing intermediate CA: download",
-            "不足している中間 CA 証明書の取得",
-        ),
+        phrase("net.ca_fetch_title", &[]),
         url.clone(),
     );
     let start = Instant::now();
@@ -281,9 +241,9 @@ pub async fn missing_intermediate_finding(
                 "http_status"
             };
             return Some(
-                f.warn(text!(
-                    ("cannot download it: HTTP {}", r.status),
-                    ("ダウンロードできません: HTTP {}", r.status)
+                f.warn(fill(
+                    phrase("net.ca_fetch_failed", &[]),
+                    &[("why", &Text::same(format!("HTTP {}", r.status)))],
                 ))
                 .section("2-1 (7)")
                 .fix(fix("net.ca_download", &[("url", &url)]))
@@ -293,10 +253,7 @@ pub async fn missing_intermediate_finding(
         Err(e) => {
             let why = e.text();
             return Some(
-                f.warn(text!(
-                    ("cannot download it: {}", why.en),
-                    ("ダウンロードできません: {}", why.ja)
-                ))
+                f.warn(fill(phrase("net.ca_fetch_failed", &[]), &[("why", &why)]))
                 .section("2-1 (7)")
                 .fix(fix("net.ca_download", &[("url", &url)]))
                 .data(serde_json::json!({"url": url, "result": "fetch_failed", "error": e.code()})),
@@ -305,15 +262,9 @@ pub async fn missing_intermediate_finding(
     };
     let Some(der) = to_der(&body) else {
         return Some(
-            f.warn(text!(
-                (
-                    "downloaded ({} bytes), but the download is not a certificate",
-                    body.len()
-                ),
-                (
-                    "ダウンロードできました ({} バイト) が、証明書ではありません",
-                    body.len()
-                )
+            f.warn(phrase(
+                "net.ca_fetch_not_a_certificate",
+                &[("bytes", &body.len().to_string())],
             ))
             .data(serde_json::json!({"url": url, "result": "unparsable", "bytes": body.len()}))
             .section("2-1 (7)")
@@ -325,17 +276,13 @@ pub async fn missing_intermediate_finding(
     let f = f.data(serde_json::json!({"url": url, "subject": got.subject, "sha256": sha}));
     if got.subject_der != leaf.issuer_der {
         return Some(
-            f.fail(text!(
-                (
-                    "the certificate at {url} is `{}`, not the issuer of your certificate (`{}`)",
-                    got.subject,
-                    leaf.issuer
-                ),
-                (
-                    "{url} の証明書は「{}」で、あなたの証明書の発行者 (「{}」) ではありません",
-                    got.subject,
-                    leaf.issuer
-                )
+            f.fail(phrase(
+                "net.ca_fetch_wrong_issuer",
+                &[
+                    ("url", &url),
+                    ("subject", &got.subject),
+                    ("issuer", &leaf.issuer),
+                ],
             ))
             .section("2-1 (7)")
             .fix(fix("net.ca_download", &[("url", &url)])),
@@ -344,9 +291,9 @@ pub async fn missing_intermediate_finding(
     if let Some(pin) = profile_ca.and_then(|c| c.sha256.as_ref()) {
         if !pin.eq_ignore_ascii_case(&sha) {
             return Some(
-                f.fail(text!(
-                    ("the certificate at {url} has SHA-256 {sha}, not the pinned {pin}"),
-                    ("{url} の証明書の SHA-256 {sha} は固定値 {pin} と違います")
+                f.fail(phrase(
+                    "net.ca_fetch_pin_differs",
+                    &[("url", &url), ("sha", &sha), ("pin", pin)],
                 ))
                 .section("2-1 (7)")
                 .fix(fix("net.ca_pin_mismatch", &[("url", &url)])),
@@ -355,9 +302,9 @@ pub async fn missing_intermediate_finding(
     }
     let name = got.subject_name().to_string();
     Some(
-        f.warn(text!(
-            ("your intermediate CA certificate `{name}` is missing locally; it is available at {url} (checked: it issued your certificate) — save it with `certprobe fetch-ca --out DIR` and import it"),
-            ("中間 CA 証明書「{name}」がこの PC にありません。{url} から取得できます (あなたの証明書の発行者であることを確認済み)。`certprobe fetch-ca --out DIR` で保存してインポートしてください")
+        f.warn(phrase(
+            "net.ca_fetch_available",
+            &[("name", &name), ("url", &url)],
         ))
         .section("2-1 (7)")
         .fix(fix("net.ca_import", &[("file", &format!("{name}.cer"))])),

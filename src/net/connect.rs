@@ -6,8 +6,9 @@
 use super::dns::{Dns, DnsFailure};
 use super::proxy::{ProxyError, Route};
 use super::tcp::{self, Attempt, BoxStream};
+use super::words::fill;
 use crate::finding::Text;
-use crate::text;
+use crate::guide::phrase;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,10 +48,9 @@ impl OpenError {
     /// One sentence for a finding.
     pub fn text(&self) -> Text {
         match self {
-            OpenError::NoResolver(e) | OpenError::Dns(e) => text!(
-                ("name lookup failed: {}", e.code()),
-                ("名前解決に失敗しました: {}", e.code())
-            ),
+            OpenError::NoResolver(e) | OpenError::Dns(e) => {
+                phrase("net.open_dns_failed", &[("code", e.code())])
+            }
             OpenError::Tcp(att) => {
                 let list: Vec<String> = att
                     .iter()
@@ -59,10 +59,9 @@ impl OpenError {
                         Err(e) => format!("{}: {}", a.addr, e.code()),
                     })
                     .collect();
-                let list = list.join(", ");
-                text!(("cannot connect ({list})"), ("接続できません ({list})"))
+                phrase("net.open_tcp_failed", &[("list", &list.join(", "))])
             }
-            OpenError::Proxy(e) => text!(("{e}"), ("プロキシ経由の接続に失敗しました: {e}")),
+            OpenError::Proxy(e) => fill(phrase("net.proxy_failed", &[]), &[("why", &e.text())]),
         }
     }
 }

@@ -2,10 +2,10 @@
 //! distribution point (size- and time-capped) and checked with rustls-webpki.
 
 use super::fetch;
+use super::words::{fill, with_detail};
 use super::NetContext;
 use crate::finding::{Finding, Phase, Text};
-use crate::guide::fix;
-use crate::text;
+use crate::guide::{fix, phrase};
 use der::Decode;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use std::time::Instant;
@@ -52,7 +52,8 @@ pub enum CrlVerdict {
     RevokedUnverified,
     /// Not listed, but the CRL's signature could not be checked.
     GoodUnverified(String),
-    Unreadable(String),
+    /// Not a CRL, or nothing to check it against: why, in the catalogue's words.
+    Unreadable(Text),
 }
 
 /// Check `chain` (leaf first) against a CRL (DER or PEM).
@@ -65,17 +66,27 @@ pub fn check(
     let der: Vec<u8> = if crl.starts_with(b"-----") {
         match rustls::pki_types::CertificateRevocationListDer::from_pem_slice(crl) {
             Ok(d) => d.as_ref().to_vec(),
-            Err(e) => return CrlVerdict::Unreadable(format!("not a CRL: {e}")),
+            Err(e) => {
+                return CrlVerdict::Unreadable(with_detail(
+                    phrase("net.crl_not_a_crl", &[]),
+                    &e.to_string(),
+                ))
+            }
         }
     } else {
         crl.to_vec()
     };
     let borrowed = match webpki::BorrowedCertRevocationList::from_der(&der) {
         Ok(c) => c,
-        Err(e) => return CrlVerdict::Unreadable(format!("not a CRL: {e}")),
+        Err(e) => {
+            return CrlVerdict::Unreadable(with_detail(
+                phrase("net.crl_not_a_crl", &[]),
+                &e.to_string(),
+            ))
+        }
     };
     let Some(leaf) = chain.first() else {
-        return CrlVerdict::Unreadable("no certificate".into());
+        return CrlVerdict::Unreadable(phrase("net.crl_no_certificate", &[]));
     };
     let serial = x509_cert::Certificate::from_der(leaf)
         .map(|c| c.tbs_certificate().serial_number().as_bytes().to_vec())
@@ -84,7 +95,7 @@ pub fn check(
     let listed = matches!(crl.find_serial(&serial), Ok(Some(_)));
     let crls = [&crl];
     let Ok(builder) = webpki::RevocationOptionsBuilder::new(&crls) else {
-        return CrlVerdict::Unreadable("no CRL".into());
+        return CrlVerdict::Unreadable(phrase("net.crl_none", &[]));
     };
     let opts = builder
         .with_depth(webpki::RevocationCheckDepth::EndEntity)
@@ -92,7 +103,7 @@ pub fn check(
         .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
         .build();
     let Ok(ee) = webpki::EndEntityCert::try_from(leaf) else {
-        return CrlVerdict::Unreadable("the certificate cannot be parsed".into());
+        return CrlVerdict::Unreadable(phrase("net.crl_cert_unparsable", &[]));
     };
     let anchors = &roots.roots;
     let r = ee.verify_for_usage(
@@ -127,17 +138,11 @@ pub async fn revocation_finding(ctx: &NetContext) -> Option<Finding> {
     let f = Finding::new(
         "net.revocation",
         Phase::Network,
-        Text::new(
-            "Client certificate revocation (CRL)",
-            "クライアント証明書の失効確認 (CRL)",
-        ),
+        phrase("net.crl_title", &[]),
         target.clone(),
     );
     let Some(url) = urls.first() else {
-        return Some(f.info(Text::new(
-            "the client certificate names no CRL distribution point: revocation not checked",
-            "クライアント証明書に CRL 配布点がないため、失効は確認していません",
-        )));
+        return Some(f.info(phrase("net.crl_no_point", &[])));
     };
     let start = Instant::now();
     let resp = fetch::get(ctx, url, CRL_CAP).await;
@@ -145,16 +150,7 @@ pub async fn revocation_finding(ctx: &NetContext) -> Option<Finding> {
     let base = f.clone();
     let unreachable = |code: &str, why: Text| {
         base.clone()
-            .warn(text!(
-                (
-                    "the CRL could not be fetched ({}): revocation not checked",
-                    why.en
-                ),
-                (
-                    "CRL を取得できませんでした ({}): 失効は確認できていません",
-                    why.ja
-                )
-            ))
+            .warn(fill(phrase("net.crl_unfetched", &[]), &[("why", &why)]))
             .section("2-1 (6)")
             .fix(fix("net.crl_unreachable", &[("url", url)]))
             .data(serde_json::json!({"url": url, "result": "fetch_failed", "error": code}))
@@ -162,10 +158,7 @@ pub async fn revocation_finding(ctx: &NetContext) -> Option<Finding> {
     let resp = match resp {
         Ok(r) if r.status == 200 && !r.truncated => r,
         Ok(r) if r.truncated => {
-            return Some(unreachable(
-                "too_large",
-                Text::new("larger than the cap", "サイズ上限を超えています"),
-            ))
+            return Some(unreachable("too_large", phrase("net.crl_too_large", &[])))
         }
         Ok(r) => {
             return Some(unreachable(
@@ -184,26 +177,22 @@ pub async fn revocation_finding(ctx: &NetContext) -> Option<Finding> {
     let data = serde_json::json!({"url": url, "crl_bytes": resp.body.len(), "result": result});
     let f = f.data(data);
     Some(match verdict {
-        CrlVerdict::Good => f.pass(Text::new(
-            "not revoked (CRL checked, signature verified)",
-            "失効していません (CRL を確認、署名検証済み)",
-        )),
-        CrlVerdict::GoodUnverified(why) => f.pass(text!(
-            ("not listed in the CRL (its signature could not be verified here: {why})"),
-            ("CRL に記載はありません (この環境では CRL の署名を検証できません: {why})")
-        )),
+        CrlVerdict::Good => f.pass(phrase("net.crl_good", &[])),
+        CrlVerdict::GoodUnverified(why) => {
+            f.pass(with_detail(phrase("net.crl_good_unverified", &[]), &why))
+        }
         CrlVerdict::Revoked | CrlVerdict::RevokedUnverified => f
-            .fail(Text::new(
-                "the client certificate has been revoked (listed in its CA's CRL)",
-                "クライアント証明書は失効しています (CA の CRL に記載)",
-            ))
+            .fail(phrase("net.crl_revoked", &[]))
             .section("2-1 (6)")
             .fix(fix("net.tls_client_revoked", &[])),
         // Fetched, but not a CRL: a different problem from a download that failed.
         CrlVerdict::Unreadable(why) => f
-            .warn(text!(
-                ("the CRL was fetched ({} bytes) but cannot be read: {why} — revocation not checked", resp.body.len()),
-                ("CRL は取得できました ({} バイト) が読み取れません: {why} — 失効は確認できていません", resp.body.len())
+            .warn(fill(
+                phrase(
+                    "net.crl_unreadable",
+                    &[("bytes", &resp.body.len().to_string())],
+                ),
+                &[("why", &why)],
             ))
             .section("2-1 (6)")
             .fix(fix("net.crl_unparsable", &[("url", url)])),

@@ -1,9 +1,9 @@
 //! From what a failed handshake showed to a cause, a guide section and a fix.
 
 use super::tls::{ClientFacts, TlsFacts, TlsFailure};
+use super::words::{fill, with_detail};
 use crate::finding::Text;
-use crate::guide::fix;
-use crate::text;
+use crate::guide::{fix, phrase};
 use rustls::{AlertDescription as A, CertificateError as CE, Error as E};
 
 /// One diagnosis: what happened, where the guide explains it, what to do.
@@ -74,17 +74,9 @@ fn rejected_certificate(
     if let Some(l) = leaf.filter(|l| l.expired) {
         return Diagnosis {
             code: code.into(),
-            detail: text!(
-                (
-                    "{} — your client certificate expired on {}",
-                    server_said.en,
-                    l.not_after
-                ),
-                (
-                    "{} — クライアント証明書の有効期限 ({}) が切れています",
-                    server_said.ja,
-                    l.not_after
-                )
+            detail: fill(
+                phrase("net.said_client_expired", &[("date", &l.not_after)]),
+                &[("said", &server_said)],
             ),
             section: "2-1 (6)".into(),
             fix: fix("net.tls_client_expired", &[]),
@@ -96,9 +88,9 @@ fn rejected_certificate(
     if leaf.is_some() && cs.client.intermediates.is_empty() {
         return Diagnosis {
             code: code.into(),
-            detail: text!(
-                ("{} — only the certificate itself was sent, without the intermediate CA certificate", server_said.en),
-                ("{} — 証明書だけが送られ、中間 CA 証明書が送られていません", server_said.ja)
+            detail: fill(
+                phrase("net.said_chain_incomplete", &[]),
+                &[("said", &server_said)],
             ),
             section: "2-1 (7)".into(),
             fix: fix("net.tls_chain_incomplete", &[]),
@@ -106,15 +98,9 @@ fn rejected_certificate(
     }
     Diagnosis {
         code: code.into(),
-        detail: text!(
-            (
-                "{} — the server did not accept your client certificate",
-                server_said.en
-            ),
-            (
-                "{} — サーバーがクライアント証明書を受け付けませんでした",
-                server_said.ja
-            )
+        detail: fill(
+            phrase("net.said_cert_rejected", &[]),
+            &[("said", &server_said)],
         ),
         section: "2-1 (6)".into(),
         fix: fix("net.tls_cert_rejected", &[]),
@@ -141,12 +127,18 @@ fn wrong_issuer(
     let yours = leaf.issuer.clone();
     Some(Diagnosis {
         code: code.into(),
-        detail: text!(
-            ("{} — the server accepts certificates issued by {accepted}; yours is issued by {yours}", server_said.en),
-            ("{} — サーバーが受け付ける発行者は {accepted} ですが、あなたの証明書の発行者は {yours} です", server_said.ja)
+        detail: fill(
+            phrase(
+                "net.said_wrong_issuer",
+                &[("accepted", &accepted), ("yours", &yours)],
+            ),
+            &[("said", server_said)],
         ),
         section: "2-1 (6)".into(),
-        fix: fix("net.tls_wrong_issuer", &[("accepted", &accepted), ("yours", &yours)]),
+        fix: fix(
+            "net.tls_wrong_issuer",
+            &[("accepted", &accepted), ("yours", &yours)],
+        ),
     })
 }
 
@@ -164,45 +156,27 @@ fn no_certificate(
         // for one: not the service's own TLS server.
         return Diagnosis {
             code: code.into(),
-            detail: {
-                let m = crate::guide::phrase("tls.cert_not_requested", &[]);
-                text!(
-                    ("{} — {}", server_said.en, m.en),
-                    ("{} — {}", server_said.ja, m.ja)
-                )
-            },
+            detail: fill(
+                phrase("net.said_then", &[]),
+                &[
+                    ("said", &server_said),
+                    ("then", &phrase("tls.cert_not_requested", &[])),
+                ],
+            ),
             section: "1-3 (5)-(8)".into(),
             fix: fix("net.tls_cert_not_requested", &[]),
         };
     }
-    let (why_en, why_ja) = if cs.withheld {
-        (
-            format!(
-                "the profile does not list {} among the hosts that may see the certificate",
-                cs.host
-            ),
-            format!(
-                "プロファイルの certificate_hosts に {} が無いため証明書を提示していません",
-                cs.host
-            ),
-        )
+    let why = if cs.withheld {
+        phrase("net.cert_withheld", &[("host", cs.host)])
     } else {
-        (
-            "no client certificate was given to certprobe (--cert)".to_string(),
-            "certprobe にクライアント証明書が渡されていません (--cert)".to_string(),
-        )
+        phrase("net.cert_not_given", &[])
     };
     Diagnosis {
         code: code.into(),
-        detail: text!(
-            (
-                "{} — the server requires a client certificate and none was sent: {why_en}",
-                server_said.en
-            ),
-            (
-                "{} — サーバーはクライアント証明書を要求していますが送られていません: {why_ja}",
-                server_said.ja
-            )
+        detail: fill(
+            phrase("net.said_no_cert_sent", &[]),
+            &[("said", &server_said), ("why", &why)],
         ),
         section: "2-1 (6)".into(),
         fix: fix("net.tls_no_client_cert", &[]),
@@ -229,9 +203,9 @@ pub fn diagnose_verdict(v: ServerVerdict, facts: &TlsFacts, cs: &ClientSide<'_>)
             "http_400_no_certificate",
             facts,
             cs,
-            Text::new(
-                "the server answered HTTP 400 \"No required SSL certificate was sent\"",
-                "サーバーの応答は HTTP 400「No required SSL certificate was sent」",
+            phrase(
+                "net.said_http_400",
+                &[("message", "No required SSL certificate was sent")],
             ),
         ),
         ServerVerdict::CertificateError => {
@@ -240,9 +214,9 @@ pub fn diagnose_verdict(v: ServerVerdict, facts: &TlsFacts, cs: &ClientSide<'_>)
                     "http_400_certificate_error",
                     facts,
                     cs,
-                    Text::new(
-                        "the server answered HTTP 400 \"The SSL certificate error\"",
-                        "サーバーの応答は HTTP 400「The SSL certificate error」",
+                    phrase(
+                        "net.said_http_400",
+                        &[("message", "The SSL certificate error")],
                     ),
                 );
             }
@@ -250,9 +224,9 @@ pub fn diagnose_verdict(v: ServerVerdict, facts: &TlsFacts, cs: &ClientSide<'_>)
                 "http_400_certificate_error",
                 facts,
                 cs,
-                Text::new(
-                    "the server answered HTTP 400 \"The SSL certificate error\"",
-                    "サーバーの応答は HTTP 400「The SSL certificate error」",
+                phrase(
+                    "net.said_http_400",
+                    &[("message", "The SSL certificate error")],
                 ),
             )
         }
@@ -275,18 +249,18 @@ pub fn diagnose(
     };
     match failure {
         TlsFailure::Timeout => generic(
-            text!(
-                ("no TLS handshake within {}: the server accepted the connection but did not answer", crate::text::human::duration(timeout)),
-                ("{} 以内に TLS ハンドシェイクが終わりません: 接続はできましたが応答がありません", crate::text::human::duration(timeout))
+            phrase(
+                "net.tls_timeout",
+                &[("timeout", &crate::text::human::duration(timeout))],
             ),
             "net.tls_timeout",
         ),
         TlsFailure::BadName(e) => generic(
-            text!(("`{}` cannot be used as a TLS server name: {e}", cs.host), ("`{}` は TLS のサーバー名に使えません: {e}", cs.host)),
+            with_detail(phrase("net.tls_bad_name", &[("host", cs.host)]), e),
             "net.tls_other",
         ),
-        TlsFailure::Io(msg) => {
-            let said = Text::new(msg.clone(), format!("サーバーが接続を閉じました ({msg})"));
+        TlsFailure::Io(why) => {
+            let said = why.clone();
             if facts.client_cert_requested && !facts.client_cert_sent {
                 return no_certificate(&code, facts, cs, said);
             }
@@ -294,7 +268,7 @@ pub fn diagnose(
                 return rejected_certificate(&code, facts, cs, said);
             }
             generic(
-                text!(("the TLS handshake broke off: {msg}"), ("TLS ハンドシェイクが途中で切れました: {msg}")),
+                fill(phrase("net.tls_broke_off", &[]), &[("why", why)]),
                 "net.tls_other",
             )
         }
@@ -303,10 +277,11 @@ pub fn diagnose(
 }
 
 fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> Diagnosis {
-    let alert = |name: &str| {
-        Text::new(
-            format!("the server sent the TLS alert `{name}`"),
-            format!("サーバーが TLS アラート `{name}` を返しました"),
+    let alert = |name: &str| phrase("net.tls_alert", &[("name", name)]);
+    let alert_then = |name: &str, then: Text| {
+        fill(
+            phrase("net.said_then", &[]),
+            &[("said", &alert(name)), ("then", &then)],
         )
     };
     let generic = |detail: Text, fix_key: &str| Diagnosis {
@@ -325,24 +300,24 @@ fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> D
                     no_certificate(code, facts, cs, alert(&name))
                 }
                 A::HandshakeFailure => generic(
-                    text!(("{} — no TLS version or cipher suite in common, or the server refused the handshake", alert(&name).en), ("{} — 共通の TLS バージョンや暗号スイートが無いか、サーバーが接続を拒否しました", alert(&name).ja)),
+                    alert_then(&name, phrase("net.tls_nothing_in_common", &[])),
                     "net.tls_handshake_failure",
                 ),
                 A::ProtocolVersion => Diagnosis {
                     code: code.into(),
-                    detail: text!(("{} — the server does not speak TLS 1.2 or 1.3", alert(&name).en), ("{} — サーバーが TLS 1.2 / 1.3 に対応していません", alert(&name).ja)),
+                    detail: alert_then(&name, phrase("net.tls_no_modern_version", &[])),
                     section: "2-1 (4)".into(),
                     fix: fix("net.tls_protocol_version", &[]),
                 },
                 A::CertificateExpired => Diagnosis {
                     code: code.into(),
-                    detail: text!(("{} — the server says your client certificate has expired", alert(&name).en), ("{} — クライアント証明書の期限切れとサーバーが判断しました", alert(&name).ja)),
+                    detail: alert_then(&name, phrase("net.tls_server_says_expired", &[])),
                     section: "2-1 (6)".into(),
                     fix: fix("net.tls_client_expired", &[]),
                 },
                 A::CertificateRevoked => Diagnosis {
                     code: code.into(),
-                    detail: text!(("{} — your client certificate has been revoked", alert(&name).en), ("{} — クライアント証明書は失効しています", alert(&name).ja)),
+                    detail: alert_then(&name, phrase("net.tls_server_says_revoked", &[])),
                     section: "2-1 (6)".into(),
                     fix: fix("net.tls_client_revoked", &[]),
                 },
@@ -358,7 +333,10 @@ fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> D
                     rejected_certificate(code, facts, cs, alert(&name))
                 }
                 _ => generic(
-                    text!(("{} during the handshake", alert(&name).en), ("{} (ハンドシェイク中)", alert(&name).ja)),
+                    fill(
+                        phrase("net.tls_alert_in_handshake", &[]),
+                        &[("alert", &alert(&name))],
+                    ),
                     "net.tls_other",
                 ),
             }
@@ -368,27 +346,24 @@ fn diagnose_tls(code: &str, err: &E, facts: &TlsFacts, cs: &ClientSide<'_>) -> D
             if s.contains("Tls12") || s.contains("Version") {
                 Diagnosis {
                     code: code.into(),
-                    detail: text!(
-                        ("the server does not offer TLS 1.2 or 1.3 ({s})"),
-                        ("サーバーが TLS 1.2 / 1.3 を提示しません ({s})")
-                    ),
+                    detail: with_detail(phrase("net.tls_server_no_modern", &[]), &s),
                     section: "2-1 (4)".into(),
                     fix: fix("net.tls_protocol_version", &[]),
                 }
             } else {
                 generic(
-                    text!(
-                        ("client and server share no TLS parameters ({s})"),
-                        ("クライアントとサーバーに共通の TLS 設定がありません ({s})")
-                    ),
+                    with_detail(phrase("net.tls_no_shared_parameters", &[]), &s),
                     "net.tls_handshake_failure",
                 )
             }
         }
         other => generic(
-            text!(
-                ("the TLS handshake failed: {other}"),
-                ("TLS ハンドシェイクに失敗しました: {other}")
+            with_detail(
+                phrase(
+                    "net.peek_failed",
+                    &[("code", super::tls::tls_error_code(other))],
+                ),
+                &other.to_string(),
             ),
             "net.tls_other",
         ),
@@ -411,19 +386,19 @@ fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'
     match ce {
         CE::Expired | CE::ExpiredContext { .. } => Diagnosis {
             code: code.into(),
-            detail: text!(
-                ("the server's certificate ({subject}) has expired (valid until {})", leaf.map(|l| l.not_after.as_str()).unwrap_or("?")),
-                ("サーバー証明書 ({subject}) の有効期限が切れています (期限 {})", leaf.map(|l| l.not_after.as_str()).unwrap_or("?"))
+            detail: phrase(
+                "net.server_cert_expired",
+                &[
+                    ("subject", &subject),
+                    ("date", leaf.map(|l| l.not_after.as_str()).unwrap_or("?")),
+                ],
             ),
             section: cs.section.into(),
             fix: fix("net.tls_server_expired", &[]),
         },
         CE::NotValidYet | CE::NotValidYetContext { .. } => Diagnosis {
             code: code.into(),
-            detail: text!(
-                ("the server's certificate ({subject}) is not valid yet — is this computer's clock right?"),
-                ("サーバー証明書 ({subject}) がまだ有効になっていません — この PC の時計は正しいですか?")
-            ),
+            detail: phrase("net.server_cert_not_yet_valid", &[("subject", &subject)]),
             section: "2-1".into(),
             fix: fix("net.clock_skew", &[("skew", "?")]),
         },
@@ -441,7 +416,10 @@ fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'
                     &[("names", &names), ("issuer", &issuer), ("host", cs.host)],
                 ),
                 section: "2-1".into(),
-                fix: fix("net.tls_server_other_name", &[("host", cs.host), ("names", &names)]),
+                fix: fix(
+                    "net.tls_server_other_name",
+                    &[("host", cs.host), ("names", &names)],
+                ),
             }
         }
         CE::UnknownIssuer if server_chain_incomplete(facts) => {
@@ -458,20 +436,27 @@ fn diagnose_server_cert(code: &str, ce: &CE, facts: &TlsFacts, cs: &ClientSide<'
                 fix: fix("net.tls_server_chain_incomplete", &[("issuer", &issuer)]),
             }
         }
-        CE::UnknownIssuer | CE::BadSignature | CE::InvalidPurpose | CE::InvalidPurposeContext { .. } | CE::ApplicationVerificationFailure => Diagnosis {
+        CE::UnknownIssuer
+        | CE::BadSignature
+        | CE::InvalidPurpose
+        | CE::InvalidPurposeContext { .. }
+        | CE::ApplicationVerificationFailure => Diagnosis {
             code: code.into(),
-            detail: text!(
-                ("the server's certificate ({subject}) is issued by {top_issuer}, which no trusted root vouches for — possible TLS interception by a proxy or security software"),
-                ("サーバー証明書 ({subject}) の発行者 {top_issuer} は信頼されたルートにつながりません — プロキシやセキュリティソフトによる TLS 傍受の可能性があります")
+            detail: phrase(
+                "net.server_cert_untrusted",
+                &[("subject", &subject), ("issuer", &top_issuer)],
             ),
             section: "1-3 (5)-(8)".into(),
             fix: fix("net.tls_server_untrusted", &[("issuer", &top_issuer)]),
         },
         other => Diagnosis {
             code: code.into(),
-            detail: text!(
-                ("the server's certificate ({subject}) was rejected: {other:?}"),
-                ("サーバー証明書 ({subject}) を検証できません: {other:?}")
+            detail: phrase(
+                "net.server_cert_rejected",
+                &[
+                    ("subject", &subject),
+                    ("code", super::tls::certificate_error_code(other)),
+                ],
             ),
             section: cs.section.into(),
             fix: fix("net.tls_other", &[]),

@@ -19,7 +19,8 @@ pub enum ResolverChoice {
 }
 
 impl ResolverChoice {
-    /// Parse `--resolver IP[:PORT]` (IPv6 as `[::1]:53` or a bare `::1`).
+    /// Parse `--resolver IP[:PORT]` (IPv6 as `[::1]:53` or a bare `::1`); the error is the
+    /// value that is neither (the caller words the message).
     pub fn parse(arg: Option<&str>) -> Result<ResolverChoice, String> {
         let Some(s) = arg.map(str::trim) else {
             return Ok(ResolverChoice::System);
@@ -30,9 +31,7 @@ impl ResolverChoice {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(ResolverChoice::Server(SocketAddr::new(ip, 53)));
         }
-        Err(format!(
-            "--resolver `{s}` is not an IP address or IP:PORT (e.g. 192.0.2.53 or 127.0.0.1:5353)"
-        ))
+        Err(s.to_string())
     }
 
     pub fn describe(&self) -> String {
@@ -50,7 +49,8 @@ pub enum DnsFailure {
     NxDomain,
     /// The name exists but has no address records.
     NoAddress,
-    /// The server failed (SERVFAIL) or refused (REFUSED) — the code is named.
+    /// The server failed (SERVFAIL) or refused (REFUSED) — the response code is named, in
+    /// lower case (`servfail`, `refused`, `rcode_9`); `error` for another failure of DNS.
     ServerError(String),
     /// No answer in time.
     Timeout,
@@ -130,16 +130,32 @@ impl Dns {
     }
 }
 
+/// A DNS response code as a machine word (RFC 1035 §4.1.1, RFC 6895), never the resolver
+/// library's English description.
+fn rcode(c: ResponseCode) -> String {
+    match c {
+        ResponseCode::FormErr => "formerr".into(),
+        ResponseCode::ServFail => "servfail".into(),
+        ResponseCode::NXDomain => "nxdomain".into(),
+        ResponseCode::NotImp => "notimp".into(),
+        ResponseCode::Refused => "refused".into(),
+        other => format!("rcode_{}", u16::from(other)),
+    }
+}
+
 fn classify(e: &NetError) -> DnsFailure {
     match e {
         NetError::Timeout => DnsFailure::Timeout,
         NetError::Dns(DnsError::NoRecordsFound(nr)) => match nr.response_code {
             ResponseCode::NXDomain => DnsFailure::NxDomain,
             ResponseCode::NoError => DnsFailure::NoAddress,
-            other => DnsFailure::ServerError(other.to_string()),
+            other => DnsFailure::ServerError(rcode(other)),
         },
-        NetError::Dns(DnsError::ResponseCode(code)) => DnsFailure::ServerError(code.to_string()),
-        NetError::Dns(other) => DnsFailure::ServerError(other.to_string()),
+        NetError::Dns(DnsError::ResponseCode(code)) => DnsFailure::ServerError(rcode(*code)),
+        NetError::Dns(other) => {
+            tracing::debug!(error = %other, "dns: failure");
+            DnsFailure::ServerError("error".into())
+        }
         NetError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => DnsFailure::Timeout,
         other => {
             let s = other.to_string();

@@ -5,11 +5,11 @@ use super::diagnose::{self, ClientSide};
 use super::http::{self, Conn, HttpFailure};
 use super::tcp::{self, BoxStream, ConnectFailure};
 use super::tls::{self, ClientFacts, TlsFacts, TlsFailure, TlsParams};
+use super::words::{fill, with_detail};
 use super::{NetContext, TCP_TIMEOUT, TLS_TIMEOUT};
 use crate::finding::{Finding, Phase, Status, Text};
-use crate::guide::fix;
+use crate::guide::{fix, phrase};
 use crate::profile::{expand_url, parse_url, Endpoint, EndpointUrl};
-use crate::text;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -46,14 +46,14 @@ pub struct TargetOutcome {
 const STEPS: [&str; 5] = ["dns", "tcp", "tls", "http", "page"];
 
 fn step_title(step: &str, ep: &Text) -> Text {
-    let (en, ja) = match step {
-        "dns" => ("name lookup", "名前解決"),
-        "tcp" => ("TCP connection", "TCP 接続"),
-        "tls" => ("TLS handshake", "TLS ハンドシェイク"),
-        "http" => ("HTTP request", "HTTP リクエスト"),
-        _ => ("page content", "ページの内容"),
+    let t = match step {
+        "dns" => phrase("net.step_dns", &[]),
+        "tcp" => phrase("net.step_tcp", &[]),
+        "tls" => phrase("net.step_tls", &[]),
+        "http" => phrase("net.step_http", &[]),
+        _ => phrase("net.step_page", &[]),
     };
-    Text::new(format!("{}: {en}", ep.en), format!("{}: {ja}", ep.ja))
+    fill(t, &[("endpoint", ep)])
 }
 
 /// Collects a target's findings in step order.
@@ -94,10 +94,7 @@ impl Steps<'_> {
 
     fn skip_after_failure(&mut self, done: &str) {
         let id = format!("net.{}.{done}", self.t.id);
-        self.skip_after(
-            done,
-            text!(("not run: {id} failed"), ("未実行: {id} が失敗したため")),
-        );
+        self.skip_after(done, phrase("net.not_run_after", &[("id", &id)]));
     }
 }
 
@@ -157,13 +154,7 @@ pub async fn probe_endpoint(
             read_page: true,
         };
         let mut s = Steps { t: &t, out: vec![] };
-        s.skip_after(
-            "",
-            Text::new(
-                "the URL with its per-user parts filled in is not a valid URL",
-                "個別部分を入れた URL が正しくありません",
-            ),
-        );
+        s.skip_after("", phrase("net.url_invalid_filled", &[]));
         return TargetOutcome {
             findings: s.out,
             ..Default::default()
@@ -191,10 +182,7 @@ pub async fn probe_endpoint(
         let flag = format!("--{}", name.replace('_', "-"));
         s.skip_after(
             "",
-            text!(
-                ("needs the per-user part `{name}` of the URL ({flag}, from the registration e-mail)"),
-                ("URL の個別部分 `{name}` が必要です ({flag}、登録案内メールに記載)")
-            ),
+            phrase("net.url_needs_part", &[("name", &name), ("flag", &flag)]),
         );
         return TargetOutcome {
             findings: s.out,
@@ -400,10 +388,7 @@ async fn step_tls(
     direct: Option<super::proxy::DirectLook>,
 ) -> Result<Opened, Stop> {
     if t.url.scheme != "https" {
-        let f = s.finding("tls").skip(Text::new(
-            "plain HTTP endpoint: no TLS",
-            "HTTP (平文) のエンドポイントのため TLS はありません",
-        ));
+        let f = s.finding("tls").skip(phrase("net.tls_plain_http", &[]));
         s.push(f);
         return Ok(Opened {
             conn: Conn::open(stream, ctx.deadline).await,
@@ -481,12 +466,10 @@ async fn first_answer(
             let facts = opened.tls.take().unwrap_or_default();
             let d = diagnose::diagnose(&TlsFailure::Tls(err), &facts, &cs, Duration::ZERO);
             let mut f = tls_fail(s, d, &facts);
-            f.detail
-                .en
-                .push_str(" (after the handshake, at the first read)");
-            f.detail
-                .ja
-                .push_str(" (ハンドシェイク後、最初の読み込みで)");
+            f.detail = fill(
+                phrase("net.tls_at_first_read", &[]),
+                &[("detail", &f.detail)],
+            );
             return Err(tls_failed(s, outcome, f, facts));
         }
         Err(e @ HttpFailure::Closed(_))
@@ -499,11 +482,9 @@ async fn first_answer(
             let facts = opened.tls.take().unwrap_or_default();
             let msg = match &e {
                 HttpFailure::Closed(m) => m.clone(),
-                _ => String::new(),
+                _ => Text::default(),
             };
-            let failure = TlsFailure::Io(format!(
-                "the server hung up right after the handshake without answering ({msg})"
-            ));
+            let failure = TlsFailure::Io(fill(phrase("net.tls_hung_up", &[]), &[("why", &msg)]));
             let d = diagnose::diagnose(&failure, &facts, &cs, Duration::ZERO);
             let f = tls_fail(s, d, &facts);
             return Err(tls_failed(s, outcome, f, facts));
@@ -605,7 +586,7 @@ async fn follow_redirects(
         if !reuse {
             *conn = open_hop(ctx, &next, true)
                 .await
-                .map_err(|e| HttpFailure::Closed(e.en));
+                .map_err(HttpFailure::Closed);
         }
         let r = match conn {
             Ok(c) => c.get(&next.authority(), &next.path, ctx.deadline).await,
@@ -621,12 +602,10 @@ async fn follow_redirects(
             }
             Err(e) => {
                 let mut f = http_failure(s, t, &e, start.elapsed());
-                f.detail.en = format!(
-                    "following the redirect to {}: {}",
-                    next.authority(),
-                    f.detail.en
+                f.detail = fill(
+                    phrase("net.redirect_hop_failed", &[("to", &next.authority())]),
+                    &[("detail", &f.detail)],
                 );
-                f.detail.ja = format!("{} へのリダイレクト先で: {}", next.authority(), f.detail.ja);
                 http_problem = Some(f);
                 resp.body.clear();
                 break;
@@ -659,9 +638,9 @@ fn next_hop(
     let next = resolve_location(current, loc).map_err(|e| {
         Box::new(
             s.finding("http")
-                .fail(text!(
-                    ("HTTP {status} redirects to an unusable location: {e}"),
-                    ("HTTP {status} のリダイレクト先が使えません: {e}")
+                .fail(fill(
+                    phrase("net.redirect_unusable", &[("status", &status.to_string())]),
+                    &[("why", &e)],
                 ))
                 .section(t.section.clone())
                 .fix(fix("net.http_error", &[])),
@@ -671,20 +650,20 @@ fn next_hop(
         let to = next.authority();
         return Err(Box::new(
             s.finding("http")
-            .warn(text!(
-                ("HTTP {status} redirects to {to}, which is not a host of this profile: not followed"),
-                ("HTTP {status} で {to} へリダイレクトされますが、プロファイルにないホストのため追いません")
-            ))
-            .section(t.section.clone())
-            .fix(fix("net.redirect_elsewhere", &[("host", &next.host)])),
+                .warn(phrase(
+                    "net.redirect_not_followed",
+                    &[("status", &status.to_string()), ("to", &to)],
+                ))
+                .section(t.section.clone())
+                .fix(fix("net.redirect_elsewhere", &[("host", &next.host)])),
         ));
     }
     if hops >= MAX_REDIRECTS {
         return Err(Box::new(
             s.finding("http")
-                .fail(text!(
-                    ("more than {MAX_REDIRECTS} redirects (a redirect loop?)"),
-                    ("リダイレクトが {MAX_REDIRECTS} 回を超えました (ループ?)")
+                .fail(phrase(
+                    "net.redirect_too_many",
+                    &[("max", &MAX_REDIRECTS.to_string())],
                 ))
                 .section(t.section.clone())
                 .fix(fix("net.http_error", &[])),
@@ -730,38 +709,40 @@ fn step_http(t: &Target, s: &mut Steps<'_>, a: &Answer) -> bool {
             let reason = resp.reason.clone();
             let size = resp.body.len();
             let via = if hops.is_empty() {
-                String::new()
+                Text::default()
             } else {
-                format!(" after {} redirect(s)", hops.len())
+                phrase(
+                    "net.http_via_redirects",
+                    &[("count", &hops.len().to_string())],
+                )
             };
-            let via_ja = if hops.is_empty() {
-                String::new()
-            } else {
-                format!(" (リダイレクト {} 回)", hops.len())
-            };
+            let head = [
+                ("status", status.to_string()),
+                ("reason", reason.clone()),
+                ("size", size.to_string()),
+                ("encoding", encoding.to_string()),
+            ];
+            let head: Vec<(&str, &str)> = head.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let f = s.finding("http").elapsed(elapsed).data(data);
             if let Some(to) = left_https.as_ref().filter(|_| status < 400) {
                 http_failed = false;
                 s.push(
-                    f.warn(text!(
-                        ("HTTP {status} {reason}{via}, but a redirect left https for {to}: what follows travels unencrypted"),
-                        ("HTTP {status} {reason}{via_ja}。ただしリダイレクトで https から {to} へ移り、以降は暗号化されません")
+                    f.warn(fill(
+                        phrase("net.http_left_https", &head),
+                        &[("via", &via), ("to", &Text::same(to.as_str()))],
                     ))
                     .section(t.section.clone())
                     .fix(fix("net.redirect_insecure", &[("url", to)])),
                 );
             } else if status < 400 {
                 http_failed = false;
-                s.push(f.pass(text!(
-                    ("HTTP {status} {reason}{via}, {size} bytes ({encoding})"),
-                    ("HTTP {status} {reason}{via_ja}、{size} バイト ({encoding})")
-                )));
+                s.push(f.pass(fill(phrase("net.http_ok", &head), &[("via", &via)])));
             } else {
                 http_failed = true;
                 s.push(
-                    f.fail(text!(
-                        ("the server answered HTTP {status} {reason}{via}"),
-                        ("サーバーの応答は HTTP {status} {reason}{via_ja}")
+                    f.fail(fill(
+                        phrase("net.http_status_failed", &head),
+                        &[("via", &via)],
                     ))
                     .section(t.section.clone())
                     .fix(fix("net.http_status", &[("status", &status.to_string())])),
@@ -781,18 +762,15 @@ fn step_page(ctx: &NetContext, t: &Target, s: &mut Steps<'_>, a: Answer, http_fa
     } = a;
     let page = s.finding("page");
     if !t.read_page {
-        s.push(page.skip(Text::new(
-            "page reading not requested",
-            "ページの読み取りは行いません",
-        )));
+        s.push(page.skip(phrase("net.page_not_requested", &[])));
     } else if resp.body.is_empty() {
         let f = if http_failed {
-            page.skip(text!(
-                ("not run: net.{}.http failed", t.id),
-                ("未実行: net.{}.http が失敗したため", t.id)
+            page.skip(phrase(
+                "net.not_run_after",
+                &[("id", &format!("net.{}.http", t.id))],
             ))
         } else {
-            page.info(Text::new("the page is empty", "ページは空です"))
+            page.info(phrase("net.page_empty", &[]))
         };
         s.push(f);
     } else {
@@ -877,23 +855,23 @@ pub fn to_url(u: &EndpointUrl) -> Result<url::Url, String> {
 }
 
 /// A [`url::Url`] (http or https, with a host) as an endpoint URL.
-pub fn from_url(u: &url::Url) -> Result<EndpointUrl, String> {
+pub fn from_url(u: &url::Url) -> Result<EndpointUrl, Text> {
     let scheme = u.scheme().to_string();
     if scheme != "https" && scheme != "http" {
-        return Err(format!("unsupported scheme `{scheme}` (use https or http)"));
+        return Err(phrase("net.url_scheme", &[("scheme", &scheme)]));
     }
     if !u.username().is_empty() || u.password().is_some() {
-        return Err("credentials in URLs are not allowed".into());
+        return Err(phrase("net.url_credentials", &[]));
     }
     let host = match u.host() {
         Some(url::Host::Domain(d)) => d.to_string(),
         Some(url::Host::Ipv4(a)) => a.to_string(),
         Some(url::Host::Ipv6(a)) => a.to_string(),
-        None => return Err("no host in the URL".into()),
+        None => return Err(phrase("net.url_no_host", &[])),
     };
     let port = u
         .port_or_known_default()
-        .ok_or_else(|| "no port".to_string())?;
+        .ok_or_else(|| phrase("net.url_no_port", &[]))?;
     let mut path = u.path().to_string();
     if let Some(q) = u.query() {
         path.push('?');
@@ -923,9 +901,16 @@ pub fn redacted(u: &url::Url) -> String {
 
 /// A `Location` header against the URL it came from (RFC 3986 reference resolution, dot
 /// segments removed, by `url::Url::join`).
-pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, String> {
-    let base = to_url(base)?;
-    let next = base.join(loc.trim()).map_err(|e| e.to_string())?;
+pub fn resolve_location(base: &EndpointUrl, loc: &str) -> Result<EndpointUrl, Text> {
+    let invalid = |e: url::ParseError| with_detail(phrase("net.url_invalid", &[]), &e.to_string());
+    let base = url::Url::parse(&format!(
+        "{}://{}{}",
+        base.scheme,
+        base.authority(),
+        base.path
+    ))
+    .map_err(invalid)?;
+    let next = base.join(loc.trim()).map_err(invalid)?;
     from_url(&next)
 }
 
@@ -939,7 +924,7 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Co
     if u.scheme != "https" {
         return Conn::open(c.stream, ctx.deadline)
             .await
-            .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"));
+            .map_err(|_| phrase("net.no_http_connection", &[]));
     }
     let params = TlsParams {
         client: if present && ctx.may_present(&u.host) {
@@ -954,32 +939,36 @@ async fn open_hop(ctx: &NetContext, u: &EndpointUrl, present: bool) -> Result<Co
     };
     let to = TLS_TIMEOUT.min(ctx.deadline.saturating_duration_since(Instant::now()));
     let (r, _) = tls::handshake(c.stream, &u.host, &params, to).await;
-    let s = r.map_err(|e| Text::same(format!("TLS handshake failed: {}", e.code())))?;
+    let s = r.map_err(|e| phrase("net.peek_failed", &[("code", &e.code())]))?;
     Conn::open(s, ctx.deadline)
         .await
-        .map_err(|_| Text::new("no HTTP connection", "HTTP 接続ができません"))
+        .map_err(|_| phrase("net.no_http_connection", &[]))
 }
 
-/// Why a resolver could not be set up, in words.
-fn dns_why(e: &super::dns::DnsFailure) -> String {
+/// Why a resolver could not be set up: its code, with the resolver's own words as the detail.
+fn dns_why(e: &super::dns::DnsFailure) -> Text {
     match e {
         super::dns::DnsFailure::Unavailable(m) | super::dns::DnsFailure::ServerError(m) => {
-            m.clone()
+            with_detail(Text::same(e.code()), m)
         }
-        other => other.code().to_string(),
+        other => Text::same(other.code()),
     }
 }
 
 async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec<IpAddr>> {
     let f = s.finding("dns");
     let via = ctx.resolver.describe();
+    let via_t = match &ctx.resolver {
+        super::dns::ResolverChoice::System => phrase("net.system_resolver", &[]),
+        super::dns::ResolverChoice::Server(sa) => Text::same(sa.to_string()),
+    };
     let dns = match &ctx.dns {
         Ok(d) => d,
         Err(e) => {
             s.push(
-                f.fail(text!(
-                    ("no DNS resolver could be set up: {}", dns_why(e)),
-                    ("DNS リゾルバーを準備できません: {}", dns_why(e))
+                f.fail(fill(
+                    phrase("net.dns_no_resolver", &[]),
+                    &[("why", &dns_why(e))],
                 ))
                 .section(s.t.section.clone())
                 .fix(fix("net.dns_unavailable", &[])),
@@ -1001,9 +990,9 @@ async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec
             let list: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
             let joined = list.join(", ");
             s.push(
-                f.pass(text!(
-                    ("{host} → {joined} (via {via})"),
-                    ("{host} → {joined} ({via} で解決)")
+                f.pass(fill(
+                    phrase("net.dns_resolved", &[("host", host), ("joined", &joined)]),
+                    &[("via", &via_t)],
                 ))
                 .data(serde_json::json!({"addresses": list, "resolver": via, "ms": ms(elapsed)})),
             );
@@ -1013,45 +1002,30 @@ async fn step_dns(ctx: &NetContext, s: &mut Steps<'_>, host: &str) -> Option<Vec
             use super::dns::DnsFailure as D;
             let (detail, key) = match &e {
                 D::NxDomain => (
-                    text!(
-                        ("{host} does not exist (NXDOMAIN from {via})"),
-                        ("{host} は存在しません ({via} の応答: NXDOMAIN)")
-                    ),
+                    phrase("net.dns_nxdomain", &[("host", host)]),
                     "net.dns_nxdomain",
                 ),
                 D::NoAddress => (
-                    text!(
-                        ("{host} exists but has no address (via {via})"),
-                        ("{host} にアドレスがありません ({via})")
-                    ),
+                    phrase("net.dns_no_address", &[("host", host)]),
                     "net.dns_nxdomain",
                 ),
                 D::ServerError(code) => (
-                    text!(
-                        ("the DNS server failed to answer for {host}: {code} (via {via})"),
-                        ("DNS サーバーが {host} に答えられません: {code} ({via})")
-                    ),
+                    phrase("net.dns_server_error", &[("host", host), ("code", code)]),
                     "net.dns_servfail",
                 ),
                 D::Timeout => (
-                    text!(
-                        ("no DNS answer for {host} in time (via {via})"),
-                        ("{host} の名前解決が時間内に終わりません ({via})")
-                    ),
+                    phrase("net.dns_timeout", &[("host", host)]),
                     "net.dns_timeout",
                 ),
                 D::Unavailable(m) => (
-                    text!(
-                        ("DNS lookup of {host} failed: {m} (via {via})"),
-                        ("{host} の名前解決に失敗しました: {m} ({via})")
-                    ),
+                    with_detail(phrase("net.dns_failed", &[("host", host)]), m),
                     "net.dns_unavailable",
                 ),
             };
             s.push(
-                f.fail(detail)
+                f.fail(fill(detail, &[("via", &via_t)]))
                     .section(s.t.section.clone())
-                    .fix(fix(key, &[("host", host), ("server", &via)]))
+                    .fix(fill(fix(key, &[("host", host)]), &[("server", &via_t)]))
                     .data(serde_json::json!({"error": e.code(), "resolver": via})),
             );
             None
@@ -1093,63 +1067,68 @@ async fn step_tcp(
                         .map(|e| format!("{}: {}", a.addr, e.code()))
                 })
                 .collect();
-            let (note, note_ja) = if others.is_empty() {
-                (String::new(), String::new())
+            let note = if others.is_empty() {
+                Text::default()
             } else {
-                (
-                    format!(" (not reachable: {})", others.join(", ")),
-                    format!(" (到達できないアドレス: {})", others.join(", ")),
-                )
+                phrase("net.tcp_not_reachable", &[("list", &others.join(", "))])
             };
             let peer = c.peer;
             s.push(
                 f.elapsed(elapsed)
-                    .pass(text!(("connected to {peer}{note}"), ("{peer} に接続しました{note_ja}")))
+                    .pass(fill(
+                        phrase("net.tcp_connected", &[("peer", &peer.to_string())]),
+                        &[("note", &note)],
+                    ))
                     .data(serde_json::json!({"peer": peer.to_string(), "attempts": attempts_json(&c.attempts)})),
             );
             Some((c.stream, peer))
         }
         Err(att) => {
             let first = att.first().and_then(|a| a.result.clone().err());
-            let list: Vec<String> = att
+            let list: Vec<Text> = att
                 .iter()
                 .map(|a| {
                     let why = match &a.result {
-                        Err(ConnectFailure::Refused) => "refused".to_string(),
-                        Err(ConnectFailure::TimedOut) => {
-                            format!("no answer in {}", crate::text::human::duration(to))
+                        Err(ConnectFailure::Refused) => {
+                            super::words::io_reason(std::io::ErrorKind::ConnectionRefused)
                         }
-                        Err(ConnectFailure::Unreachable(m)) => format!("unreachable ({m})"),
-                        Err(ConnectFailure::Other(m)) => m.clone(),
-                        Err(e) => e.code().to_string(),
-                        Ok(_) => "connected".into(),
+                        Err(ConnectFailure::TimedOut) => phrase(
+                            "net.tcp_no_answer_in",
+                            &[("timeout", &crate::text::human::duration(to))],
+                        ),
+                        Err(ConnectFailure::Unreachable(m)) => with_detail(
+                            super::words::io_reason(std::io::ErrorKind::NetworkUnreachable),
+                            m,
+                        ),
+                        Err(ConnectFailure::Other(m)) => {
+                            with_detail(super::words::io_reason(std::io::ErrorKind::Other), m)
+                        }
+                        Err(e) => Text::same(e.code()),
+                        Ok(_) => phrase("net.tcp_attempt_connected", &[]),
                     };
-                    format!("{}: {why}", a.addr)
+                    fill(
+                        phrase("net.tcp_attempt", &[("addr", &a.addr.to_string())]),
+                        &[("why", &why)],
+                    )
                 })
                 .collect();
-            let joined = list.join("; ");
+            let joined = super::words::join(&list, "; ");
             let addr = att.first().map(|a| a.addr.to_string()).unwrap_or_default();
             let (detail, key) = match first {
-                Some(ConnectFailure::Refused) => (
-                    text!(("connection refused — nothing listens there ({joined})"), ("接続を拒否されました — 待ち受けているサービスがありません ({joined})")),
-                    "net.tcp_refused",
-                ),
-                Some(ConnectFailure::TimedOut) => (
-                    text!(("connection timed out — a firewall or proxy may be dropping it ({joined})"), ("接続がタイムアウトしました — ファイアウォールやプロキシが通信を止めている可能性があります ({joined})")),
-                    "net.tcp_timeout",
-                ),
-                Some(ConnectFailure::Unreachable(_)) => (
-                    text!(("network unreachable ({joined})"), ("ネットワークに到達できません ({joined})")),
-                    "net.tcp_unreachable",
-                ),
-                _ => (
-                    text!(("cannot connect ({joined})"), ("接続できません ({joined})")),
-                    "net.tcp_unreachable",
-                ),
+                Some(ConnectFailure::Refused) => {
+                    (phrase("net.tcp_refused", &[]), "net.tcp_refused")
+                }
+                Some(ConnectFailure::TimedOut) => {
+                    (phrase("net.tcp_timed_out", &[]), "net.tcp_timeout")
+                }
+                Some(ConnectFailure::Unreachable(_)) => {
+                    (phrase("net.tcp_unreachable", &[]), "net.tcp_unreachable")
+                }
+                _ => (phrase("net.open_tcp_failed", &[]), "net.tcp_unreachable"),
             };
             s.push(
                 f.elapsed(elapsed)
-                    .fail(detail)
+                    .fail(fill(detail, &[("list", &joined)]))
                     .section(s.t.section.clone())
                     .fix(fix(key, &[("addr", &addr)]))
                     .data(serde_json::json!({"attempts": attempts_json(&att)})),
@@ -1189,17 +1168,11 @@ fn tls_unconfirmed(s: &Steps<'_>, facts: &TlsFacts) -> Finding {
         .data(tls_data(facts, None));
     let v = facts.version.clone().unwrap_or_default();
     if facts.client_cert_requested && facts.version.as_deref() == Some("TLS 1.3") {
-        f.warn(text!(
-            ("{v} handshake completed, but the server sent nothing after it: whether it accepted the client certificate is unknown"),
-            ("{v} のハンドシェイクは終わりましたが、その後サーバーから応答がなく、クライアント証明書が受け付けられたかは不明です")
-        ))
-        .section(s.t.section.clone())
-        .fix(fix("net.tls_unconfirmed", &[]))
+        f.warn(phrase("net.tls_unconfirmed", &[("v", &v)]))
+            .section(s.t.section.clone())
+            .fix(fix("net.tls_unconfirmed", &[]))
     } else {
-        f.pass(text!(
-            ("{v} handshake completed"),
-            ("{v} のハンドシェイクが完了しました")
-        ))
+        f.pass(phrase("net.tls_completed", &[("v", &v)]))
     }
 }
 
@@ -1216,29 +1189,25 @@ fn tls_pass(
         .server_chain
         .first()
         .map(|c| {
-            format!(
-                "{} (issuer {}, valid until {})",
-                c.subject_name(),
-                c.issuer_name(),
-                c.not_after
+            phrase(
+                "net.tls_server_cert",
+                &[
+                    ("subject", c.subject_name()),
+                    ("issuer", c.issuer_name()),
+                    ("date", &c.not_after),
+                ],
             )
         })
         .unwrap_or_default();
-    let (cert_en, cert_ja) = if facts.client_cert_sent {
+    let cert = if facts.client_cert_sent {
         let issuer = client
             .leaf
             .as_ref()
             .map(|l| l.issuer_name().to_string())
             .unwrap_or_default();
-        (
-            format!("; client certificate (issuer {issuer}) accepted"),
-            format!("、クライアント証明書 (発行者 {issuer}) は受け付けられました"),
-        )
+        phrase("net.tls_client_accepted", &[("issuer", &issuer)])
     } else if facts.client_cert_requested {
-        (
-            "; the server asked for a client certificate (optional), none was sent".to_string(),
-            "、サーバーはクライアント証明書を求めました (任意)。送っていません".to_string(),
-        )
+        phrase("net.tls_client_optional", &[])
     } else {
         let ep_wants = ctx
             .profile
@@ -1246,19 +1215,16 @@ fn tls_pass(
             .iter()
             .any(|e| e.id == t.id && e.client_cert);
         if ep_wants {
-            (
-                "; the server did not ask for a client certificate".to_string(),
-                "、サーバーはクライアント証明書を求めませんでした".to_string(),
-            )
+            phrase("net.tls_client_not_asked", &[])
         } else {
-            (String::new(), String::new())
+            Text::default()
         }
     };
     s.finding("tls")
         .elapsed(tls_elapsed(facts))
-        .pass(text!(
-            ("{v}, {suite}; server {server}{cert_en}"),
-            ("{v}、{suite}、サーバー証明書 {server}{cert_ja}")
+        .pass(fill(
+            phrase("net.tls_passed", &[("v", &v), ("suite", &suite)]),
+            &[("server", &server), ("cert", &cert)],
         ))
         .data(tls_data(facts, None))
 }
@@ -1266,23 +1232,20 @@ fn tls_pass(
 fn http_failure(s: &Steps<'_>, t: &Target, e: &HttpFailure, elapsed: Duration) -> Finding {
     let f = s.finding("http").elapsed(elapsed);
     let (detail, key) = match e {
-        HttpFailure::Timeout => (
-            Text::new(
-                "no HTTP answer before the timeout: the server accepted the request but did not respond",
-                "タイムアウトまでに HTTP の応答がありません",
-            ),
-            "net.http_timeout",
-        ),
+        HttpFailure::Timeout => (phrase("net.http_timeout", &[]), "net.http_timeout"),
         HttpFailure::Closed(m) => (
-            text!(("no HTTP answer: {m}"), ("HTTP の応答がありません: {m}")),
+            fill(phrase("net.http_no_answer", &[]), &[("why", m)]),
             "net.http_error",
         ),
         HttpFailure::Protocol(m) => (
-            text!(("the answer is not valid HTTP: {m}"), ("応答が正しい HTTP ではありません: {m}")),
+            with_detail(phrase("net.http_not_http", &[]), m),
             "net.http_error",
         ),
         HttpFailure::Tls(err) => (
-            text!(("TLS error while reading the answer: {err}"), ("応答の読み込み中に TLS エラー: {err}")),
+            with_detail(
+                phrase("net.http_tls_error", &[("code", tls::tls_error_code(err))]),
+                &err.to_string(),
+            ),
             "net.http_error",
         ),
     };
@@ -1311,9 +1274,9 @@ fn page_finding(
             let fix_text = section.map(|s| s.fix.clone()).unwrap_or_default();
             let mut f = f.status(
                 status,
-                text!(
-                    ("the page says “{matched}” — {}", stitle.en),
-                    ("ページの表示: 「{matched}」 — {}", stitle.ja)
+                fill(
+                    phrase("net.page_says", &[("matched", &matched)]),
+                    &[("title", &stitle)],
                 ),
             );
             f.section = Some(m.section.clone());
@@ -1334,12 +1297,9 @@ fn page_finding(
         None if truncated => {
             // The bytes really read: a page cut off by the deadline may be far below the cap.
             let read = crate::text::human::bytes(read.unwrap_or(0) as u64);
-            f.warn(text!(
-                ("the page did not end: only its first {read} were read, with no error message of the guide in them"),
-                ("ページが終わりません: 最初の {read} だけを読みました (ガイドのエラー表示はありません)")
-            ))
-            .section(section.to_string())
-            .fix(fix("net.http_error", &[]))
+            f.warn(phrase("net.page_did_not_end", &[("read", &read)]))
+                .section(section.to_string())
+                .fix(fix("net.http_error", &[]))
         }
         None => {
             let id = f.id.split('.').nth(1).unwrap_or_default();

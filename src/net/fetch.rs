@@ -6,9 +6,10 @@
 
 use super::dns::Dns;
 use super::tls::{client_config, ConfigSpec, Verify};
+use super::words::with_detail;
 use super::NetContext;
 use crate::finding::Text;
-use crate::text;
+use crate::guide::phrase;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -60,22 +61,13 @@ impl FetchError {
 
     pub fn text(&self) -> Text {
         match self {
-            FetchError::Timeout => Text::new(
-                "no answer before the timeout",
-                "タイムアウトまでに応答がありません",
-            ),
-            FetchError::BadUrl(m) => text!(("not a usable URL: {m}"), ("使えない URL です: {m}")),
-            FetchError::Proxy(m) => text!(("through the proxy: {m}"), ("プロキシ経由で: {m}")),
-            FetchError::Connect(m) => text!(("cannot connect: {m}"), ("接続できません: {m}")),
-            FetchError::Tls(m) => text!(
-                ("TLS handshake failed: {m}"),
-                ("TLS ハンドシェイクに失敗しました: {m}")
-            ),
-            FetchError::Redirect(m) => text!(("redirect: {m}"), ("リダイレクト: {m}")),
-            FetchError::Protocol(m) => text!(
-                ("no usable HTTP answer: {m}"),
-                ("HTTP の応答が得られません: {m}")
-            ),
+            FetchError::Timeout => phrase("net.fetch_timeout", &[]),
+            FetchError::BadUrl(m) => with_detail(phrase("net.fetch_bad_url", &[]), m),
+            FetchError::Proxy(m) => with_detail(phrase("net.fetch_proxy", &[]), m),
+            FetchError::Connect(m) => with_detail(phrase("net.fetch_connect", &[]), m),
+            FetchError::Tls(m) => with_detail(phrase("net.fetch_tls", &[]), m),
+            FetchError::Redirect(m) => with_detail(phrase("net.fetch_redirect", &[]), m),
+            FetchError::Protocol(m) => with_detail(phrase("net.fetch_protocol", &[]), m),
         }
     }
 }

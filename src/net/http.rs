@@ -2,6 +2,7 @@
 //! and decoded by its declared charset.
 
 use super::tls::find_tls_error;
+use crate::finding::Text;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
@@ -37,7 +38,9 @@ pub enum HttpFailure {
     Timeout,
     /// A TLS alert that arrived with the first read (TLS 1.3 client-certificate rejection).
     Tls(rustls::Error),
-    Closed(String),
+    /// The connection ended without an answer: why, in the catalogue's words.
+    Closed(Text),
+    /// Not HTTP: the HTTP library's own words (a detail, not a sentence).
     Protocol(String),
 }
 
@@ -112,9 +115,10 @@ impl Conn {
             .map_err(|_| HttpFailure::Timeout)?
             .is_err()
         {
-            return Err(HttpFailure::Closed(
-                "the server closed the connection".into(),
-            ));
+            return Err(HttpFailure::Closed(crate::guide::phrase(
+                "net.server_closed",
+                &[],
+            )));
         }
         let resp = match tokio::time::timeout_at(dl, self.sender.send_request(req)).await {
             Ok(Ok(r)) => r,
@@ -189,7 +193,7 @@ fn classify(e: &hyper::Error) -> HttpFailure {
         return HttpFailure::Tls(t);
     }
     if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
-        return HttpFailure::Closed("the server closed the connection without an answer".into());
+        return HttpFailure::Closed(crate::guide::phrase("net.server_closed_no_answer", &[]));
     }
     if e.is_timeout() {
         return HttpFailure::Timeout;

@@ -10,9 +10,8 @@ pub mod versions;
 
 use crate::cert::LocalOutcome;
 use crate::error::AppError;
-use crate::finding::{Finding, Phase, Status, Text};
+use crate::finding::{Finding, Phase, Status};
 use crate::profile::{Endpoint, Profile};
-use crate::text;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +29,7 @@ pub mod page;
 pub mod route;
 pub mod tcp;
 pub mod tls;
+pub mod words;
 
 pub use endpoint::{Target, TargetOutcome};
 
@@ -94,12 +94,17 @@ impl NetContext {
         roots: Arc<rustls::RootCertStore>,
         deadline: Instant,
     ) -> Result<NetContext, AppError> {
-        let resolver =
-            dns::ResolverChoice::parse(args.resolver.as_deref()).map_err(AppError::Input)?;
+        let resolver = dns::ResolverChoice::parse(args.resolver.as_deref())
+            .map_err(|bad| AppError::catalogued("net.bad_resolver", &[("value", &bad)]))?;
         // A proxy the person names on the command line must be usable: probing around it
         // would answer a question they did not ask. (The error never repeats the value.)
         if let Some(p) = &args.proxy {
-            proxy::ProxyUrl::parse(p).map_err(|e| AppError::Input(format!("--proxy: {e}")))?;
+            proxy::ProxyUrl::parse(p).map_err(|e| {
+                AppError::catalogued(
+                    "net.bad_proxy_flag",
+                    &[("why_en", &e.en), ("why_ja", &e.ja)],
+                )
+            })?;
         }
         let per_query = DNS_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
         let dns =
@@ -162,11 +167,14 @@ pub fn selected_endpoints<'a>(
             Some(e) => out.push(e),
             None => {
                 let ids: Vec<&str> = profile.endpoints.iter().map(|e| e.id.as_str()).collect();
-                return Err(AppError::input(format!(
-                    "--endpoint `{id}`: profile `{}` has no such endpoint (it has: {})",
-                    profile.name,
-                    ids.join(", ")
-                )));
+                return Err(AppError::catalogued(
+                    "net.no_such_endpoint",
+                    &[
+                        ("id", id),
+                        ("profile", &profile.name),
+                        ("ids", &ids.join(", ")),
+                    ],
+                ));
             }
         }
     }
@@ -227,9 +235,9 @@ pub async fn probe_endpoints(
                 Ok(Ok(_slot)) if !late => endpoint::probe_endpoint(ctx, ep, params).await,
                 _ => endpoint::not_started(
                     &ep,
-                    text!(
-                        ("not run: the time ran out before its turn ({total} endpoints, {bound} at a time)"),
-                        ("未実行: 順番が来る前に時間切れになりました (エンドポイント {total} 件、同時に {bound} 件まで)")
+                    crate::guide::phrase(
+                        "net.not_run_no_turn",
+                        &[("total", &total.to_string()), ("bound", &bound.to_string())],
                     ),
                 ),
             };
@@ -281,7 +289,7 @@ pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
     let f = Finding::new(
         "env.clock",
         Phase::Environment,
-        Text::new("Clock", "時計"),
+        crate::guide::phrase("net.clock_title", &[]),
         "local clock",
     );
     let samples: Vec<(f64, &str)> = outcomes
@@ -292,10 +300,7 @@ pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
         .iter()
         .max_by(|a, b| a.0.abs().total_cmp(&b.0.abs()))
     else {
-        return f.skip(Text::new(
-            "no server answered with a Date header to compare the clock with",
-            "時計を比べる Date ヘッダーを返したサーバーがありません",
-        ));
+        return f.skip(crate::guide::phrase("net.clock_no_date", &[]));
     };
     let human = clock::human(skew);
     // How many servers were compared, and how far apart their readings are: one odd `Date`
@@ -318,9 +323,9 @@ pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
     let f = f.data(data);
     let abs = skew.abs();
     if abs <= clock::OK_SECONDS {
-        return f.pass(crate::text!(
-            ("local clock agrees with {host} ({human})"),
-            ("この PC の時計は {host} と合っています ({human})")
+        return f.pass(crate::guide::phrase(
+            "net.clock_agrees",
+            &[("host", host), ("human", &human)],
         ));
     }
     let status = if abs > clock::FAIL_SECONDS {
@@ -328,10 +333,7 @@ pub fn clock_finding(outcomes: &[TargetOutcome]) -> Finding {
     } else {
         Status::Warn
     };
-    let detail = crate::text!(
-        ("local clock differs from {host} by {human} (positive: this computer is ahead)"),
-        ("この PC の時計が {host} と {human} ずれています (+ はこの PC が進んでいる)")
-    );
+    let detail = crate::guide::phrase("net.clock_differs", &[("host", host), ("human", &human)]);
     f.status(status, detail)
         .section("2-1")
         .fix(crate::guide::fix("net.clock_skew", &[("skew", &human)]))
@@ -391,7 +393,7 @@ mod code_table_tests {
         }
         for f in [
             tls::TlsFailure::Timeout,
-            tls::TlsFailure::Io(String::new()),
+            tls::TlsFailure::Io(crate::finding::Text::default()),
             tls::TlsFailure::BadName(String::new()),
         ] {
             produced.push(f.code());

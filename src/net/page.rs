@@ -2,7 +2,7 @@
 //! against the text a person sees (decoded, tags dropped, Unicode NFKC-normalised, so that
 //! `エラーコード：４６` reads as `エラーコード:46`), and whether it is the page the profile expects.
 
-use crate::finding::{Finding, Text};
+use crate::finding::Finding;
 use crate::profile::{ExpectedPage, PageStatus, Profile};
 use unicode_normalization::UnicodeNormalization;
 
@@ -117,20 +117,13 @@ pub fn unmatched_page(
     section: &str,
 ) -> Finding {
     let t = title(html).unwrap_or_default();
-    let label = |key: &str| {
-        let l = crate::guide::catalogue()
-            .label_text(key)
-            .cloned()
-            .unwrap_or_else(|| Text::same(key));
-        Text::new(l.en.replace("{title}", &t), l.ja.replace("{title}", &t))
-    };
     let Some(expect) = expect else {
-        return f.pass(label("page.no_error"));
+        return f.pass(crate::guide::phrase("page.no_error", &[("title", &t)]));
     };
     if expected(expect, html) {
-        return f.pass(label("page.expected"));
+        return f.pass(crate::guide::phrase("page.expected", &[("title", &t)]));
     }
-    f.warn(label("page.unrecognised"))
+    f.warn(crate::guide::phrase("page.unrecognised", &[("title", &t)]))
         .section(section.to_string())
         .fix(crate::guide::fix("net.page_unrecognised", &[("title", &t)]))
 }
@@ -225,7 +218,7 @@ mod tests {
             Finding::new(
                 "net.login.page",
                 crate::finding::Phase::Network,
-                Text::same("p"),
+                crate::finding::Text::same("p"),
                 "h",
             )
         };

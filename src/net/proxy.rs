@@ -6,9 +6,9 @@
 //! they leave the process only in the `Proxy-Authorization` header sent to the proxy itself.
 
 use crate::finding::{Finding, Phase, Text};
+use crate::guide::phrase;
 use crate::net::NetOptions;
 use crate::profile::{wildcard_match, Profile};
-use crate::text;
 use base64::Engine as _;
 
 use std::fmt;
@@ -29,44 +29,38 @@ pub struct ProxyUrl {
 impl ProxyUrl {
     /// Parse a proxy setting. A bare `host:port` (as Windows stores it) means `http://`.
     /// The error never repeats the value (it may hold a password).
-    pub fn parse(s: &str) -> Result<ProxyUrl, String> {
+    pub fn parse(s: &str) -> Result<ProxyUrl, Text> {
         let s = s.trim();
         if s.is_empty() {
-            return Err("empty proxy address".into());
+            return Err(phrase("net.proxy_url_empty", &[]));
         }
         let with_scheme = if s.contains("://") {
             s.to_string()
         } else {
             format!("http://{s}")
         };
-        let u = url::Url::parse(&with_scheme).map_err(|e| format!("not a proxy URL ({e})"))?;
+        let u = url::Url::parse(&with_scheme).map_err(|e| {
+            super::words::with_detail(phrase("net.proxy_url_invalid", &[]), &e.to_string())
+        })?;
         match u.scheme() {
             "http" => {}
-            "https" => {
-                return Err(
-                    "a proxy reached over TLS (https://) is not supported; use http://".into(),
-                )
-            }
+            "https" => return Err(phrase("net.proxy_url_https", &[])),
             other if other.starts_with("socks") => {
-                return Err(format!(
-                    "{other} proxies are not supported (only HTTP CONNECT)"
-                ))
+                return Err(phrase("net.proxy_url_socks", &[("scheme", other)]))
             }
-            other => return Err(format!("unsupported proxy scheme `{other}`")),
+            other => return Err(phrase("net.proxy_url_scheme", &[("scheme", other)])),
         }
         // `http://wpad/wpad.dat`, `http://host/proxy.pac`: the address of an automatic
         // configuration script pasted where a proxy belongs.
         let path = u.path().to_ascii_lowercase();
         if path.ends_with(".pac") || path.ends_with(".dat") {
-            return Err(
-                "this is the address of an automatic configuration script (PAC), not of a proxy: set it as the \"automatic configuration script\", or give the proxy host:port it names".into(),
-            );
+            return Err(phrase("net.proxy_url_is_pac", &[]));
         }
         let host = match u.host() {
             Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
             Some(url::Host::Ipv4(a)) => a.to_string(),
             Some(url::Host::Ipv6(a)) => a.to_string(),
-            None => return Err("no host in proxy URL".into()),
+            None => return Err(phrase("net.proxy_url_no_host", &[])),
         };
         let port = u.port().unwrap_or(80);
         let decode = |x: &str| {
@@ -165,6 +159,18 @@ impl fmt::Display for Source {
             Source::Env(n) => f.write_str(n),
             Source::Windows => f.write_str("Windows Internet Settings"),
             Source::Pac(url) => write!(f, "PAC {url}"),
+        }
+    }
+}
+
+impl Source {
+    /// Where the setting came from, for a finding's sentence.
+    pub fn text(&self) -> Text {
+        match self {
+            Source::Flag => Text::same("--proxy"),
+            Source::Env(n) => Text::same(n.clone()),
+            Source::Windows => phrase("net.source_windows", &[]),
+            Source::Pac(url) => phrase("net.source_pac", &[("url", url)]),
         }
     }
 }
@@ -310,12 +316,16 @@ pub struct WindowsInternetSettings {
 
 /// `ProxyServer`: `host:port` for every protocol, or `http=h:p;https=h:p;socks=h:p`.
 /// Returns (for https, for http, problems).
-pub fn parse_proxy_server(value: &str) -> (Option<ProxyUrl>, Option<ProxyUrl>, Vec<String>) {
+pub fn parse_proxy_server(value: &str) -> (Option<ProxyUrl>, Option<ProxyUrl>, Vec<Text>) {
     let mut problems = Vec::new();
     let mut parse = |v: &str, what: &str| match ProxyUrl::parse(v) {
         Ok(u) => Some(u),
         Err(e) => {
-            problems.push(format!("ProxyServer {what}: {e}"));
+            let name = Text::same(format!("ProxyServer {what}").trim_end().to_string());
+            problems.push(super::words::fill(
+                phrase("net.proxy_server_part", &[]),
+                &[("name", &name), ("why", &e)],
+            ));
             None
         }
     };
@@ -336,9 +346,7 @@ pub fn parse_proxy_server(value: &str) -> (Option<ProxyUrl>, Option<ProxyUrl>, V
         }
     }
     if socks {
-        problems.push(
-            "ProxyServer socks=: a SOCKS proxy is set; certprobe can only test HTTP proxies".into(),
-        );
+        problems.push(phrase("net.proxy_server_socks", &[]));
     }
     (https, http, problems)
 }
@@ -358,7 +366,7 @@ pub struct ProxySettings {
     /// An automatic configuration (PAC) URL.
     pub pac: Option<String>,
     /// Settings that could not be used, each `(name, why)`; never the value itself.
-    pub problems: Vec<(String, String)>,
+    pub problems: Vec<(String, Text)>,
     /// Settings seen but overridden by a flag.
     pub overridden: Vec<String>,
 }
@@ -620,7 +628,7 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
     let f = Finding::new(
         "env.proxy",
         Phase::Environment,
-        Text::new("Proxy settings", "プロキシ設定"),
+        phrase("net.proxy_settings_title", &[]),
         "proxy",
     );
     let hosts = certificate_hosts(profile);
@@ -648,7 +656,7 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
         "pac": s.pac,
         "disabled": s.disabled,
         "overridden": s.overridden,
-        "problems": s.problems.iter().map(|(n, e)| format!("{n}: {e}")).collect::<Vec<_>>(),
+        "problems": s.problems.iter().map(|(n, e)| format!("{n}: {}", e.en)).collect::<Vec<_>>(),
         "routes": routes,
     });
     let f = f.data(data);
@@ -660,9 +668,9 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
 
     if let Some((name, why)) = s.problems.first() {
         return f
-            .warn(text!(
-                ("the proxy setting {name} cannot be used: {why}"),
-                ("プロキシ設定 {name} を使えません: {why}")
+            .warn(super::words::fill(
+                phrase("net.proxy_setting_unusable", &[("name", name)]),
+                &[("why", why)],
             ))
             .section("1-3 (5)-(8)")
             .fix(crate::guide::fix("proxy.bad_setting", &[("name", name)]));
@@ -672,11 +680,16 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
             .https
             .as_ref()
             .or(s.http.as_ref())
-            .map(|p| format!(" ({} from {})", p.url, p.source))
-            .unwrap_or_default();
-        return f.info(text!(
-            ("--no-proxy: every connection goes direct{seen}"),
-            ("--no-proxy: すべて直接接続します{seen}")
+            .map(|p| {
+                super::words::fill(
+                    phrase("net.proxy_seen", &[("proxy", &p.url.to_string())]),
+                    &[("source", &p.source.text())],
+                )
+            })
+            .unwrap_or_else(|| Text::same(""));
+        return f.info(super::words::fill(
+            phrase("net.proxy_disabled", &[]),
+            &[("seen", &seen)],
         ));
     }
     if !via.is_empty() {
@@ -700,13 +713,20 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
             }
         };
         let bypass = match &s.bypass_source {
-            Some(n) => format!("; {n} does not cover them"),
-            None => String::new(),
+            Some(n) => phrase("net.proxy_bypass_misses", &[("name", n)]),
+            None => Text::same(""),
         };
         return f
-            .warn(text!(
-                ("{list} go through the proxy {proxy} (from {source}){bypass}; add the exception {windows}"),
-                ("{list} はプロキシ {proxy} ({source} の設定) を経由します{bypass}。例外 {windows} を追加してください")
+            .warn(super::words::fill(
+                phrase(
+                    "net.proxy_hosts_via",
+                    &[
+                        ("list", &list),
+                        ("proxy", &proxy.to_string()),
+                        ("windows", &windows),
+                    ],
+                ),
+                &[("source", &source.text()), ("bypass", &bypass)],
             ))
             .section("1-3 (5)-(8)")
             .fix(fix);
@@ -721,10 +741,7 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
             return f.pass(crate::guide::fix("proxy.pac_direct", &[("url", pac)]));
         }
         return f
-            .info(text!(
-                ("an automatic configuration script decides the proxy ({pac}); certprobe cannot evaluate it"),
-                ("自動構成スクリプト ({pac}) がプロキシを決めます。certprobe はこれを評価できません")
-            ))
+            .info(phrase("net.proxy_pac_unevaluated", &[("pac", pac)]))
             .section("1-3 (5)-(8)")
             .fix(crate::guide::fix(
                 "proxy.pac",
@@ -740,15 +757,19 @@ pub fn settings_finding(profile: &Profile, s: &ProxySettings) -> Finding {
                 .collect::<Vec<_>>()
                 .join(", ");
             let by = s.bypass_source.clone().unwrap_or_default();
-            f.pass(text!(
-                ("proxy {} (from {}) is bypassed for every certificate host ({by}: {rules})", p.url, p.source),
-                ("プロキシ {} ({} の設定) は証明書のホストすべてで例外になっています ({by}: {rules})", p.url, p.source)
+            f.pass(super::words::fill(
+                phrase(
+                    "net.proxy_bypassed_all",
+                    &[
+                        ("proxy", &p.url.to_string()),
+                        ("by", &by),
+                        ("rules", &rules),
+                    ],
+                ),
+                &[("source", &p.source.text())],
             ))
         }
-        None => f.pass(Text::new(
-            "no proxy configured; connections go direct",
-            "プロキシは設定されていません。直接接続します",
-        )),
+        None => f.pass(phrase("net.proxy_none", &[])),
     }
 }
 
@@ -764,33 +785,42 @@ pub fn route_finding(
     let f = Finding::new(
         format!("net.{endpoint_id}.proxy"),
         Phase::Network,
-        Text::new("Proxy route", "プロキシ経路"),
+        phrase("net.proxy_route_title", &[]),
         format!("{host}:{port}"),
     );
     match route {
         Route::Direct(why) => {
             let why = match why {
-                Direct::NoProxy => "no proxy configured".to_string(),
-                Direct::Disabled => "--no-proxy".to_string(),
-                Direct::Bypassed(rule) => format!("exception `{rule}`"),
+                Direct::NoProxy => phrase("net.direct_no_proxy", &[]),
+                Direct::Disabled => Text::same("--no-proxy"),
+                Direct::Bypassed(rule) => phrase("net.direct_exception", &[("rule", rule)]),
             };
             f.data(serde_json::json!({"route": "direct"}))
-                .pass(text!(("direct ({why})"), ("直接接続 ({why})")))
+                .pass(super::words::fill(
+                    phrase("net.direct", &[]),
+                    &[("why", &why)],
+                ))
         }
         Route::Via(p) => {
             let f = f.data(serde_json::json!({"route": "proxy", "proxy": p.url.to_string(), "source": p.source.to_string()}));
             if client_cert {
                 let exc = exceptions_for(profile, &[host.to_string()]).join(";");
-                f.warn(text!(
-                    ("through the proxy {} (from {}); the client certificate must pass the proxy untouched — add the exception {exc}", p.url, p.source),
-                    ("プロキシ {} ({} の設定) を経由します。クライアント証明書はプロキシを素通りする必要があります。例外 {exc} を追加してください", p.url, p.source)
+                f.warn(super::words::fill(
+                    phrase(
+                        "net.proxy_route_client_cert",
+                        &[("proxy", &p.url.to_string()), ("exc", &exc)],
+                    ),
+                    &[("source", &p.source.text())],
                 ))
                 .section("1-3 (5)-(8)")
-                .fix(crate::guide::fix("proxy.exception_windows", &[("windows", &exc)]))
+                .fix(crate::guide::fix(
+                    "proxy.exception_windows",
+                    &[("windows", &exc)],
+                ))
             } else {
-                f.info(text!(
-                    ("through the proxy {} (from {})", p.url, p.source),
-                    ("プロキシ {} ({} の設定) を経由します", p.url, p.source)
+                f.info(super::words::fill(
+                    phrase("net.proxy_route_via", &[("proxy", &p.url.to_string())]),
+                    &[("source", &p.source.text())],
                 ))
             }
         }
@@ -830,7 +860,7 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode("alice:s3cr@t")
         );
         let e = ProxyUrl::parse("https://alice:s3cret@proxy:1").unwrap_err();
-        assert!(!e.contains("s3cret"));
+        assert!(!e.en.contains("s3cret") && !e.ja.contains("s3cret"));
         assert_eq!(
             ProxyUrl::parse("10.0.0.1:8080").unwrap().to_string(),
             "http://10.0.0.1:8080"

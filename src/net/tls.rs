@@ -3,6 +3,7 @@
 //! acceptable client-CA names from the server's CertificateRequest.
 
 use super::tcp::BoxStream;
+use crate::finding::Text;
 use der::{Decode, Encode};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
@@ -324,8 +325,8 @@ pub enum TlsFailure {
     Timeout,
     /// rustls's error: an alert received, a certificate rejected, …
     Tls(TlsError),
-    /// The connection broke (closed by the peer, reset).
-    Io(String),
+    /// The connection broke (closed by the peer, reset): why, in the catalogue's words.
+    Io(Text),
     /// The host name cannot be used as a TLS server name.
     BadName(String),
 }
@@ -337,9 +338,9 @@ impl TlsFailure {
         }
         match e.kind() {
             std::io::ErrorKind::UnexpectedEof => {
-                TlsFailure::Io("the server closed the connection".into())
+                TlsFailure::Io(crate::guide::phrase("net.server_closed", &[]))
             }
-            _ => TlsFailure::Io(e.to_string()),
+            _ => TlsFailure::Io(super::words::io_error(e)),
         }
     }
 

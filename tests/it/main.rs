@@ -24,3 +24,4 @@ mod serve;
 mod strict;
 mod versions;
 mod weak;
+mod wordsnet;

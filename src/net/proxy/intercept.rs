@@ -2,8 +2,9 @@
 
 use super::exceptions_for;
 use crate::finding::{Finding, Phase, Text};
+use crate::guide::phrase;
+use crate::net::words::{fill, with_detail};
 use crate::profile::Profile;
-use crate::text;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ pub enum Interception {
         /// The product, when its name is recognised.
         product: Option<&'static str>,
         /// Why: untrusted issuer, known product, or differs from the direct chain.
-        reason: String,
+        reason: Text,
     },
 }
 
@@ -68,7 +69,7 @@ pub fn detect_interception(
     let Some(leaf) = chain.first() else {
         return Interception::None;
     };
-    let issuer = issuer_of(leaf).unwrap_or_else(|| "an unreadable issuer".into());
+    let issuer = issuer_of(leaf).unwrap_or_else(|| "?".into());
     let lower = issuer.to_ascii_lowercase();
     let product = INTERCEPTORS
         .iter()
@@ -81,8 +82,9 @@ pub fn detect_interception(
                 return Interception::Detected {
                     issuer,
                     product,
-                    reason: format!(
-                        "the certificate seen through the proxy differs from the one seen directly (issued by {direct_issuer})"
+                    reason: phrase(
+                        "net.intercept_differs",
+                        &[("direct_issuer", &direct_issuer)],
                     ),
                 };
             }
@@ -92,7 +94,7 @@ pub fn detect_interception(
         return Interception::Detected {
             issuer,
             product: Some(p),
-            reason: format!("the certificate is issued by {p}, an intercepting proxy"),
+            reason: phrase("net.intercept_product", &[("product", p)]),
         };
     }
     let untrusted = match webpki::EndEntityCert::try_from(leaf) {
@@ -123,7 +125,7 @@ pub fn detect_interception(
         return Interception::Detected {
             issuer,
             product: None,
-            reason: "the certificate does not chain to a trusted root".into(),
+            reason: phrase("net.intercept_untrusted", &[]),
         };
     }
     Interception::None
@@ -153,13 +155,13 @@ pub fn interception_finding(
         Finding::new(
             format!("net.{endpoint_id}.tls"),
             Phase::Network,
-            Text::new("TLS handshake", "TLS ハンドシェイク"),
+            phrase("net.tls_title", &[]),
             target,
         )
-        .data(serde_json::json!({"interception": true, "issuer": issuer, "product": product, "reason": reason}))
-        .fail(text!(
-            ("TLS interception: the connection is decrypted on the way (issuer {issuer}); {reason}. A client certificate cannot be used through it"),
-            ("TLS の傍受: 通信が経路上で復号されています (発行者 {issuer})。クライアント証明書はこの経路では使えません")
+        .data(serde_json::json!({"interception": true, "issuer": issuer, "product": product, "reason": reason.en}))
+        .fail(fill(
+            phrase("net.intercepted", &[("issuer", issuer)]),
+            &[("reason", reason)],
         ))
         .section("1-3 (5)-(8)")
         .fix(crate::guide::fix(
@@ -185,7 +187,7 @@ pub fn interception_from_facts(facts: &crate::net::tls::TlsFacts) -> Interceptio
         return Interception::Detected {
             issuer,
             product: Some(p),
-            reason: format!("the certificate is issued by {p}, an intercepting proxy"),
+            reason: phrase("net.intercept_product", &[("product", p)]),
         };
     }
     let err = facts
@@ -198,7 +200,7 @@ pub fn interception_from_facts(facts: &crate::net::tls::TlsFacts) -> Interceptio
         return Interception::Detected {
             issuer,
             product: None,
-            reason: "the certificate does not chain to a trusted root".into(),
+            reason: phrase("net.intercept_untrusted", &[]),
         };
     }
     Interception::None
@@ -210,7 +212,7 @@ pub async fn peek_chain<S>(
     stream: S,
     sni: &str,
     timeout: Duration,
-) -> Result<Vec<CertificateDer<'static>>, String>
+) -> Result<Vec<CertificateDer<'static>>, Text>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -220,18 +222,26 @@ where
         versions: None,
         alpn: vec![],
     };
-    let (cfg, _) = crate::net::tls::client_config(&spec).map_err(|e| e.to_string())?;
-    let name = ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
+    let (cfg, _) = crate::net::tls::client_config(&spec)
+        .map_err(|e| with_detail(phrase("net.peek_no_config", &[]), &e.to_string()))?;
+    let name = ServerName::try_from(sni.to_string())
+        .map_err(|e| with_detail(phrase("net.peek_bad_name", &[]), &e.to_string()))?;
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg));
     let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
         .await
         .map_err(|_| {
-            format!(
-                "no TLS handshake within {}",
-                crate::text::human::duration(timeout)
+            phrase(
+                "net.peek_timeout",
+                &[("timeout", &crate::text::human::duration(timeout))],
             )
         })?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            let f = crate::net::tls::TlsFailure::from_io(&e);
+            with_detail(
+                phrase("net.peek_failed", &[("code", &f.code())]),
+                &e.to_string(),
+            )
+        })?;
     let chain = tls
         .get_ref()
         .1
@@ -257,31 +267,33 @@ pub enum DirectComparison {
     /// A certificate from another issuer: the proxy presents its own.
     Different { direct_issuer: String },
     /// No direct connection could be made (the usual case behind a firewall).
-    Unavailable { reason: String },
+    Unavailable {
+        #[serde(serialize_with = "english")]
+        reason: Text,
+    },
 }
 
 impl DirectComparison {
     /// A clause for the TLS step's sentence.
     pub fn clause(&self) -> Text {
         match self {
-            DirectComparison::Same => Text::new(
-                "; seen directly, the server shows the same certificate (the proxy does not intercept)",
-                "。直接接続でも同じサーバー証明書が見えます (プロキシは傍受していません)",
+            DirectComparison::Same => phrase("net.direct_same", &[]),
+            DirectComparison::SameIssuer { .. } => phrase("net.direct_same_issuer", &[]),
+            DirectComparison::Different { direct_issuer } => phrase(
+                "net.direct_other_issuer",
+                &[("direct_issuer", direct_issuer)],
             ),
-            DirectComparison::SameIssuer { .. } => Text::new(
-                "; seen directly, the server shows another certificate from the same issuer",
-                "。直接接続では同じ発行者の別のサーバー証明書が見えます",
-            ),
-            DirectComparison::Different { direct_issuer } => text!(
-                ("; seen directly, the server's certificate is issued by {direct_issuer}"),
-                ("。直接接続ではサーバー証明書の発行者は {direct_issuer} です")
-            ),
-            DirectComparison::Unavailable { reason } => text!(
-                ("; not compared with a direct connection ({reason})"),
-                ("。直接接続との比較はできませんでした ({reason})")
+            DirectComparison::Unavailable { reason } => fill(
+                phrase("net.direct_not_compared", &[]),
+                &[("reason", reason)],
             ),
         }
     }
+}
+
+/// A text in JSON data: its English form (data is for programs, as the codes are).
+fn english<S: serde::Serializer>(t: &Text, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.en)
 }
 
 /// The verdict once the direct view is known: a leaf from another issuer than the one the
@@ -289,7 +301,7 @@ impl DirectComparison {
 /// machine trusts (a corporate inspection CA installed in the trust store).
 pub fn compare_with_direct(
     facts: &crate::net::tls::TlsFacts,
-    direct: &Result<crate::net::tls::CertInfo, String>,
+    direct: &Result<crate::net::tls::CertInfo, Text>,
 ) -> (Interception, DirectComparison) {
     let d = match direct {
         Ok(d) => d,
@@ -306,7 +318,7 @@ pub fn compare_with_direct(
         return (
             Interception::None,
             DirectComparison::Unavailable {
-                reason: "no certificate was seen through the proxy".into(),
+                reason: phrase("net.direct_none_through_proxy", &[]),
             },
         );
     };
@@ -325,10 +337,7 @@ pub fn compare_with_direct(
         Interception::Detected {
             issuer: p.issuer.clone(),
             product: None,
-            reason: format!(
-                "the certificate seen through the proxy differs from the one the server shows directly (issued by {})",
-                d.issuer
-            ),
+            reason: phrase("net.intercept_differs", &[("direct_issuer", &d.issuer)]),
         },
         DirectComparison::Different {
             direct_issuer: d.issuer.clone(),
@@ -338,7 +347,7 @@ pub fn compare_with_direct(
 
 /// A look at the server's leaf certificate without the proxy (no client certificate, no
 /// data), started beside the proxied connection and aborted when it is no longer needed.
-pub struct DirectLook(tokio::task::JoinHandle<Result<crate::net::tls::CertInfo, String>>);
+pub struct DirectLook(tokio::task::JoinHandle<Result<crate::net::tls::CertInfo, Text>>);
 
 impl DirectLook {
     pub fn start(
@@ -357,30 +366,35 @@ impl DirectLook {
                     .await
                     .map_err(|e| match e {
                         crate::net::connect::OpenError::NoResolver(e) => {
-                            format!("no DNS resolver: {}", e.code())
+                            phrase("net.direct_no_resolver", &[("code", e.code())])
                         }
                         crate::net::connect::OpenError::Dns(e) => {
-                            format!("the name does not resolve here: {}", e.code())
+                            phrase("net.direct_no_name", &[("code", e.code())])
                         }
-                        _ => "no direct connection to the server".to_string(),
+                        _ => phrase("net.direct_no_connection", &[]),
                     })?;
                 let chain = peek_chain(c.stream, &host, budget).await?;
                 let leaf = chain
                     .first()
-                    .ok_or_else(|| "the server sent no certificate".to_string())?;
+                    .ok_or_else(|| phrase("net.direct_no_certificate", &[]))?;
                 crate::net::tls::CertInfo::parse(leaf)
-                    .ok_or_else(|| "the server's certificate does not parse".to_string())
+                    .ok_or_else(|| phrase("net.direct_unparsable", &[]))
             };
             tokio::time::timeout(budget, look)
                 .await
-                .unwrap_or_else(|_| Err(format!("no direct answer within {} s", budget.as_secs())))
+                .unwrap_or_else(|_| {
+                    Err(phrase(
+                        "net.direct_timeout",
+                        &[("timeout", &crate::text::human::duration(budget))],
+                    ))
+                })
         }))
     }
 
-    pub async fn result(mut self) -> Result<crate::net::tls::CertInfo, String> {
+    pub async fn result(mut self) -> Result<crate::net::tls::CertInfo, Text> {
         (&mut self.0)
             .await
-            .unwrap_or_else(|_| Err("the direct look did not finish".into()))
+            .unwrap_or_else(|_| Err(phrase("net.direct_unfinished", &[])))
     }
 }
 
@@ -433,7 +447,11 @@ mod tests {
             } => {
                 assert!(issuer.contains("Unknown Test CA"), "{issuer}");
                 assert_eq!(product, None);
-                assert!(reason.contains("certprobe Test Public Root"), "{reason}");
+                assert!(
+                    reason.en.contains("certprobe Test Public Root"),
+                    "{}",
+                    reason.en
+                );
             }
             other => panic!("not detected: {other:?}"),
         }
@@ -453,7 +471,7 @@ mod tests {
     fn no_direct_view_leaves_the_verdict_to_the_proxied_chain() {
         let (v, c) = compare_with_direct(
             &seen("server.pem"),
-            &Err("no direct connection to the server".into()),
+            &Err(phrase("net.direct_no_connection", &[])),
         );
         assert_eq!(v, Interception::None);
         assert_eq!(
@@ -480,7 +498,7 @@ mod tests {
         let look = DirectLook::start(dns, "127.0.0.1", closed, Duration::from_secs(2));
         assert_eq!(
             look.result().await.unwrap_err(),
-            "no direct connection to the server"
+            phrase("net.direct_no_connection", &[])
         );
     }
 }

@@ -3,8 +3,9 @@
 
 use super::{exceptions_for, route_finding, Proxy, ProxyUrl, Route};
 use crate::finding::{Finding, Phase, Text};
+use crate::guide::phrase;
+use crate::net::words::{fill, io_reason, with_detail};
 use crate::profile::Profile;
-use crate::text;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -13,7 +14,11 @@ use tokio::net::TcpStream;
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     #[error("the proxy {proxy} cannot be reached: {reason}")]
-    Unreachable { proxy: String, reason: String },
+    Unreachable {
+        proxy: String,
+        kind: std::io::ErrorKind,
+        reason: String,
+    },
     #[error("the proxy {proxy} asks for authentication ({scheme}){}", if *.sent_credentials { "; the credentials given were refused" } else { "" })]
     AuthRequired {
         proxy: String,
@@ -37,7 +42,111 @@ pub enum ProxyError {
     #[error("the proxy {proxy} did not answer within {}", crate::text::human::duration(*.timeout))]
     Timeout { proxy: String, timeout: Duration },
     #[error("the proxy {proxy} answered CONNECT with something that is not HTTP ({what})")]
-    BadResponse { proxy: String, what: String },
+    BadResponse { proxy: String, what: BadAnswer },
+}
+
+/// What was wrong with a proxy's answer to CONNECT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadAnswer {
+    ReadFailed(std::io::ErrorKind, String),
+    Closed,
+    EndedEarly,
+    TooLong,
+    Malformed,
+}
+
+impl std::fmt::Display for BadAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadAnswer::ReadFailed(_, e) => write!(f, "read failed: {e}"),
+            BadAnswer::Closed => f.write_str("it closed the connection"),
+            BadAnswer::EndedEarly => f.write_str("the answer ended early"),
+            BadAnswer::TooLong => write!(f, "response head over {HEAD_CAP} bytes"),
+            BadAnswer::Malformed => f.write_str("malformed HTTP response"),
+        }
+    }
+}
+
+impl ProxyError {
+    /// One sentence for a finding, in the catalogue's words; an OS error's own text follows
+    /// only as the marked detail.
+    pub fn text(&self) -> Text {
+        match self {
+            ProxyError::Unreachable {
+                proxy,
+                kind,
+                reason,
+            } => with_detail(
+                fill(
+                    phrase("net.proxy_unreachable", &[("proxy", proxy)]),
+                    &[("why", &io_reason(*kind))],
+                ),
+                reason,
+            ),
+            ProxyError::AuthRequired {
+                proxy,
+                scheme,
+                sent_credentials,
+            } => phrase(
+                if *sent_credentials {
+                    "net.proxy_auth_refused"
+                } else {
+                    "net.proxy_auth_required"
+                },
+                &[("proxy", proxy), ("scheme", scheme)],
+            ),
+            ProxyError::Refused {
+                proxy,
+                target,
+                status,
+                reason,
+            } => phrase(
+                "net.proxy_refused",
+                &[
+                    ("proxy", proxy),
+                    ("target", target),
+                    ("status", &status.to_string()),
+                    ("reason", reason),
+                ],
+            ),
+            ProxyError::TargetUnreachable {
+                proxy,
+                target,
+                status,
+                reason,
+            } => phrase(
+                "net.proxy_target_unreachable",
+                &[
+                    ("proxy", proxy),
+                    ("target", target),
+                    ("status", &status.to_string()),
+                    ("reason", reason),
+                ],
+            ),
+            ProxyError::Timeout { proxy, timeout } => phrase(
+                "net.proxy_timeout",
+                &[
+                    ("proxy", proxy),
+                    ("timeout", &crate::text::human::duration(*timeout)),
+                ],
+            ),
+            ProxyError::BadResponse { proxy, what } => {
+                let why = match what {
+                    BadAnswer::ReadFailed(kind, raw) => with_detail(io_reason(*kind), raw),
+                    BadAnswer::Closed => phrase("net.proxy_answer_closed", &[]),
+                    BadAnswer::EndedEarly => phrase("net.proxy_answer_short", &[]),
+                    BadAnswer::TooLong => {
+                        phrase("net.proxy_answer_long", &[("max", &HEAD_CAP.to_string())])
+                    }
+                    BadAnswer::Malformed => phrase("net.proxy_answer_malformed", &[]),
+                };
+                fill(
+                    phrase("net.proxy_bad_answer", &[("proxy", proxy)]),
+                    &[("why", &why)],
+                )
+            }
+        }
+    }
 }
 
 /// Largest CONNECT response head read from a proxy.
@@ -72,6 +181,7 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
         .await
         .map_err(|e| ProxyError::Unreachable {
             proxy: pname.clone(),
+            kind: e.kind(),
             reason: e.to_string(),
         })?;
     let _ = s.set_nodelay(true);
@@ -88,6 +198,7 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
         .await
         .map_err(|e| ProxyError::Unreachable {
             proxy: pname.clone(),
+            kind: e.kind(),
             reason: e.to_string(),
         })?;
     // Read the response head byte by byte: nothing after it may be consumed, it belongs to TLS.
@@ -96,15 +207,15 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
     while !head.ends_with(b"\r\n\r\n") {
         let n = s.read(&mut b).await.map_err(|e| ProxyError::BadResponse {
             proxy: pname.clone(),
-            what: format!("read failed: {e}"),
+            what: BadAnswer::ReadFailed(e.kind(), e.to_string()),
         })?;
         if n == 0 {
             return Err(ProxyError::BadResponse {
                 proxy: pname,
                 what: if head.is_empty() {
-                    "it closed the connection".into()
+                    BadAnswer::Closed
                 } else {
-                    "the answer ended early".into()
+                    BadAnswer::EndedEarly
                 },
             });
         }
@@ -112,7 +223,7 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
         if head.len() > HEAD_CAP {
             return Err(ProxyError::BadResponse {
                 proxy: pname,
-                what: format!("response head over {HEAD_CAP} bytes"),
+                what: BadAnswer::TooLong,
             });
         }
     }
@@ -123,7 +234,7 @@ async fn tunnel(proxy: &ProxyUrl, host: &str, port: u16) -> Result<TcpStream, Pr
         _ => {
             return Err(ProxyError::BadResponse {
                 proxy: pname,
-                what: "malformed HTTP response".into(),
+                what: BadAnswer::Malformed,
             })
         }
     }
@@ -228,18 +339,15 @@ pub fn tunnel_failure_finding(
         ProxyError::Refused { .. } => "proxy_refused",
         ProxyError::TargetUnreachable { .. } => "target_unreachable",
     };
-    let msg = err.to_string();
+    let msg = err.text();
     Finding::new(
         format!("net.{endpoint_id}.proxy"),
         Phase::Network,
-        Text::new("Proxy route", "プロキシ経路"),
+        phrase("net.proxy_route_title", &[]),
         target,
     )
     .data(serde_json::json!({"route": "proxy", "error": kind}))
-    .fail(text!(
-        ("{msg}"),
-        ("プロキシ経由の接続に失敗しました: {msg}")
-    ))
+    .fail(fill(phrase("net.proxy_failed", &[]), &[("why", &msg)]))
     .section("1-3 (5)-(8)")
     .fix(crate::guide::fix(key, &args))
 }
@@ -264,10 +372,7 @@ pub async fn open_via(
     let dns_f = Finding::new(
         format!("net.{}.dns", t.id),
         Phase::Network,
-        Text::new(
-            format!("{}: name lookup", t.title.en),
-            format!("{}: 名前解決", t.title.ja),
-        ),
+        fill(phrase("net.step_dns", &[]), &[("endpoint", &t.title)]),
         host,
     );
     let start = std::time::Instant::now();
@@ -288,16 +393,24 @@ pub async fn open_via(
             let joined = list.join(", ");
             dns_f
                 .data(serde_json::json!({"addresses": list, "via_proxy": true}))
-                .pass(text!(
-                    ("{host} → {joined} (the proxy {} resolves it again itself)", proxy.url),
-                    ("{host} → {joined} (プロキシ {} 側でも名前解決します)", proxy.url)
+                .pass(phrase(
+                    "net.dns_also_by_proxy",
+                    &[
+                        ("host", host),
+                        ("joined", &joined),
+                        ("proxy", &proxy.url.to_string()),
+                    ],
                 ))
         }
         Err(code) => dns_f
             .data(serde_json::json!({"error": code, "via_proxy": true}))
-            .info(text!(
-                ("{host} cannot be resolved here ({code}), but the proxy {} resolves names itself: probing through it", proxy.url),
-                ("{host} はこの PC では名前解決できません ({code}) が、プロキシ {} が名前解決するので、プロキシ経由で確認します", proxy.url)
+            .info(phrase(
+                "net.dns_only_by_proxy",
+                &[
+                    ("host", host),
+                    ("code", &code),
+                    ("proxy", &proxy.url.to_string()),
+                ],
             )),
     });
     let route = Route::Via(proxy.clone());
@@ -312,10 +425,7 @@ pub async fn open_via(
     let tcp_f = Finding::new(
         format!("net.{}.tcp", t.id),
         Phase::Network,
-        Text::new(
-            format!("{}: TCP connection", t.title.en),
-            format!("{}: TCP 接続", t.title.ja),
-        ),
+        fill(phrase("net.step_tcp", &[]), &[("endpoint", &t.title)]),
         t.url.authority(),
     );
     let to = crate::net::TCP_TIMEOUT
@@ -333,17 +443,13 @@ pub async fn open_via(
                 tcp_f
                     .elapsed(elapsed)
                     .data(serde_json::json!({"proxy": proxy.url.to_string(), "tunnel": true}))
-                    .pass(text!(
-                        (
-                            "tunnel to {}:{port} opened by the proxy {} (HTTP CONNECT)",
-                            host,
-                            proxy.url
-                        ),
-                        (
-                            "プロキシ {} が {}:{port} へのトンネルを開きました (HTTP CONNECT)",
-                            proxy.url,
-                            host
-                        )
+                    .pass(phrase(
+                        "net.tunnel_opened",
+                        &[
+                            ("host", host),
+                            ("port", &port.to_string()),
+                            ("proxy", &proxy.url.to_string()),
+                        ],
                     )),
             );
             Opened {
@@ -359,7 +465,10 @@ pub async fn open_via(
             );
             findings.push(
                 tcp_f
-                    .fail(text!(("no connection: {e}"), ("接続できません: {e}")))
+                    .fail(fill(
+                        phrase("net.no_connection", &[]),
+                        &[("why", &e.text())],
+                    ))
                     .section("1-3 (5)-(8)")
                     .consequence_of(proxy_id),
             );
