@@ -1,0 +1,212 @@
+//! Every word a person reads comes from the ja/en catalogue, in both languages: the catalogue
+//! itself (a), every demo scenario on every screen (b), every error (c), and the source, where
+//! no user-facing literal may hide (d).
+
+mod words;
+
+use crate::support::repo;
+use regex::Regex;
+use std::path::{Path, PathBuf};
+use words::{english_in_japanese, has_japanese, japanese_in_english};
+
+/// A text that failed a language check: where it came from, the text and the odd words.
+fn check_pair(what: &str, en: &str, ja: &str, problems: &mut Vec<String>) {
+    let bad = english_in_japanese(ja);
+    if !bad.is_empty() {
+        problems.push(format!("{what} (ja): English {bad:?} in {ja:?}"));
+    }
+    let bad = japanese_in_english(en);
+    if !bad.is_empty() {
+        problems.push(format!("{what} (en): Japanese {bad:?} in {en:?}"));
+    }
+    if !has_japanese(ja) && !ja.trim().is_empty() && !english_in_japanese(en).is_empty() {
+        problems.push(format!("{what} (ja): not translated: {ja:?}"));
+    }
+}
+
+/// `{name}` placeholders filled with a value that is neither English nor Japanese, as the code
+/// fills them with numbers, names and paths.
+fn filled(t: &str) -> String {
+    Regex::new(r"\{[a-z_0-9]+\}")
+        .unwrap()
+        .replace_all(t, "1")
+        .into_owned()
+}
+
+// ─── (a) the catalogue ───────────────────────────────────────────────────────────────────
+
+#[test]
+fn every_catalogue_entry_is_in_its_own_language() {
+    let cat = certprobe::guide::catalogue();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for s in cat.sections() {
+        let parts = [("title", Some(&s.title)), ("symptom", s.symptom.as_ref())];
+        let parts = parts
+            .into_iter()
+            .chain([("cause", Some(&s.cause)), ("fix", Some(&s.fix))]);
+        for (field, t) in parts {
+            if let Some(t) = t {
+                let what = format!("section {} {field}", s.id);
+                check_pair(&what, &filled(&t.en), &filled(&t.ja), &mut problems);
+                checked += 1;
+            }
+        }
+    }
+    for key in cat.fix_keys() {
+        let t = cat.fix_text(key).unwrap();
+        check_pair(
+            &format!("fix {key}"),
+            &filled(&t.en),
+            &filled(&t.ja),
+            &mut problems,
+        );
+        checked += 1;
+    }
+    for key in cat.label_keys() {
+        let t = cat.label_text(key).unwrap();
+        check_pair(
+            &format!("label {key}"),
+            &filled(&t.en),
+            &filled(&t.ja),
+            &mut problems,
+        );
+        checked += 1;
+    }
+    assert!(checked > 400, "only {checked} entries found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ─── (d) the source ──────────────────────────────────────────────────────────────────────
+
+/// Folders whose texts are still being moved into the catalogue. The test fails when one of
+/// them is clean (remove it here) and on any finding elsewhere.
+const PENDING: &[&str] = &["src/net/", "src/cert/", "src/trust/", "src/probe/"];
+
+/// Files that may hold Japanese characters that are not words a person reads as a message.
+const JAPANESE_ALLOWED: &[(&str, &str)] = &[(
+    "src/text/wrap.rs",
+    "the line-breaking table: punctuation and small kana that may not begin a line",
+)];
+
+/// The source with `// comments` and `#[cfg(test)]` modules taken out: what the binary says.
+fn shipped_code(src: &str) -> String {
+    let comment = Regex::new(r"(?m)(^|\s)//.*$").unwrap();
+    let mut out = String::new();
+    let mut lines = src.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim() == "#[cfg(test)]" {
+            // Skip the item that follows: up to its matching closing brace, or its `;`.
+            let mut depth = 0i32;
+            let mut opened = false;
+            for l in lines.by_ref() {
+                depth += l.matches('{').count() as i32 - l.matches('}').count() as i32;
+                opened |= l.contains('{');
+                if (opened && depth <= 0) || (!opened && l.trim_end().ends_with(';')) {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push_str(&comment.replace(line, ""));
+        out.push('\n');
+    }
+    out
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// What a file's shipped code does that only the catalogue may do.
+fn literal_texts(rel: &str, code: &str) -> Vec<String> {
+    let rules = [
+        (
+            r"\btext!\(",
+            "the text! macro (texts belong in the catalogue)",
+        ),
+        (r#"Text::new\(\s*r?#*""#, "Text::new with a string literal"),
+        (
+            r#"(?:AppError::input|\bInput|\bUsage)\(\s*(?:format!|r?#*")"#,
+            "an error built from a literal or format! (use AppError::catalogued)",
+        ),
+    ];
+    let mut found = Vec::new();
+    for (pattern, what) in rules {
+        let n = Regex::new(pattern).unwrap().find_iter(code).count();
+        if n > 0 {
+            found.push(format!("{rel}: {n} × {what}"));
+        }
+    }
+    if !JAPANESE_ALLOWED.iter().any(|(f, _)| *f == rel) {
+        let mut rest = code.to_string();
+        for n in words::JAPANESE_NAMES {
+            rest = rest.replace(n, "");
+        }
+        let lines: Vec<usize> = rest
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| words::has_kana_kanji(l))
+            .map(|(i, _)| i + 1)
+            .collect();
+        if !lines.is_empty() {
+            found.push(format!("{rel}: kana or kanji on lines {lines:?}"));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_user_facing_literal_in_the_source() {
+    let root = repo();
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut problems = Vec::new();
+    let mut pending_dirty = std::collections::BTreeSet::new();
+    for path in &files {
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        // Unit-test files declared `#[cfg(test)] mod tests;` are test code as a whole.
+        if rel.ends_with("/tests.rs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(path).unwrap();
+        let found = literal_texts(&rel, &shipped_code(&src));
+        if found.is_empty() {
+            continue;
+        }
+        match PENDING.iter().find(|p| rel.starts_with(**p)) {
+            Some(p) => {
+                pending_dirty.insert(*p);
+            }
+            None => problems.extend(found),
+        }
+    }
+    for p in PENDING {
+        if !pending_dirty.contains(p) {
+            problems.push(format!("{p} is clean now: remove it from PENDING"));
+        }
+    }
+    assert!(files.len() > 50, "only {} files", files.len());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_source_scan_sees_through_comments_and_tests() {
+    let src = "fn a() { f(\"証明書\"); } // 証明書\n#[cfg(test)]\nmod tests {\n    fn b() { g(\"鍵\"); }\n}\nfn c() {}\n";
+    let code = shipped_code(src);
+    assert_eq!(code.matches("証明書").count(), 1, "{code}");
+    assert!(!code.contains('鍵') && code.contains("fn c()"), "{code}");
+    let found = literal_texts("src/x.rs", "let e = AppError::input(format!(\"x {y}\"));");
+    assert_eq!(found.len(), 1, "{found:?}");
+}
