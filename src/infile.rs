@@ -49,7 +49,10 @@ impl InError {
             ),
             InError::Empty(p) => ("input.empty", vec![f(p)]),
             InError::NotText(p) => ("input.not_text", vec![f(p)]),
-            InError::Io(p, e) => ("input.io", vec![f(p), ("error", e.to_string())]),
+            InError::Io(p, e) => (
+                "input.io",
+                vec![f(p), ("error", crate::guide::io_reason(e))],
+            ),
         }
     }
 }

@@ -37,7 +37,7 @@ impl OutError {
             OutError::Exists(p) => ("input.out_exists", vec![("file", shown(p))]),
             OutError::Io(p, e) => (
                 "input.out_io",
-                vec![("file", shown(p)), ("error", e.to_string())],
+                vec![("file", shown(p)), ("error", crate::guide::io_reason(e))],
             ),
         }
     }

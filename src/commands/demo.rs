@@ -30,10 +30,10 @@ pub fn run(ctx: &Context, scenario: &str, list: bool) -> Result<u8, AppError> {
     }
     let scenario = Scenario::parse(scenario).ok_or_else(|| {
         let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
-        AppError::Usage(format!(
-            "unknown demo scenario `{scenario}`; choose one of: {}",
-            names.join(", ")
-        ))
+        AppError::catalogued(
+            "errors.demo_unknown",
+            &[("scenario", scenario), ("names", &names.join(", "))],
+        )
     })?;
     let demo = Demo::start(scenario)?;
     if ctx.global.format == Format::Table && !ctx.global.quiet {

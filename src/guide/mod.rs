@@ -286,6 +286,34 @@ pub fn label(key: &str, lang: Lang) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
+/// What an operating-system error means, in the run's language: the words come from the
+/// catalogue by the error's kind, so no English OS message lands in a Japanese sentence.
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let key = match e.kind() {
+        K::NotFound => "errors.io.not_found",
+        K::PermissionDenied => "errors.io.permission_denied",
+        K::AlreadyExists => "errors.io.already_exists",
+        K::IsADirectory => "errors.io.is_a_directory",
+        K::NotADirectory => "errors.io.not_a_directory",
+        K::ReadOnlyFilesystem => "errors.io.read_only",
+        K::StorageFull => "errors.io.storage_full",
+        K::BrokenPipe => "errors.io.broken_pipe",
+        K::Interrupted => "errors.io.interrupted",
+        K::TimedOut => "errors.io.timed_out",
+        K::InvalidData => "errors.io.invalid_data",
+        K::UnexpectedEof => "errors.io.unexpected_eof",
+        K::OutOfMemory => "errors.io.out_of_memory",
+        _ => {
+            let code = e
+                .raw_os_error()
+                .map_or_else(|| format!("{:?}", e.kind()), |c| c.to_string());
+            return message("errors.io.other", &[("code", &code)]);
+        }
+    };
+    message(key, &[])
+}
+
 fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = template.to_string();
     for (k, v) in args {
