@@ -104,6 +104,7 @@ fn strip_non_prose(s: &str) -> String {
             r"\b\w+=\S*",
             r"\b\d+(?:\.\d+)?[A-Za-z]+\b",
             r"⌘\w",
+            r"<[A-Z][A-Z_-]*>",
             r"\b[A-Z]:",
         ]
         .iter()
