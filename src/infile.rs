@@ -40,9 +40,10 @@ impl InError {
             InError::NotFound(p) => ("input.not_found", vec![f(p)]),
             InError::PermissionDenied(p) => ("input.permission", vec![f(p)]),
             InError::NotRegular(p, "folder") => ("input.folder", vec![f(p)]),
-            InError::NotRegular(p, kind) => {
-                ("input.not_regular", vec![f(p), ("kind", kind.to_string())])
-            }
+            InError::NotRegular(p, kind) => (
+                "input.not_regular",
+                vec![f(p), ("kind", crate::outfile::kind_words(kind))],
+            ),
             InError::TooLarge(p, cap) => (
                 "input.too_large",
                 vec![f(p), ("limit", crate::text::human::bytes(*cap))],

@@ -63,6 +63,9 @@ const NAMES: &[&str] = &[
     "scrypt",
     "http",
     "https",
+    // libraries certprobe names when it says what it uses
+    "rustls",
+    "webpki",
 ];
 
 /// Abbreviations and upper-case codes (their expansions would be no clearer in Japanese), and
@@ -86,7 +89,7 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 
 /// What is not prose: backticked code, URLs, flags, paths, host and file names, numbers with
 /// units, `name=value`, commands of the tool, text quoted from other programs in "double quotes".
-fn strip_non_prose(s: &str) -> String {
+pub fn strip_non_prose(s: &str) -> String {
     static PATTERNS: OnceLock<Vec<Regex>> = OnceLock::new();
     let patterns = PATTERNS.get_or_init(|| {
         [
