@@ -341,9 +341,8 @@ fn screen_problems(
         None => Vec::new(),
         Some(first) => {
             let at = text.find(first.as_str()).unwrap_or(0);
-            let from = text.floor_char_boundary(at.saturating_sub(80));
-            let to = text.ceil_char_boundary((at + 80).min(text.len()));
-            vec![format!("{what}: {bad:?}, first in …{}…", &text[from..to])]
+            let context: String = text[at..].chars().take(120).collect();
+            vec![format!("{what}: {bad:?}, first in …{context}…")]
         }
     }
 }
