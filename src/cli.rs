@@ -479,9 +479,14 @@ pub fn lang_in_args(args: &[std::ffi::OsString]) -> Option<Lang> {
 /// is the answer (help shown because a command needs a subcommand).
 pub fn usage_message(e: &clap::Error) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // Values a person may type are quoted as code: `json`, `local`.
     let get = |k: ContextKind| match e.get(k) {
         Some(ContextValue::String(s)) => s.clone(),
-        Some(ContextValue::Strings(v)) => v.join(", "),
+        Some(ContextValue::Strings(v)) => v
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
         _ => String::new(),
     };
     let arg = || get(ContextKind::InvalidArg);

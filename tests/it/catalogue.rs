@@ -385,3 +385,129 @@ fn every_demo_scenario_speaks_one_language_on_every_screen() {
     assert!(screens >= 54, "only {screens} screens");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// ─── (c) every error ─────────────────────────────────────────────────────────────────────
+
+/// A bad invocation, and, while its message is still made in a folder of [`PENDING`], where.
+struct BadRun {
+    args: Vec<String>,
+    pending: Option<&'static str>,
+}
+
+fn bad(args: &[&str]) -> BadRun {
+    BadRun {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        pending: None,
+    }
+}
+
+fn pending(args: &[&str], whence: &'static str) -> BadRun {
+    BadRun {
+        pending: Some(whence),
+        ..bad(args)
+    }
+}
+
+#[test]
+fn every_error_is_one_line_in_the_language_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_str().unwrap().to_string();
+    let wrong_password = dir.path().join("wrong-password.txt");
+    std::fs::write(&wrong_password, "not the password\n").unwrap();
+    let wrong_password = wrong_password.to_str().unwrap();
+    let existing = dir.path().join("report.md");
+    std::fs::write(&existing, "kept\n").unwrap();
+    let existing = existing.to_str().unwrap();
+    let fixture = |p: &str| {
+        repo()
+            .join("fixtures")
+            .join(p)
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (p12, empty, garbage) = (
+        fixture("pki/client.p12"),
+        fixture("pki/empty.pem"),
+        fixture("pki/garbage.bin"),
+    );
+    let profile = |name: &str| fixture(&format!("profiles/{name}"));
+    let (bad_type, bad_key, bad_syntax) = (
+        profile("bad-type.toml"),
+        profile("bad-unknown-key.toml"),
+        profile("bad-syntax.toml"),
+    );
+    let runs = [
+        // files
+        bad(&["inspect", "/nonexistent/me.p12"]),
+        bad(&["inspect", &folder]),
+        bad(&["inspect", &empty]),
+        bad(&["report", "--out", existing]),
+        pending(&["inspect", &garbage], "src/cert/source.rs"),
+        pending(
+            &["inspect", "--password-file", wrong_password, &p12],
+            "src/cert/source.rs",
+        ),
+        pending(
+            &[
+                "inspect",
+                "--password-env",
+                "CERTPROBE_NO_SUCH_VARIABLE",
+                &p12,
+            ],
+            "src/cert/source.rs",
+        ),
+        // profiles
+        bad(&["profile", "check", "/nonexistent/profile.toml"]),
+        bad(&["profile", "check", &bad_type]),
+        bad(&["profile", "check", &bad_key]),
+        bad(&["profile", "check", &bad_syntax]),
+        // flags and their values
+        bad(&["frobnicate"]),
+        bad(&["--bogus"]),
+        bad(&["explain"]),
+        bad(&["--timeout", "fast", "explain", "46"]),
+        bad(&["--timeout", "10h", "explain", "46"]),
+        bad(&["--format", "xml", "explain", "46"]),
+        bad(&["check", "--only", "everything"]),
+        bad(&["completions", "tcsh"]),
+        bad(&["verify", "--at", "someday"]),
+        bad(&["explain", "9-9"]),
+        bad(&["demo", "--scenario", "nope"]),
+        bad(&["tls", "http://example.test/"]),
+        bad(&["tls", ""]),
+        pending(&["check", "--proxy", "ftp://proxy.test"], "src/net/mod.rs"),
+    ];
+    let mut problems = Vec::new();
+    for run_case in &runs {
+        for lang in ["ja", "en"] {
+            let mut args = vec!["--lang", lang];
+            args.extend(run_case.args.iter().map(String::as_str));
+            let what = args.join(" ");
+            let out = run(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!(out.status.code(), Some(2), "{what}: exit code\n{stderr}");
+            assert!(out.stdout.is_empty(), "{what}: wrote to stdout");
+            let line = stderr.trim_end();
+            assert_eq!(line.lines().count(), 1, "{what}: not one line:\n{stderr}");
+            assert!(line.starts_with("certprobe: "), "{what}: {line}");
+            let bad = if lang == "ja" {
+                let mut bad = english_in_japanese(line);
+                if !words::has_kana_kanji(line) {
+                    bad.push("(no Japanese at all)".into());
+                }
+                bad
+            } else {
+                japanese_in_english(line)
+            };
+            match (run_case.pending, bad.is_empty()) {
+                (None, false) => problems.push(format!("{what}: {bad:?} in {line:?}")),
+                (Some(whence), true) if lang == "ja" => problems.push(format!(
+                    "{what}: the message ({whence}) is in Japanese now: it is no longer pending"
+                )),
+                _ => {}
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -73,10 +73,10 @@ const NAMES: &[&str] = &[
 const CODES: &[&str] = &[
     "TLS", "SSL", "HTTP", "HTTPS", "CA", "CRL", "OCSP", "URL", "DNS", "PEM", "DER", "PKCS", "IP",
     "ID", "OS", "PC", "SNI", "ALPN", "EKU", "AKI", "SKI", "SHA", "RSA", "ECDSA", "ECDHE", "AES",
-    "GCM", "CBC", "DES", "DSA", "MD", "JSON", "HTML", "CSV", "PAC", "WPAD", "CNG", "CAPI", "AIA",
-    "CONNECT", "GET", "POST", "NTP", "VPN", "LAN", "RFC", "CSP", "PIN", "NSS", "TCP", "UDP", "IE",
-    "CN", "SAN", "SANs", "UTC", "JST", "README", "CLI", "API", "FILE", "HOST", "PORT", "NAME",
-    "ENV", "SECTION", "URI", "PKIX", "CPU", "ms", "OK", "NG",
+    "GCM", "CBC", "DES", "DSA", "MD", "JSON", "TOML", "FIFO", "HTML", "CSV", "PAC", "WPAD", "CNG",
+    "CAPI", "AIA", "CONNECT", "GET", "POST", "NTP", "VPN", "LAN", "RFC", "CSP", "PIN", "NSS",
+    "TCP", "UDP", "IE", "CN", "SAN", "SANs", "UTC", "JST", "README", "CLI", "API", "FILE", "HOST",
+    "PORT", "NAME", "ENV", "SECTION", "URI", "PKIX", "CPU", "ms", "OK", "NG",
 ];
 
 /// The service's own Japanese names and the words on its pages, quoted in English text so that
@@ -93,6 +93,8 @@ pub fn strip_non_prose(s: &str) -> String {
     static PATTERNS: OnceLock<Vec<Regex>> = OnceLock::new();
     let patterns = PATTERNS.get_or_init(|| {
         [
+            // `file:line:column: key:` before a problem found in a file
+            r"\S+:\d+:\d+: [\w.\[\]-]+:",
             r"`[^`]*`",
             r#""[^"]*""#,
             r"\{[a-z_0-9]+\}",
