@@ -139,19 +139,23 @@ impl Drop for Demo {
     }
 }
 
+/// An error that ends the demo: `what` names the catalogue entry of the step that failed.
 fn internal(what: &str) -> impl FnOnce(String) -> AppError + '_ {
-    move |e| AppError::internal("errors.demo", &[("what", what), ("error", &e.to_string())])
+    move |e| {
+        let step = crate::guide::message(&format!("errors.demo.{what}"), &[]);
+        AppError::internal("errors.demo", &[("what", &step), ("error", &e)])
+    }
 }
 
 impl Demo {
     /// Build the PKI, start the sites and write the files. Everything listens on 127.0.0.1.
     pub fn start(scenario: Scenario) -> Result<Demo, AppError> {
         let kind = scenario.client_kind();
-        let pki = Pki::new(kind).map_err(|e| internal("PKI")(e.to_string()))?;
+        let pki = Pki::new(kind).map_err(|e| internal("pki")(e.to_string()))?;
         let dir = tempfile::Builder::new()
             .prefix("certprobe-demo-")
             .tempdir()
-            .map_err(|e| internal("temporary folder")(e.to_string()))?;
+            .map_err(|e| internal("temp_folder")(e.to_string()))?;
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -315,7 +319,7 @@ fn write_identity(
     let write = |name: &str, content: String| -> Result<PathBuf, AppError> {
         let path = dir.join(name);
         std::fs::write(&path, content)
-            .map_err(|e| internal("write file")(format!("{}: {e}", path.display())))?;
+            .map_err(|e| internal("write_file")(format!("{}: {e}", path.display())))?;
         Ok(path)
     };
     let root = write("root.pem", pki.root.pem())?;
@@ -354,16 +358,16 @@ fn write_identity(
 
 /// Start every site of the scenario; returns each site's id and address.
 fn start_sites(scenario: Scenario, pki: &Pki) -> Result<Vec<(&'static str, SocketAddr)>, AppError> {
-    let err = |e: std::io::Error| internal("listen on 127.0.0.1")(e.to_string());
+    let err = |e: std::io::Error| internal("listen")(e.to_string());
     let chain = vec![pki.server.der()];
     let with_client_auth = server::server_config(
         chain.clone(),
         pki.server.key_der(),
         Some((pki.root.der(), pki.inter.der())),
     )
-    .map_err(internal("server configuration"))?;
+    .map_err(internal("server_config"))?;
     let without_client_auth = server::server_config(chain, pki.server.key_der(), None)
-        .map_err(internal("server configuration"))?;
+        .map_err(internal("server_config"))?;
     let mut sites = Vec::new();
 
     let (l, a) = server::listen().map_err(err)?;
@@ -396,7 +400,7 @@ fn start_sites(scenario: Scenario, pki: &Pki) -> Result<Vec<(&'static str, Socke
             pki.intercept_server.key_der(),
             None,
         )
-        .map_err(internal("proxy configuration"))?;
+        .map_err(internal("proxy_config"))?;
         let (l, a) = server::listen().map_err(err)?;
         server::spawn_intercepting_proxy(l, forged);
         sites.push(("proxy", a));
