@@ -549,6 +549,24 @@ mod tests {
     }
 
     #[test]
+    fn the_language_is_read_before_the_flags_are_parsed() {
+        let args = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
+        assert_eq!(
+            lang_in_args(&args(&["certprobe", "--lang", "ja", "x"])),
+            Some(Lang::Ja)
+        );
+        assert_eq!(
+            lang_in_args(&args(&["certprobe", "--lang=en"])),
+            Some(Lang::En)
+        );
+        assert_eq!(lang_in_args(&args(&["certprobe", "explain", "46"])), None);
+        assert_eq!(
+            lang_in_args(&args(&["certprobe", "--", "--lang", "ja"])),
+            None
+        );
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));

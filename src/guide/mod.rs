@@ -415,6 +415,26 @@ mod tests {
     }
 
     #[test]
+    fn os_errors_are_named_by_their_kind_in_both_languages() {
+        use std::io::{Error, ErrorKind};
+        for kind in [
+            ErrorKind::NotFound,
+            ErrorKind::PermissionDenied,
+            ErrorKind::StorageFull,
+        ] {
+            let words = io_reason(&Error::from(kind));
+            assert!(!words.contains("errors.io"), "{kind:?}: no catalogue entry");
+        }
+        let other = io_reason(&Error::from_raw_os_error(9999));
+        assert!(other.contains("9999"), "{other}");
+        let cat = catalogue();
+        for key in cat.fix_keys().filter(|k| k.starts_with("errors.io.")) {
+            let t = cat.fix_text(key).unwrap();
+            assert!(!t.en.is_empty() && !t.ja.is_empty(), "{key}");
+        }
+    }
+
+    #[test]
     fn fix_fills_placeholders() {
         assert_eq!(
             fill("add {p} to {q}", &[("p", "x"), ("q", "y")]),
