@@ -427,21 +427,108 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     let value: f64 = num
         .parse()
-        .map_err(|_| format!("`{s}` is not a duration (try 10s, 500ms or 1m)"))?;
+        .map_err(|_| say("errors.usage.duration_not_number", s))?;
     let secs = match unit.trim() {
         "ms" => value / 1000.0,
         "s" | "sec" => value,
         "m" | "min" => value * 60.0,
-        _ => return Err(format!("`{s}`: unknown unit (use ms, s or m)")),
+        _ => return Err(say("errors.usage.duration_unit", s)),
     };
     if !(secs > 0.0 && secs <= 3600.0) {
-        return Err(format!("`{s}`: must be more than 0 and at most one hour"));
+        return Err(say("errors.usage.duration_range", s));
     }
     Ok(Duration::from_secs_f64(secs))
 }
 
 /// RFC 3339 date-time, or a bare date (midnight UTC).
 pub use crate::cert::parse_time;
+
+fn say(key: &str, value: &str) -> String {
+    crate::guide::message(key, &[("value", value)])
+}
+
+/// The language named on the command line (`--lang ja`, `--lang=ja`), read before clap parses
+/// it so that clap's own complaints, and the values it checks, speak that language.
+pub fn lang_in_args(args: &[std::ffi::OsString]) -> Option<Lang> {
+    let mut it = args.iter().filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        let value = match a.strip_prefix("--lang") {
+            Some("") => it.next(),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        if let Some(v) = value {
+            return Some(Lang::from_tag(v));
+        }
+        if a == "--" {
+            break;
+        }
+    }
+    None
+}
+
+/// A usage error from clap as one line in the run's language, or `None` where clap's own text
+/// is the answer (help shown because a command needs a subcommand).
+pub fn usage_message(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // Values a person may type are quoted as code: `json`, `local`.
+    let get = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    };
+    let arg = || get(ContextKind::InvalidArg);
+    let msg = crate::guide::message;
+    Some(match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            return None
+        }
+        ErrorKind::InvalidValue => {
+            let choices = get(ContextKind::ValidValue);
+            let value = get(ContextKind::InvalidValue);
+            if choices.is_empty() {
+                msg(
+                    "errors.usage.invalid_value_plain",
+                    &[("arg", &arg()), ("value", &value)],
+                )
+            } else {
+                msg(
+                    "errors.usage.invalid_value",
+                    &[("arg", &arg()), ("value", &value), ("choices", &choices)],
+                )
+            }
+        }
+        ErrorKind::ValueValidation => {
+            let reason = std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| get(ContextKind::InvalidValue));
+            msg(
+                "errors.usage.bad_value",
+                &[("arg", &arg()), ("reason", &reason)],
+            )
+        }
+        ErrorKind::UnknownArgument => msg("errors.usage.unknown_argument", &[("arg", &arg())]),
+        ErrorKind::InvalidSubcommand => msg(
+            "errors.usage.unknown_command",
+            &[("name", &get(ContextKind::InvalidSubcommand))],
+        ),
+        ErrorKind::MissingRequiredArgument => msg("errors.usage.missing", &[("args", &arg())]),
+        ErrorKind::ArgumentConflict => msg(
+            "errors.usage.conflict",
+            &[("arg", &arg()), ("other", &get(ContextKind::PriorArg))],
+        ),
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let detail = first.strip_prefix("error: ").unwrap_or(first);
+            msg("errors.usage.other", &[("detail", detail)])
+        }
+    })
+}
 
 #[cfg(test)]
 mod tests {
@@ -451,6 +538,24 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_language_is_read_before_the_flags_are_parsed() {
+        let args = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
+        assert_eq!(
+            lang_in_args(&args(&["certprobe", "--lang", "ja", "x"])),
+            Some(Lang::Ja)
+        );
+        assert_eq!(
+            lang_in_args(&args(&["certprobe", "--lang=en"])),
+            Some(Lang::En)
+        );
+        assert_eq!(lang_in_args(&args(&["certprobe", "explain", "46"])), None);
+        assert_eq!(
+            lang_in_args(&args(&["certprobe", "--", "--lang", "ja"])),
+            None
+        );
     }
 
     #[test]

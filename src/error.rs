@@ -32,6 +32,11 @@ impl AppError {
         AppError::Input(crate::guide::message(key, args))
     }
 
+    /// An environment failure (exit 3) whose text is the catalogue entry `key` filled in.
+    pub fn internal(key: &str, args: &[(&str, &str)]) -> AppError {
+        AppError::Internal(crate::guide::message(key, args))
+    }
+
     fn from_parts(key: &str, args: Vec<(&'static str, String)>) -> AppError {
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         AppError::catalogued(key, &args)
@@ -42,10 +47,13 @@ impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppError::Usage(m) | AppError::Input(m) => f.write_str(m),
-            AppError::NotYetAvailable(what) => {
-                write!(f, "`certprobe {what}` is not available yet in this version")
+            AppError::NotYetAvailable(what) => f.write_str(&crate::guide::message(
+                "errors.not_yet_available",
+                &[("command", what)],
+            )),
+            AppError::Internal(m) => {
+                f.write_str(&crate::guide::message("errors.internal", &[("detail", m)]))
             }
-            AppError::Internal(m) => write!(f, "internal error: {m}"),
         }
     }
 }

@@ -40,16 +40,20 @@ impl InError {
             InError::NotFound(p) => ("input.not_found", vec![f(p)]),
             InError::PermissionDenied(p) => ("input.permission", vec![f(p)]),
             InError::NotRegular(p, "folder") => ("input.folder", vec![f(p)]),
-            InError::NotRegular(p, kind) => {
-                ("input.not_regular", vec![f(p), ("kind", kind.to_string())])
-            }
+            InError::NotRegular(p, kind) => (
+                "input.not_regular",
+                vec![f(p), ("kind", crate::outfile::kind_words(kind))],
+            ),
             InError::TooLarge(p, cap) => (
                 "input.too_large",
                 vec![f(p), ("limit", crate::text::human::bytes(*cap))],
             ),
             InError::Empty(p) => ("input.empty", vec![f(p)]),
             InError::NotText(p) => ("input.not_text", vec![f(p)]),
-            InError::Io(p, e) => ("input.io", vec![f(p), ("error", e.to_string())]),
+            InError::Io(p, e) => (
+                "input.io",
+                vec![f(p), ("error", crate::guide::io_reason(e))],
+            ),
         }
     }
 }

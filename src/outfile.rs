@@ -32,12 +32,12 @@ impl OutError {
             OutError::Symlink(p) => ("input.out_symlink", vec![("file", shown(p))]),
             OutError::NotRegular(p, kind) => (
                 "input.out_not_regular",
-                vec![("file", shown(p)), ("kind", kind.to_string())],
+                vec![("file", shown(p)), ("kind", kind_words(kind))],
             ),
             OutError::Exists(p) => ("input.out_exists", vec![("file", shown(p))]),
             OutError::Io(p, e) => (
                 "input.out_io",
-                vec![("file", shown(p)), ("error", e.to_string())],
+                vec![("file", shown(p)), ("error", crate::guide::io_reason(e))],
             ),
         }
     }
@@ -61,6 +61,20 @@ impl fmt::Display for OutError {
 impl std::error::Error for OutError {}
 
 /// What is at a path, without following a symlink there.
+/// A kind named by [`kind_of`], in words of the run's language.
+pub fn kind_words(kind: &str) -> String {
+    let key = match kind {
+        "symbolic link" => "errors.kind.symlink",
+        "folder" => "errors.kind.folder",
+        "file" => "errors.kind.file",
+        "named pipe (FIFO)" => "errors.kind.fifo",
+        "device" => "errors.kind.device",
+        "socket" => "errors.kind.socket",
+        _ => "errors.kind.other",
+    };
+    crate::guide::message(key, &[])
+}
+
 pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     let t = meta.file_type();
     if t.is_symlink() {

@@ -29,11 +29,14 @@ pub fn run(ctx: &Context, scenario: &str, list: bool) -> Result<u8, AppError> {
         return Ok(0);
     }
     let scenario = Scenario::parse(scenario).ok_or_else(|| {
-        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
-        AppError::Usage(format!(
-            "unknown demo scenario `{scenario}`; choose one of: {}",
-            names.join(", ")
-        ))
+        let names: Vec<String> = Scenario::ALL
+            .iter()
+            .map(|s| format!("`{}`", s.name()))
+            .collect();
+        AppError::catalogued(
+            "errors.demo_unknown",
+            &[("scenario", scenario), ("names", &names.join(", "))],
+        )
     })?;
     let demo = Demo::start(scenario)?;
     if ctx.global.format == Format::Table && !ctx.global.quiet {

@@ -13,7 +13,7 @@ pub fn run(ctx: &Context, section: Option<&str>, list: bool) -> Result<u8, AppEr
     };
     let json = |v: serde_json::Value| {
         let mut s = serde_json::to_string_pretty(&v)
-            .map_err(|e| AppError::Internal(format!("cannot render JSON: {e}")))?;
+            .map_err(|e| AppError::internal("errors.json", &[("error", &e.to_string())]))?;
         s.push('\n');
         Ok::<_, AppError>(s)
     };
@@ -46,7 +46,5 @@ fn unsupported(f: Format) -> AppError {
         .to_possible_value()
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
-    AppError::Usage(format!(
-        "`explain` prints --format table, json or markdown, not {name}"
-    ))
+    AppError::catalogued("errors.explain_format", &[("format", &name)])
 }

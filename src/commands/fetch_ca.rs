@@ -15,13 +15,20 @@ use std::time::Instant;
 pub fn run(ctx: &Context, out: &Path, replace: bool, net: &NetArgs) -> Result<u8, AppError> {
     let profile = ctx.profile()?;
     if profile.cas.is_empty() {
-        return Err(AppError::input(format!(
-            "profile `{}` lists no CA certificates to download",
-            profile.name
-        )));
+        return Err(AppError::catalogued(
+            "errors.fetch_ca_none",
+            &[("profile", &profile.name)],
+        ));
     }
-    std::fs::create_dir_all(out)
-        .map_err(|e| AppError::input(format!("cannot create the folder {}: {e}", out.display())))?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        AppError::catalogued(
+            "errors.create_folder",
+            &[
+                ("folder", &out.display().to_string()),
+                ("error", &crate::guide::io_reason(&e)),
+            ],
+        )
+    })?;
     // Every file is checked before any download: a link, FIFO or device planted in the folder,
     // or a file already there without --force, ends the run with nothing written.
     for ca in &profile.cas {

@@ -7,7 +7,6 @@ use crate::cert::info::{show_time, CertInfo};
 use crate::cert::source::{read_container, read_key, LoadedKey, Passwords};
 use crate::cli::Format;
 use crate::error::AppError;
-use crate::finding::{Lang, Text};
 use comfy_table::{presets::UTF8_FULL, Cell, ContentArrangement, Table};
 use serde::Serialize;
 use serde_json::json;
@@ -56,7 +55,13 @@ pub fn run(
         let mut certificates = Vec::new();
         for der in &contents.certs {
             let info = CertInfo::parse(der).map_err(|e| {
-                AppError::input(format!("{}: unreadable certificate: {e}", path.display()))
+                AppError::catalogued(
+                    "commands.inspect.unreadable_cert",
+                    &[
+                        ("file", &path.display().to_string()),
+                        ("error", &e.to_string()),
+                    ],
+                )
             })?;
             let key_matches = key.map(|k| key_matches(der, k).unwrap_or(false));
             certificates.push(CertEntry {
@@ -66,10 +71,10 @@ pub fn run(
             });
         }
         if certificates.is_empty() && key.is_none() {
-            return Err(AppError::input(format!(
-                "{}: no certificate or key in this file",
-                path.display()
-            )));
+            return Err(AppError::catalogued(
+                "commands.inspect.empty",
+                &[("file", &path.display().to_string())],
+            ));
         }
         entries.push(FileEntry {
             path: path.display().to_string(),
@@ -85,7 +90,7 @@ pub fn run(
         Format::Json => {
             let doc = json!({ "schema_version": 1, "files": entries });
             let mut s = serde_json::to_string_pretty(&doc)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                .map_err(|e| AppError::internal("errors.json", &[("error", &e.to_string())]))?;
             s.push('\n');
             s
         }
@@ -97,7 +102,14 @@ pub fn run(
 
 fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
     let lang = ctx.lang;
-    let t = |en: &str, ja: &str| Text::new(en, ja).get(lang).to_string();
+    let t = |key: &str| crate::guide::label(&format!("commands.inspect.{key}"), lang);
+    let with = |key: &str, args: &[(&str, &str)]| {
+        crate::guide::phrase(&format!("commands.inspect.{key}"), args)
+            .get(lang)
+            .to_string()
+    };
+    let yes_no =
+        |b: bool| crate::guide::label(if b { "commands.yes" } else { "commands.no" }, lang);
     // File names and certificate fields are escaped before the table measures them (the
     // output gate would escape them anyway, after the layout).
     use crate::text::escape::clean;
@@ -107,7 +119,7 @@ fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
         if let Some(k) = &file.key {
             out.push_str(&format!(
                 "  {}: {} ({})\n",
-                t("private key", "秘密鍵"),
+                t("private_key"),
                 k.format,
                 clean(&k.origin)
             ));
@@ -125,53 +137,44 @@ fn render_table(entries: &[FileEntry], ctx: &Context) -> String {
                 Cell::new(clean(&info.subject_name)),
             ]);
             let validity = if c.days_left < 0 {
-                t("EXPIRED", "期限切れ")
+                t("expired")
             } else {
-                format!("{} {}", c.days_left, t("days left", "日残り"))
+                with("days_left", &[("days", &c.days_left.to_string())])
             };
-            let none = |o: &Option<Vec<String>>, lang: Lang| match o {
+            let none = |o: &Option<Vec<String>>| match o {
                 Some(v) => v.join(", "),
-                None => Text::new("(not present: any use)", "(なし: すべての用途)")
-                    .get(lang)
-                    .to_string(),
+                None => t("any_use"),
             };
             let rows: Vec<(String, String)> = vec![
-                (t("Subject", "発行先"), clean(&info.subject)),
-                (t("Issuer", "発行者"), clean(&info.issuer)),
-                (t("Serial", "シリアル番号"), info.serial.clone()),
+                (t("subject"), clean(&info.subject)),
+                (t("issuer"), clean(&info.issuer)),
+                (t("serial"), info.serial.clone()),
+                (t("not_before"), show_time(info.not_before)),
                 (
-                    t("Not before", "有効期間の開始"),
-                    show_time(info.not_before),
-                ),
-                (
-                    t("Not after", "有効期間の終了"),
+                    t("not_after"),
                     format!("{} ({validity})", show_time(info.not_after)),
                 ),
+                (t("sans"), clean(&info.sans.join(", "))),
+                (t("eku"), none(&info.eku)),
+                (t("key_usage"), none(&info.key_usage)),
                 (
-                    t("SANs", "サブジェクト代替名"),
-                    clean(&info.sans.join(", ")),
+                    t("key"),
+                    with(
+                        "key_size",
+                        &[
+                            ("type", &info.key_type),
+                            ("bits", &info.key_bits.to_string()),
+                        ],
+                    ),
                 ),
-                (
-                    t("Extended key usage", "拡張キー使用法"),
-                    none(&info.eku, lang),
-                ),
-                (t("Key usage", "キー使用法"), none(&info.key_usage, lang)),
-                (
-                    t("Key", "鍵"),
-                    format!("{} {} bits", info.key_type, info.key_bits),
-                ),
-                (
-                    t("Signature", "署名アルゴリズム"),
-                    info.signature_algorithm.clone(),
-                ),
-                (t("CA", "CA"), info.is_ca.to_string()),
+                (t("signature"), info.signature_algorithm.clone()),
+                (t("is_ca"), yes_no(info.is_ca)),
                 ("SHA-256".to_string(), info.sha256.clone()),
                 (
-                    t("Private key matches", "秘密鍵の一致"),
+                    t("key_matches"),
                     match c.key_matches {
-                        Some(true) => t("yes", "はい"),
-                        Some(false) => t("no", "いいえ"),
-                        None => t("(no key)", "(鍵なし)"),
+                        Some(b) => yes_no(b),
+                        None => t("no_key"),
                     },
                 ),
             ];

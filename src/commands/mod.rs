@@ -148,8 +148,12 @@ pub fn print(s: &str) -> Result<(), AppError> {
     } else {
         Gate::Text
     };
-    crate::text::out::stdout(s, gate)
-        .map_err(|e| AppError::Internal(format!("cannot write output: {e}")))
+    crate::text::out::stdout(s, gate).map_err(|e| {
+        AppError::internal(
+            "errors.write_output",
+            &[("error", &crate::guide::io_reason(&e))],
+        )
+    })
 }
 
 /// Room the run gets beyond `--timeout` for start-up, local work and rendering.
@@ -180,7 +184,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| AppError::Internal(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| {
+            AppError::internal("errors.runtime", &[("error", &crate::guide::io_reason(&e))])
+        })
 }
 
 fn init_logging(verbose: u8) {

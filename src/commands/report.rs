@@ -48,10 +48,10 @@ pub fn run(
         Format::Json => "json",
         Format::Html => "html",
         other => {
-            return Err(AppError::Usage(format!(
-                "`certprobe report` writes Markdown, JSON or HTML, not {}; use --format markdown, json or html",
-                format!("{other:?}").to_lowercase()
-            )))
+            return Err(AppError::catalogued(
+                "errors.report_format",
+                &[("format", &format!("{other:?}").to_lowercase())],
+            ))
         }
     };
     let path = out

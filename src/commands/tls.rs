@@ -5,7 +5,7 @@
 use super::Context;
 use crate::cli::{Format, IdentityArgs, NetArgs};
 use crate::error::AppError;
-use crate::finding::{Lang, Text};
+use crate::finding::Lang;
 use crate::net::tls::TlsFacts;
 use crate::net::{NetContext, Target};
 use crate::profile::{parse_url, EndpointUrl};
@@ -19,7 +19,7 @@ use std::time::Instant;
 pub fn parse_target(s: &str) -> Result<EndpointUrl, AppError> {
     let s = s.trim();
     if s.is_empty() {
-        return Err(AppError::Usage("give a server as HOST[:PORT]".into()));
+        return Err(AppError::catalogued("commands.tls.no_target", &[]));
     }
     let url = if s.contains("://") {
         s.to_string()
@@ -31,11 +31,17 @@ pub fn parse_target(s: &str) -> Result<EndpointUrl, AppError> {
     } else {
         format!("https://{s}/")
     };
-    let u = parse_url(&url).map_err(|e| AppError::Usage(format!("`{s}`: {e}")))?;
+    let u = parse_url(&url).map_err(|e| {
+        AppError::catalogued(
+            "commands.tls.bad_target",
+            &[("target", s), ("error", &e.to_string())],
+        )
+    })?;
     if u.scheme != "https" {
-        return Err(AppError::Usage(format!(
-            "`{s}`: `certprobe tls` needs an https server"
-        )));
+        return Err(AppError::catalogued(
+            "commands.tls.not_https",
+            &[("target", s)],
+        ));
     }
     Ok(u)
 }
@@ -65,7 +71,7 @@ pub fn run(
     let nctx = Arc::new(nctx);
     let t = Target {
         id: "server".into(),
-        title: Text::new("Server", "サーバー"),
+        title: crate::guide::phrase("commands.tls.server", &[]),
         display_url: format!("https://{}{}", url.authority(), url.path),
         url: url.clone(),
         section: "2-1".into(),
@@ -98,33 +104,17 @@ pub fn run(
 }
 
 fn details_table(url: &EndpointUrl, f: &TlsFacts, lang: Lang) -> String {
-    let l = |en: &str, ja: &str| -> String {
-        match lang {
-            Lang::En => en.to_string(),
-            Lang::Ja => ja.to_string(),
-        }
-    };
-    let none = l("—", "—");
-    let yes_no = |b: bool| {
-        if b {
-            l("yes", "はい")
-        } else {
-            l("no", "いいえ")
-        }
-    };
+    let l = |key: &str| crate::guide::label(&format!("commands.tls.{key}"), lang);
+    let none = "—".to_string();
+    let yes_no =
+        |b: bool| crate::guide::label(if b { "commands.yes" } else { "commands.no" }, lang);
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL);
-    t.set_header(vec![
-        l("TLS handshake", "TLS ハンドシェイク"),
-        clean(&url.authority()),
-    ]);
+    t.set_header(vec![l("handshake"), clean(&url.authority())]);
     let opt = |o: &Option<String>| o.as_deref().map(clean).unwrap_or_else(|| none.clone());
-    t.add_row(vec![l("Version", "バージョン"), opt(&f.version)]);
-    t.add_row(vec![
-        l("Cipher suite", "暗号スイート"),
-        opt(&f.cipher_suite),
-    ]);
-    t.add_row(vec![l("Key exchange", "鍵交換"), opt(&f.key_exchange)]);
+    t.add_row(vec![l("version"), opt(&f.version)]);
+    t.add_row(vec![l("cipher_suite"), opt(&f.cipher_suite)]);
+    t.add_row(vec![l("key_exchange"), opt(&f.key_exchange)]);
     t.add_row(vec!["ALPN".to_string(), opt(&f.alpn)]);
     let chain: Vec<String> = f
         .server_chain
@@ -134,15 +124,15 @@ fn details_table(url: &EndpointUrl, f: &TlsFacts, lang: Lang) -> String {
             format!(
                 "{i}: {}\n   {} {}\n   {} {}",
                 clean(&c.subject),
-                l("issuer", "発行者"),
+                l("issuer"),
                 clean(&c.issuer),
-                l("valid until", "有効期限"),
+                l("valid_until"),
                 c.not_after
             )
         })
         .collect();
     t.add_row(vec![
-        l("Server chain", "サーバー証明書チェーン"),
+        l("server_chain"),
         if chain.is_empty() {
             none.clone()
         } else {
@@ -150,22 +140,19 @@ fn details_table(url: &EndpointUrl, f: &TlsFacts, lang: Lang) -> String {
         },
     ]);
     t.add_row(vec![
-        l("Server chain valid", "サーバー証明書の検証"),
+        l("server_chain_valid"),
         match &f.server_verify_error {
             None if f.server_chain.is_empty() => none.clone(),
-            None => l(
-                "yes (trusted root, name matches)",
-                "はい (信頼されたルート、名前一致)",
-            ),
+            None => l("chain_ok"),
             Some(e) => clean(e),
         },
     ]);
     t.add_row(vec![
-        l("Client certificate requested", "クライアント証明書の要求"),
+        l("client_cert_requested"),
         yes_no(f.client_cert_requested),
     ]);
     t.add_row(vec![
-        l("Acceptable client CAs", "受け付けるクライアント CA"),
+        l("acceptable_cas"),
         if f.acceptable_client_cas.is_empty() {
             none.clone()
         } else {
@@ -176,10 +163,7 @@ fn details_table(url: &EndpointUrl, f: &TlsFacts, lang: Lang) -> String {
                 .join("\n")
         },
     ]);
-    t.add_row(vec![
-        l("Client certificate sent", "クライアント証明書の送信"),
-        yes_no(f.client_cert_sent),
-    ]);
+    t.add_row(vec![l("client_cert_sent"), yes_no(f.client_cert_sent)]);
     format!("{t}\n\n")
 }
 

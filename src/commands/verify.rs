@@ -94,7 +94,5 @@ fn from_store(
     _identity: &IdentityOptions,
     _profile: &crate::profile::Profile,
 ) -> Result<Result<cert::source::Identity, Vec<crate::finding::Finding>>, AppError> {
-    Err(AppError::Usage(
-        "certprobe verify needs the certificate: --cert FILE".into(),
-    ))
+    Err(AppError::catalogued("errors.verify_needs_cert", &[]))
 }

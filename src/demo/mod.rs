@@ -141,19 +141,23 @@ impl Drop for Demo {
     }
 }
 
+/// An error that ends the demo: `what` names the catalogue entry of the step that failed.
 fn internal(what: &str) -> impl FnOnce(String) -> AppError + '_ {
-    move |e| AppError::Internal(format!("demo: {what}: {e}"))
+    move |e| {
+        let step = crate::guide::message(&format!("errors.demo.{what}"), &[]);
+        AppError::internal("errors.demo", &[("what", &step), ("error", &e)])
+    }
 }
 
 impl Demo {
     /// Build the PKI, start the sites and write the files. Everything listens on 127.0.0.1.
     pub fn start(scenario: Scenario) -> Result<Demo, AppError> {
         let kind = scenario.client_kind();
-        let pki = Pki::new(kind).map_err(|e| internal("PKI")(e.to_string()))?;
+        let pki = Pki::new(kind).map_err(|e| internal("pki")(e.to_string()))?;
         let dir = tempfile::Builder::new()
             .prefix("certprobe-demo-")
             .tempdir()
-            .map_err(|e| internal("temporary folder")(e.to_string()))?;
+            .map_err(|e| internal("temp_folder")(e.to_string()))?;
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -171,7 +175,7 @@ impl Demo {
                 .iter()
                 .find(|(s, _)| *s == id)
                 .map(|(_, a)| *a)
-                .ok_or_else(|| AppError::Internal(format!("demo: site {id} did not start")))
+                .ok_or_else(|| AppError::internal("errors.demo_site", &[("site", id)]))
         };
 
         let profile = demo_profile(
@@ -217,23 +221,26 @@ fn demo_profile(
     pki: &Pki,
 ) -> Profile {
     let builtin = Profile::builtin();
-    let ep =
-        |id: &str, en: &str, ja: &str, url: String, client_cert: bool, section: &str| Endpoint {
-            id: id.into(),
-            title: ProfileText::Both {
-                en: en.into(),
-                ja: ja.into(),
-            },
-            url,
-            client_cert,
-            section: section.into(),
-            optional_param: None,
-            expect: None,
-        };
+    // Each endpoint is titled as in the built-in profile.
+    let title = |id: &str| {
+        builtin
+            .endpoints
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.title.clone())
+            .unwrap_or_else(|| ProfileText::Same(id.to_string()))
+    };
+    let ep = |id: &str, url: String, client_cert: bool, section: &str| Endpoint {
+        id: id.into(),
+        title: title(id),
+        url,
+        client_cert,
+        section: section.into(),
+        optional_param: None,
+        expect: None,
+    };
     let mut issuance_ep = ep(
         "issuance",
-        "Certificate issuance site",
-        "証明書発行サイト",
         url(issuance, "https", "/scira/Entrance.jsp?{token}"),
         false,
         "1-6",
@@ -241,8 +248,6 @@ fn demo_profile(
     issuance_ep.optional_param = Some("token".into());
     let mut signup_ep = ep(
         "signup",
-        "Sign-up site",
-        "利用登録サイト",
         url(signup, "https", "/ebunsho/SignUp.do?cd={signup_code}"),
         true,
         "2-4",
@@ -263,8 +268,6 @@ fn demo_profile(
         endpoints: vec![
             ep(
                 "check",
-                "Certificate check page",
-                "証明書確認ページ",
                 url(check, "https", "/scira/doc/pfm20pub/index.html"),
                 true,
                 "2-1 (5)",
@@ -273,8 +276,6 @@ fn demo_profile(
             signup_ep,
             ep(
                 "login",
-                "Log-in site",
-                "ログインサイト",
                 url(login, "https", "/ebunsho/UrlExclusive.do"),
                 true,
                 "2-1",
@@ -304,7 +305,7 @@ fn demo_profile(
             user_field: "userId".into(),
             password_field: "password".into(),
             extra_fields: Default::default(),
-            success_pattern: "ログインしました".into(),
+            success_pattern: pages().success_pattern.clone(),
         }),
     }
 }
@@ -320,7 +321,7 @@ fn write_identity(
     let write = |name: &str, content: String| -> Result<PathBuf, AppError> {
         let path = dir.join(name);
         std::fs::write(&path, content)
-            .map_err(|e| internal("write file")(format!("{}: {e}", path.display())))?;
+            .map_err(|e| internal("write_file")(format!("{}: {e}", path.display())))?;
         Ok(path)
     };
     let root = write("root.pem", pki.root.pem())?;
@@ -359,16 +360,16 @@ fn write_identity(
 
 /// Start every site of the scenario; returns each site's id and address.
 fn start_sites(scenario: Scenario, pki: &Pki) -> Result<Vec<(&'static str, SocketAddr)>, AppError> {
-    let err = |e: std::io::Error| internal("listen on 127.0.0.1")(e.to_string());
+    let err = |e: std::io::Error| internal("listen")(e.to_string());
     let chain = vec![pki.server.der()];
     let with_client_auth = server::server_config(
         chain.clone(),
         pki.server.key_der(),
         Some((pki.root.der(), pki.inter.der())),
     )
-    .map_err(internal("server configuration"))?;
+    .map_err(internal("server_config"))?;
     let without_client_auth = server::server_config(chain, pki.server.key_der(), None)
-        .map_err(internal("server configuration"))?;
+        .map_err(internal("server_config"))?;
     let mut sites = Vec::new();
 
     let (l, a) = server::listen().map_err(err)?;
@@ -401,7 +402,7 @@ fn start_sites(scenario: Scenario, pki: &Pki) -> Result<Vec<(&'static str, Socke
             pki.intercept_server.key_der(),
             None,
         )
-        .map_err(internal("proxy configuration"))?;
+        .map_err(internal("proxy_config"))?;
         let (l, a) = server::listen().map_err(err)?;
         server::spawn_intercepting_proxy(l, forged);
         sites.push(("proxy", a));
@@ -432,15 +433,8 @@ fn check_page() -> Router {
             .as_deref()
             .map(escape_html)
             .unwrap_or_default();
-        Page::html_utf8(
-            200,
-            &page_html(
-                "証明書確認ページ",
-                &format!(
-                    "<p>クライアント証明書は正しくインストールされています。</p>\n<p>{who}</p>"
-                ),
-            ),
-        )
+        let p = &pages().check;
+        Page::html_utf8(200, &page_html(&p.title, &p.body.replace("{who}", &who)))
     })
 }
 
@@ -449,13 +443,8 @@ fn issuance_site() -> Router {
         if !req.target.starts_with("/scira/Entrance.jsp") {
             return Page::not_found();
         }
-        Page::html_utf8(
-            200,
-            &page_html(
-                "証明書発行サイト",
-                "<p>認証パスワードを入力して、証明書の発行を開始してください。</p>\n<form method=\"post\"><input type=\"password\" name=\"authpass\"><button>次へ</button></form>",
-            ),
-        )
+        let p = &pages().issuance;
+        Page::html_utf8(200, &page_html(&p.title, &p.body))
     })
 }
 
@@ -464,13 +453,8 @@ fn signup_site() -> Router {
         if !req.target.starts_with("/ebunsho/SignUp.do") {
             return Page::not_found();
         }
-        Page::html_sjis(
-            200,
-            &page_html(
-                "あんしんエコ文書 利用登録",
-                "<p>証明書の利用登録を行います。</p>\n<form method=\"post\"><button>登録</button></form>",
-            ),
-        )
+        let p = &pages().signup;
+        Page::html_sjis(200, &page_html(&p.title, &p.body))
     })
 }
 
@@ -482,43 +466,82 @@ fn login_site(scenario: Scenario) -> Router {
         if req.method == "POST" && req.target.starts_with("/ebunsho/Login.do") {
             return login_answer(scenario, req);
         }
+        let p = &pages().login;
         let body = match scenario {
-            Scenario::AccountLocked => {
-                "<p class=\"error\">エラーコード：46</p>\n<p>パスワードの入力誤りが規定回数を超えたため、ご利用いただけません。</p>"
-            }
-            Scenario::SignupIncomplete => {
-                "<p class=\"error\">エラーコード：53</p>\n<p>証明書の利用登録が完了していません。</p>"
-            }
-            _ => {
-                "<form method=\"post\" action=\"/ebunsho/Login.do\">\n<label>ユーザーID <input name=\"userId\"></label>\n<label>パスワード <input type=\"password\" name=\"password\"></label>\n<button>ログイン</button>\n</form>"
-            }
+            Scenario::AccountLocked => &p.locked,
+            Scenario::SignupIncomplete => &p.signup_incomplete,
+            _ => &p.form,
         };
-        Page::html_sjis(200, &page_html("あんしんエコ文書 ログイン", body))
+        Page::html_sjis(200, &page_html(&p.title, body))
     })
 }
 
 /// What the log-in form answers: the scenario's error code, or success for the demo user's
 /// password, or a wrong-password message (which carries no code).
 fn login_answer(scenario: Scenario, req: &Request) -> Page {
+    let p = &pages().answer;
     let (Some(user), Some(password)) = (req.form_field("userId"), req.form_field("password"))
     else {
-        return Page::html_sjis(
-            400,
-            &page_html("ログイン", "<p>入力内容が不足しています。</p>"),
-        );
+        return Page::html_sjis(400, &page_html(&p.missing_title, &p.missing));
     };
     let body = match scenario {
-        Scenario::AccountLocked => "<p class=\"error\">エラーコード：46</p>".to_string(),
-        Scenario::SignupIncomplete => "<p class=\"error\">エラーコード：53</p>".to_string(),
+        Scenario::AccountLocked => p.locked.clone(),
+        Scenario::SignupIncomplete => p.signup_incomplete.clone(),
         _ if user == DEMO_USER && password == DEMO_PASSWORD => {
-            format!(
-                "<p>ログインしました。ようこそ {} さん</p>",
-                escape_html(&user)
-            )
+            p.welcome.replace("{user}", &escape_html(&user))
         }
-        _ => "<p class=\"error\">ユーザーIDまたはパスワードが正しくありません。</p>".to_string(),
+        _ => p.wrong.clone(),
     };
-    Page::html_sjis(200, &page_html("あんしんエコ文書", &body))
+    Page::html_sjis(200, &page_html(&p.title, &body))
+}
+
+/// The simulated service's own pages (`pages.toml`): Japanese, as the real service writes them.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pages {
+    success_pattern: String,
+    check: PlainPage,
+    issuance: PlainPage,
+    signup: PlainPage,
+    login: LoginPages,
+    answer: AnswerPages,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlainPage {
+    title: String,
+    body: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginPages {
+    title: String,
+    form: String,
+    locked: String,
+    signup_incomplete: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerPages {
+    title: String,
+    missing_title: String,
+    missing: String,
+    locked: String,
+    signup_incomplete: String,
+    welcome: String,
+    wrong: String,
+}
+
+fn pages() -> &'static Pages {
+    static PAGES: std::sync::OnceLock<Pages> = std::sync::OnceLock::new();
+    PAGES.get_or_init(|| match toml::from_str(include_str!("pages.toml")) {
+        Ok(p) => p,
+        // Compiled in and parsed by the demo's unit tests: a broken file fails them first.
+        Err(e) => panic!("built-in demo pages are malformed: {e}"),
+    })
 }
 
 fn repository(pki: &Pki) -> Router {

@@ -501,3 +501,23 @@ fn login_refuses_to_run_without_a_form_or_a_password() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn every_step_of_a_failed_start_has_its_words() {
+    let src = include_str!("mod.rs");
+    let steps: Vec<&str> = src
+        .split("internal(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        // `AppError::internal("errors.demo", …)` names a whole entry, not a step
+        .filter(|step| !step.contains('.'))
+        .collect();
+    assert!(steps.len() >= 7, "{steps:?}");
+    for step in steps {
+        let key = format!("errors.demo.{step}");
+        assert!(
+            crate::guide::catalogue().fix_text(&key).is_some(),
+            "catalogue has no {key}"
+        );
+    }
+}

@@ -21,14 +21,9 @@ pub struct Style {
 /// The message for a section that does not exist, in the given language: one line.
 pub fn unknown_section(query: &str, lang: Lang) -> String {
     let q = crate::text::escape::clean(query.trim());
-    match lang {
-        Lang::En => format!(
-            "unknown guide section `{q}`; `certprobe explain --list` shows every section and error code"
-        ),
-        Lang::Ja => format!(
-            "ガイドに `{q}` という項目はありません。`certprobe explain --list` で項目とエラーコードの一覧を表示できます"
-        ),
-    }
+    super::fix("errors.explain_unknown", &[("query", &q)])
+        .get(lang)
+        .to_string()
 }
 
 fn new_table(style: &Style) -> Table {

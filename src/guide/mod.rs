@@ -286,6 +286,34 @@ pub fn label(key: &str, lang: Lang) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
+/// What an operating-system error means, in the run's language: the words come from the
+/// catalogue by the error's kind, so no English OS message lands in a Japanese sentence.
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let key = match e.kind() {
+        K::NotFound => "errors.io.not_found",
+        K::PermissionDenied => "errors.io.permission_denied",
+        K::AlreadyExists => "errors.io.already_exists",
+        K::IsADirectory => "errors.io.is_a_directory",
+        K::NotADirectory => "errors.io.not_a_directory",
+        K::ReadOnlyFilesystem => "errors.io.read_only",
+        K::StorageFull => "errors.io.storage_full",
+        K::BrokenPipe => "errors.io.broken_pipe",
+        K::Interrupted => "errors.io.interrupted",
+        K::TimedOut => "errors.io.timed_out",
+        K::InvalidData => "errors.io.invalid_data",
+        K::UnexpectedEof => "errors.io.unexpected_eof",
+        K::OutOfMemory => "errors.io.out_of_memory",
+        _ => {
+            let code = e
+                .raw_os_error()
+                .map_or_else(|| format!("{:?}", e.kind()), |c| c.to_string());
+            return message("errors.io.other", &[("code", &code)]);
+        }
+    };
+    message(key, &[])
+}
+
 fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = template.to_string();
     for (k, v) in args {
@@ -384,6 +412,26 @@ mod tests {
             Some("1-3 (5)-(8)")
         );
         assert_eq!(cat.children("2-1").count(), 7);
+    }
+
+    #[test]
+    fn os_errors_are_named_by_their_kind_in_both_languages() {
+        use std::io::{Error, ErrorKind};
+        for kind in [
+            ErrorKind::NotFound,
+            ErrorKind::PermissionDenied,
+            ErrorKind::StorageFull,
+        ] {
+            let words = io_reason(&Error::from(kind));
+            assert!(!words.contains("errors.io"), "{kind:?}: no catalogue entry");
+        }
+        let other = io_reason(&Error::from_raw_os_error(9999));
+        assert!(other.contains("9999"), "{other}");
+        let cat = catalogue();
+        for key in cat.fix_keys().filter(|k| k.starts_with("errors.io.")) {
+            let t = cat.fix_text(key).unwrap();
+            assert!(!t.en.is_empty() && !t.ja.is_empty(), "{key}");
+        }
     }
 
     #[test]

@@ -223,53 +223,33 @@ impl Reason {
         fn date(t: &OffsetDateTime) -> String {
             t.date().to_string()
         }
+        use crate::guide::phrase;
         match self {
-            Reason::ThumbprintMismatch => Text::new(
-                "thumbprint differs from --cert-thumbprint",
-                "拇印が --cert-thumbprint と異なる",
-            ),
-            Reason::SubjectMismatch { wanted } => crate::text!(
-                ("subject does not contain {wanted:?}"),
-                ("サブジェクトに {wanted:?} が含まれない")
-            ),
-            Reason::SubjectPatternMismatch { pattern } => crate::text!(
-                ("common name does not match {pattern:?}"),
-                ("共通名が {pattern:?} に一致しない")
-            ),
-            Reason::WrongIssuer { issuer, expected } => {
-                let exp = expected.join(", ");
-                crate::text!(
-                    ("issued by {issuer:?}, not by {exp}"),
-                    ("発行者が {issuer:?} で、{exp} ではない")
-                )
+            Reason::ThumbprintMismatch => phrase("platform.select.thumbprint_mismatch", &[]),
+            Reason::SubjectMismatch { wanted } => {
+                phrase("platform.select.subject_mismatch", &[("wanted", wanted)])
             }
+            Reason::SubjectPatternMismatch { pattern } => {
+                phrase("platform.select.pattern_mismatch", &[("pattern", pattern)])
+            }
+            Reason::WrongIssuer { issuer, expected } => phrase(
+                "platform.select.wrong_issuer",
+                &[("issuer", issuer), ("expected", &expected.join(", "))],
+            ),
             Reason::Expired { not_after } => {
-                let d = date(not_after);
-                crate::text!(("expired on {d}"), ("{d} に期限切れ"))
+                phrase("platform.select.expired", &[("date", &date(not_after))])
             }
-            Reason::NotYetValid { not_before } => {
-                let d = date(not_before);
-                crate::text!(("not valid before {d}"), ("{d} より前は無効"))
-            }
-            Reason::NoPrivateKey => Text::new(
-                "no private key in the store for it",
-                "対応する秘密鍵がストアにない",
+            Reason::NotYetValid { not_before } => phrase(
+                "platform.select.not_yet_valid",
+                &[("date", &date(not_before))],
             ),
-            Reason::IsCa => Text::new(
-                "a CA certificate, not a personal one",
-                "CA 証明書であり、個人の証明書ではない",
-            ),
-            Reason::NotForClientAuth => Text::new(
-                "its extended key usage does not include client authentication",
-                "拡張キー使用法にクライアント認証が含まれない",
-            ),
-            Reason::NoClientAuthEku => Text::new(
-                "no extended key usage extension, and the profile requires client authentication",
-                "拡張キー使用法がなく、プロファイルはクライアント認証を必要とする",
-            ),
-            Reason::OtherChosen { thumbprint } => crate::text!(
-                ("usable, but {thumbprint} is valid longer and was chosen"),
-                ("使用可能だが、より長く有効な {thumbprint} を選択")
+            Reason::NoPrivateKey => phrase("platform.select.no_private_key", &[]),
+            Reason::IsCa => phrase("platform.select.is_ca", &[]),
+            Reason::NotForClientAuth => phrase("platform.select.not_for_client_auth", &[]),
+            Reason::NoClientAuthEku => phrase("platform.select.no_client_auth_eku", &[]),
+            Reason::OtherChosen { thumbprint } => phrase(
+                "platform.select.other_chosen",
+                &[("thumbprint", thumbprint)],
             ),
         }
     }

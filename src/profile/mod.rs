@@ -246,26 +246,81 @@ pub fn compile_pattern(pattern: &str) -> Result<(regex::Regex, usize), (String, 
                     limit,
                 ))
             }
-            Err(e) => {
-                return Err((
-                    format!(
-                        "not a valid regular expression ({})",
-                        e.to_string().lines().last().unwrap_or_default().trim()
-                    ),
-                    0,
-                ))
-            }
+            Err(e) => return Err((regex_problem(&e), 0)),
         }
     }
 }
 
 /// A profile that could not be loaded: one message naming file, line and key.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ProfileError {
-    #[error("cannot read profile {path}: {reason}")]
     Read { path: String, reason: String },
-    #[error("{0}")]
     Invalid(String),
+}
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProfileError::Read { path, reason } => f.write_str(&say(
+                "errors.profile.read",
+                &[("file", path), ("reason", reason)],
+            )),
+            ProfileError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+/// A catalogue message in the run's language.
+fn say(key: &str, args: &[(&str, &str)]) -> String {
+    crate::guide::message(key, args)
+}
+
+fn regex_problem(e: &regex::Error) -> String {
+    let detail = e.to_string();
+    let detail = detail.lines().last().unwrap_or_default().trim();
+    say("errors.profile.bad_regex", &[("detail", detail)])
+}
+
+/// The TOML reader's message as it is in English; in Japanese, the sentence for its kind, with
+/// the names it quotes.
+fn toml_problem(detail: &str) -> String {
+    let detail = detail.replace('\n', " ");
+    let quoted: Vec<&str> = detail.split('`').skip(1).step_by(2).collect();
+    let (key, args): (&str, Vec<(&str, String)>) =
+        if let Some(rest) = detail.strip_prefix("invalid type: ") {
+            let value = rest
+                .split_once(", expected")
+                .map_or(rest, |(v, _)| v)
+                .split_once(' ')
+                .map_or("", |(_, v)| v);
+            (
+                "errors.profile.toml_type",
+                vec![("value", value.to_string())],
+            )
+        } else if detail.starts_with("unknown field") && !quoted.is_empty() {
+            let allowed: Vec<String> = quoted[1..].iter().map(|q| format!("`{q}`")).collect();
+            (
+                "errors.profile.toml_unknown",
+                vec![
+                    ("field", quoted[0].to_string()),
+                    ("allowed", allowed.join(", ")),
+                ],
+            )
+        } else if detail.starts_with("missing field") && !quoted.is_empty() {
+            (
+                "errors.profile.toml_missing",
+                vec![("field", quoted[0].to_string())],
+            )
+        } else if detail.contains("duplicate key") {
+            ("errors.profile.toml_duplicate", vec![])
+        } else {
+            ("errors.profile.toml_other", vec![])
+        };
+    let mut args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    args.push(("detail", &detail));
+    say(key, &args)
 }
 
 impl Profile {
@@ -304,7 +359,7 @@ impl Profile {
             let key = key_at_line(src, line)
                 .map(|k| format!("{k}: "))
                 .unwrap_or_default();
-            let msg = e.message().trim_end().replace('\n', " ");
+            let msg = toml_problem(e.message().trim_end());
             ProfileError::Invalid(format!("{origin}:{line}:{col}: {key}{msg}"))
         })?;
         let problems = profile.problems(src);
@@ -326,17 +381,14 @@ impl Profile {
     fn problems(&self, _src: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if self.endpoints.is_empty() {
-            out.push((
-                "endpoint".into(),
-                "a profile needs at least one endpoint".into(),
-            ));
+            out.push(("endpoint".into(), say("errors.profile.no_endpoint", &[])));
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, ep) in self.endpoints.iter().enumerate() {
             if !seen.insert(ep.id.as_str()) {
                 out.push((
                     format!("endpoint[{i}].id"),
-                    format!("endpoint id `{}` is used twice", ep.id),
+                    say("errors.profile.id_twice", &[("id", &ep.id)]),
                 ));
             }
             if ep.id.is_empty()
@@ -347,7 +399,7 @@ impl Profile {
             {
                 out.push((
                     format!("endpoint[{i}].id"),
-                    format!("endpoint id `{}` must be letters, digits, - or _", ep.id),
+                    say("errors.profile.id_chars", &[("id", &ep.id)]),
                 ));
             }
             match parse_url(&ep.url) {
@@ -361,22 +413,25 @@ impl Profile {
                     {
                         out.push((
                             format!("endpoint[{i}].url"),
-                            format!(
-                                "endpoint `{}` asks for the client certificate but its host `{}` is not in certificate_hosts.allow",
-                                ep.id, u.host
+                            say(
+                                "errors.profile.cert_host",
+                                &[("id", &ep.id), ("host", &u.host)],
                             ),
                         ));
                     }
                 }
                 Err(e) => out.push((
                     format!("endpoint[{i}].url"),
-                    format!("endpoint `{}`: {e}", ep.id),
+                    say("errors.profile.bad_url", &[("id", &ep.id), ("error", &e)]),
                 )),
             }
             if crate::guide::catalogue().find(&ep.section).is_none() {
                 out.push((
                     format!("endpoint[{i}].section"),
-                    format!("unknown guide section `{}`", ep.section),
+                    say(
+                        "errors.profile.unknown_section",
+                        &[("section", &ep.section)],
+                    ),
                 ));
             }
             let expect = ep.expect.as_ref();
@@ -385,13 +440,7 @@ impl Profile {
                 ("text", expect.and_then(|x| x.text.as_ref())),
             ] {
                 if let Some(Err(e)) = re.map(|r| regex::Regex::new(r)) {
-                    out.push((
-                        format!("endpoint[{i}].expect.{field}"),
-                        format!(
-                            "not a valid regular expression ({})",
-                            e.to_string().lines().last().unwrap_or_default().trim()
-                        ),
-                    ));
+                    out.push((format!("endpoint[{i}].expect.{field}"), regex_problem(&e)));
                 }
             }
         }
@@ -435,7 +484,7 @@ impl Profile {
             if crate::guide::catalogue().find(&p.section).is_none() {
                 out.push((
                     format!("page[{i}].section"),
-                    format!("unknown guide section `{}`", p.section),
+                    say("errors.profile.unknown_section", &[("section", &p.section)]),
                 ));
             }
         }
@@ -444,7 +493,7 @@ impl Profile {
                 if fp.len() != 64 || !fp.chars().all(|c| c.is_ascii_hexdigit()) {
                     out.push((
                         format!("ca[{i}].sha256"),
-                        format!("CA `{}`: sha256 must be 64 hex digits", ca.name),
+                        say("errors.profile.ca_sha256", &[("name", &ca.name)]),
                     ));
                 }
             }
@@ -494,26 +543,26 @@ impl EndpointUrl {
 pub fn parse_url(url: &str) -> Result<EndpointUrl, String> {
     let (scheme, rest) = url
         .split_once("://")
-        .ok_or_else(|| format!("`{url}` is not a URL (no scheme)"))?;
+        .ok_or_else(|| say("errors.url.no_scheme", &[("url", url)]))?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "https" => 443,
         "http" => 80,
-        other => return Err(format!("unsupported scheme `{other}` (use https or http)")),
+        other => return Err(say("errors.url.scheme", &[("scheme", other)])),
     };
     let split = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(split);
     if authority.contains('@') {
-        return Err("credentials in endpoint URLs are not allowed".into());
+        return Err(say("errors.url.credentials", &[]));
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6
             .split_once(']')
-            .ok_or_else(|| format!("`{url}`: unclosed `[` in host"))?;
+            .ok_or_else(|| say("errors.url.bracket", &[("url", url)]))?;
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p),
             None if after.is_empty() => None,
-            None => return Err(format!("`{url}`: junk after IPv6 address")),
+            None => return Err(say("errors.url.junk", &[("url", url)])),
         };
         (h.to_string(), port)
     } else {
@@ -523,16 +572,16 @@ pub fn parse_url(url: &str) -> Result<EndpointUrl, String> {
         }
     };
     if host.is_empty() {
-        return Err(format!("`{url}` has no host"));
+        return Err(say("errors.url.no_host", &[("url", url)]));
     }
     let port = match port {
         Some(p) => p
             .parse::<u16>()
-            .map_err(|_| format!("`{url}`: port `{p}` is not a number from 1 to 65535"))?,
+            .map_err(|_| say("errors.url.port", &[("url", url), ("port", p)]))?,
         None => default_port,
     };
     if port == 0 {
-        return Err(format!("`{url}`: port 0 is not allowed"));
+        return Err(say("errors.url.port_zero", &[("url", url)]));
     }
     let path = if path.is_empty() {
         "/".to_string()

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod catalogue;
 mod cli;
 mod demo;
 mod formats;
