@@ -211,6 +211,17 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_has_words_in_both_languages() {
+        let cat = crate::guide::catalogue();
+        for name in RULES.iter().map(|(n, _)| *n).chain([NOTHING_WRONG]) {
+            let t = cat
+                .label_text(&format!("diagnose.rule.{name}"))
+                .unwrap_or_else(|| panic!("no words for rule {name}"));
+            assert!(!t.en.is_empty() && !t.ja.is_empty(), "{name}");
+        }
+    }
+
+    #[test]
     fn an_isolated_failure_is_the_earliest_one() {
         let mut fs = vec![
             f("env.proxy", Status::Pass),
