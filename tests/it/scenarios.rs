@@ -722,56 +722,109 @@ fn this_computers_clock_is_far_ahead() {
 }
 
 /// `fetch-ca` with the genuine Security Communication RootCA1 (expired 2023-09-30) served by a
-/// test server: saved, but with a warning instead of "import it".
+/// test server, beside a current intermediate. The warning comes before anything is saved: the
+/// expired root is not written (importing it makes nothing valid), the finding says what the
+/// expiry means for the service and never "import it"; the intermediate is saved as usual.
+/// With `--keep-expired` the root is saved and the warning stays.
 #[test]
-fn fetch_ca_warns_about_an_expired_anchor() {
+fn fetch_ca_warns_before_saving_an_expired_anchor() {
     use rustls::pki_types::{pem::PemObject, CertificateDer};
     let real = repo().join("fixtures/pki/real/Security_Communication_Root_CA.pem");
     let der = CertificateDer::from_pem_file(&real).unwrap().to_vec();
+    let inter = CertificateDer::from_pem_file(repo().join("fixtures/pki/inter.pem"))
+        .unwrap()
+        .to_vec();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("root.cer"), &der).unwrap();
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    serve_file(l, dir.path().join("root.cer"));
-    let sha = ring::digest::digest(&ring::digest::SHA256, &der)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let sha = |b: &[u8]| {
+        ring::digest::digest(&ring::digest::SHA256, b)
+            .as_ref()
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    };
     let mut src =
         std::fs::read_to_string(profile(dir.path(), "localhost", 1, 1, "/", "/", false)).unwrap();
-    src.push_str(&format!(
-        "\n[[ca]]\nrole = \"root\"\nname = \"Security Communication RootCA1\"\nurl = \"http://127.0.0.1:{port}/SCRoot1ca.cer\"\nsha256 = \"{sha}\"\n"
-    ));
+    for (file, body, role, name) in [
+        ("root.cer", &der, "root", "Security Communication RootCA1"),
+        (
+            "inter.cer",
+            &inter,
+            "intermediate",
+            "SECOM Passport for Member PUB CA1",
+        ),
+    ] {
+        std::fs::write(dir.path().join(file), body).unwrap();
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        serve_file(l, dir.path().join(file));
+        src.push_str(&format!(
+            "\n[[ca]]\nrole = \"{role}\"\nname = \"{name}\"\nurl = \"http://127.0.0.1:{port}/{file}\"\nsha256 = \"{}\"\n",
+            sha(body)
+        ));
+    }
     let prof = dir.path().join("fetch.toml");
     std::fs::write(&prof, src).unwrap();
-    let out = certprobe()
-        .arg("--profile")
-        .arg(&prof)
-        .args(["--format", "json", "fetch-ca", "--out"])
-        .arg(dir.path().join("cas"))
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = &doc["findings"][0];
-    assert_eq!(f["status"], "warn", "{}", listing(&doc));
-    assert!(
-        f["detail"]
-            .as_str()
+    let root_file = "Security_Communication_RootCA1.cer";
+    let inter_file = "SECOM_Passport_for_Member_PUB_CA1.cer";
+    for (keep, lang) in [(false, "en"), (false, "ja"), (true, "en")] {
+        let out_dir = dir.path().join(format!("cas-{keep}-{lang}"));
+        let mut cmd = certprobe();
+        cmd.arg("--profile")
+            .arg(&prof)
+            .args(["--lang", lang, "--format", "json", "fetch-ca", "--out"])
+            .arg(&out_dir);
+        if keep {
+            cmd.arg("--keep-expired");
+        }
+        let out = cmd.output().unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+        });
+        let case = format!("keep={keep} lang={lang}\n{}", listing(&doc));
+        let f = &doc["findings"][0];
+        assert_eq!(f["status"], "warn", "{case}");
+        assert_eq!(f["data"]["expired"], true, "{case}");
+        assert_eq!(f["data"]["saved"], keep, "{case}");
+        let detail = f["detail"].as_str().unwrap();
+        let fix = f["fix"].as_str().unwrap();
+        if lang == "en" {
+            assert!(detail.contains("expired on 2023-09-30"), "{case}");
+            // The expiry comes first: nothing about saving or importing precedes it.
+            let warned = detail.find("expired on").unwrap();
+            assert!(!detail[..warned].contains("saved to"), "{case}");
+            assert!(fix.contains("decided by the service"), "{case}");
+            assert!(fix.contains("Do not import"), "{case}");
+            assert!(!fix.contains("import it as a trusted root"), "{case}");
+            assert!(!detail.contains("import it into"), "{case}");
+        } else {
+            assert!(
+                detail.contains("2023-09-30 に有効期限が切れています"),
+                "{case}"
+            );
+            assert!(fix.contains("サービス側が決めます"), "{case}");
+        }
+        assert_eq!(out_dir.join(root_file).exists(), keep, "{case}");
+        // The current intermediate is saved as before, and its finding names where it is.
+        let i = &doc["findings"][1];
+        assert_eq!(i["status"], "pass", "{case}");
+        assert_eq!(std::fs::read(out_dir.join(inter_file)).unwrap(), inter);
+        assert!(
+            i["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&out_dir.join(inter_file).display().to_string()),
+            "{case}"
+        );
+        // No staging folder is left behind.
+        let left: Vec<_> = std::fs::read_dir(&out_dir)
             .unwrap()
-            .contains("expired on 2023-09-30"),
-        "{f}"
-    );
-    assert!(
-        !f["fix"]
-            .as_str()
-            .unwrap()
-            .contains("import it as a trusted root"),
-        "{f}"
-    );
-    assert_eq!(doc["verdict"]["cause"], "fetch_ca.1");
-    assert_eq!(doc["verdict"]["section"], "2-1 (7)");
-    assert_eq!(out.status.code(), Some(0));
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 1 + usize::from(keep), "{left:?}");
+        assert_eq!(doc["verdict"]["cause"], "fetch_ca.1", "{case}");
+        assert_eq!(doc["verdict"]["section"], "2-1 (7)");
+        assert_eq!(out.status.code(), Some(0), "{case}");
+    }
 }
 
 #[test]
