@@ -30,12 +30,10 @@ pub fn no_bypass_where_direct_fails(fs: &[Finding], cause: usize) -> Option<Text
             && (c.data.get("interception").and_then(|v| v.as_bool()) == Some(true)
                 || c.data.get("error").and_then(|v| v.as_str()) == Some("unconfirmed")
                 || c.status == Status::Warn));
-    let direct_fails = fs.iter().any(|f| {
-        f.data
-            .pointer("/direct_comparison/result")
-            .and_then(|r| r.as_str())
-            == Some("unavailable")
-    });
+    let direct_fails = matches!(
+        super::advice::direct_path(fs),
+        super::advice::DirectPath::Fails(_)
+    );
     (advises_bypass && direct_fails).then(|| crate::guide::fix("diagnose.proxy_only", &[]))
 }
 

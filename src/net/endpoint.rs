@@ -440,7 +440,11 @@ async fn step_tls(
         }
         (Err(failure), None) => {
             let d = diagnose::diagnose(&failure, &facts, &cs, to);
-            s.push(tls_fail(s, d, &facts));
+            let mut f = tls_fail(s, d, &facts);
+            if let Some(c) = &comparison {
+                add_direct_comparison(&mut f, c);
+            }
+            s.push(f);
             outcome.tls = Some(facts);
             return Err(Stop("tls"));
         }
@@ -470,7 +474,12 @@ async fn first_answer(
         Ok(c) => c.get(&t.url.authority(), &t.url.path, ctx.deadline).await,
         Err(e) => Err(e.clone()),
     };
-    let tls_failed = |s: &mut Steps<'_>, outcome: &mut TargetOutcome, f: Finding, facts| {
+    // A refusal seen through a proxy keeps what the direct look found (the diagnosis reads it).
+    let direct = opened.direct.clone();
+    let tls_failed = |s: &mut Steps<'_>, outcome: &mut TargetOutcome, mut f: Finding, facts| {
+        if let Some(c) = &direct {
+            add_direct_comparison(&mut f, c);
+        }
         s.push(f);
         outcome.tls = Some(facts);
         Stop("tls")
