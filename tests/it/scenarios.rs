@@ -1057,3 +1057,397 @@ fn a_tls_1_2_only_server_with_client_authentication_is_healthy() {
         ..Default::default()
     });
 }
+
+// ------------------------------------------------------ relatives of the classes above
+//
+// The outside corpus holds variants of every class; each rule must hold for them too.
+
+#[test]
+fn server_speaks_only_tls_1_0_and_1_1() {
+    check(Scenario {
+        peer: Peer::SServer(&["-no_tls1_2", "-no_tls1_3", "-cipher", "DEFAULT:@SECLEVEL=0"]),
+        section: "2-1 (4)",
+        guide_cause:
+            "TLS settings: the server speaks only TLS 1.0 and 1.1 (fix on the service side)",
+        cause: Some("net.check.versions"),
+        first_do_excludes: &["make sure TLS 1.2"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn server_with_tls_1_2_but_only_cbc_sha384_suites() {
+    check(Scenario {
+        peer: Peer::SServer(&["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-SHA384"]),
+        section: "2-1 (4)",
+        guide_cause: "no cipher suite in common (fix on the service side)",
+        cause: Some("net.check.versions"),
+        first_do_excludes: &["make sure TLS 1.2"],
+        ..Default::default()
+    });
+}
+
+/// A server leaf for localhost (`fresh-server.*`) and a client certificate S47000097 with its
+/// chain (`fresh-client-chain.pem`, `fresh-client.key`), both issued now for 30 days: a clock
+/// a year behind or two months ahead puts both outside their validity.
+fn fresh_pair(dir: &Path) {
+    openssl_req(
+        dir,
+        &[
+            "-keyout",
+            "fresh-server.key",
+            "-out",
+            "fresh-server.pem",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+            "-CA",
+            "@PKI@/server-root.pem",
+            "-CAkey",
+            "@PKI@/server-root.key",
+        ],
+    );
+    openssl_req(
+        dir,
+        &[
+            "-keyout",
+            "fresh-client.key",
+            "-out",
+            "fresh-client.pem",
+            "-subj",
+            "/C=JP/O=SECOM Trust Systems CO.,LTD./OU=certprobe test/CN=S47000097",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "keyUsage=critical,digitalSignature",
+            "-addext",
+            "extendedKeyUsage=clientAuth",
+            "-CA",
+            "@PKI@/inter.pem",
+            "-CAkey",
+            "@PKI@/inter.key",
+        ],
+    );
+    let mut chain = std::fs::read(dir.join("fresh-client.pem")).unwrap();
+    chain.extend(std::fs::read(repo().join("fixtures/pki/inter.pem")).unwrap());
+    std::fs::write(dir.join("fresh-client-chain.pem"), chain).unwrap();
+}
+
+const FRESH_SERVER: &[&str] = &[
+    "-cert",
+    "@TMP@/fresh-server.pem",
+    "-key",
+    "@TMP@/fresh-server.key",
+    "-Verify",
+    "2",
+    "-verify_return_error",
+    "-CAfile",
+    "@PKI@/root.pem",
+];
+const FRESH_CLIENT: &[&str] = &[
+    "--cert",
+    "@TMP@/fresh-client-chain.pem",
+    "--key",
+    "@TMP@/fresh-client.key",
+];
+
+#[test]
+fn this_computers_clock_is_400_days_behind() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: fresh_pair,
+            args: FRESH_SERVER,
+        },
+        client: FRESH_CLIENT,
+        faketime: Some("-400d"),
+        section: "2-1",
+        guide_cause: "the PC's clock is wrong: both certificates look not valid yet",
+        cause: Some("env.clock"),
+        first_do_excludes: &["new certificate"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn this_computers_clock_is_two_months_ahead() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: fresh_pair,
+            args: FRESH_SERVER,
+        },
+        client: FRESH_CLIENT,
+        faketime: Some("+60d"),
+        section: "2-1",
+        guide_cause: "the PC's clock is wrong: both certificates look expired",
+        cause: Some("env.clock"),
+        first_do_excludes: &["new certificate"],
+        ..Default::default()
+    });
+}
+
+/// nginx sends a `Date` header: the skew is measured, and breaks no certificate.
+#[test]
+fn a_clock_a_few_minutes_off_that_breaks_nothing_is_not_a_failure() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        faketime: Some("+5m"),
+        guide_cause: "everything in place",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+/// `openssl s_server -rev` answers the request with a banner and the request reversed: no
+/// HTTP, after a TLS 1.3 handshake that asked for (and got) the client certificate.
+#[test]
+fn a_non_http_banner_after_a_tls13_handshake_that_asked_for_a_certificate() {
+    check(Scenario {
+        peer: Peer::SServer(&[
+            "-rev",
+            "-Verify",
+            "2",
+            "-verify_return_error",
+            "-CAfile",
+            "@PKI@/root.pem",
+        ]),
+        section: "2-1 (5)",
+        guide_cause: "the server's answer is broken — not the certificate",
+        cause: Some("net.check.http"),
+        first_do_excludes: &["certificate"],
+        ..Default::default()
+    });
+}
+
+fn future_date_header(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![b"Date: Sat, 01 Jan 2050 00:00:00 GMT".to_vec()],
+            body: "<html><head><title>ログイン</title></head><body>ユーザーID</body></html>"
+                .as_bytes()
+                .to_vec(),
+        },
+    )
+}
+
+#[test]
+fn one_date_header_far_in_the_future_is_not_a_wrong_clock() {
+    check(Scenario {
+        peer: Peer::Hostile(future_date_header),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        expect_login: true,
+        guide_cause: "nothing is wrong: one server's Date header is not evidence",
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+#[test]
+fn an_expired_root_nothing_depends_on_is_information() {
+    let doc = check(Scenario {
+        peer: Peer::SServer(&[]),
+        client: &[],
+        trust: Some(&["@PKI@/root-expired.pem", "@PKI@/server-root.pem"]),
+        section: "2-1 (6)",
+        guide_cause: "no client certificate given; the expired root matters to nothing here",
+        cause: Some("cert.load"),
+        ..Default::default()
+    });
+    let root = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "trust.root")
+        .unwrap_or_else(|| panic!("no trust.root:\n{}", listing(&doc)));
+    assert_eq!(root["status"], "info", "{}", listing(&doc));
+}
+
+/// A page in `encoding` with no charset anywhere, saying error code 46 (`digits` as written).
+fn code_46_page(dir: &Path, encoding: &'static encoding_rs::Encoding, digits: &str) -> Behavior {
+    let html = format!("<html><head><title>エラー</title></head><body><p>ただいまアカウントがロックされています。エラーコード：{digits}</p><p>管理者にお問い合わせください。</p></body></html>");
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![b"Content-Type: text/html".to_vec()],
+            body: encoding.encode(&html).0.into_owned(),
+        },
+    )
+}
+
+fn euc_jp_code_46(dir: &Path) -> Behavior {
+    code_46_page(dir, encoding_rs::EUC_JP, "46")
+}
+
+fn iso_2022_jp_code_46(dir: &Path) -> Behavior {
+    code_46_page(dir, encoding_rs::ISO_2022_JP, "46")
+}
+
+fn shift_jis_full_width_code_46(dir: &Path) -> Behavior {
+    code_46_page(dir, encoding_rs::SHIFT_JIS, "４６")
+}
+
+macro_rules! locked_page {
+    ($name:ident, $make:expr) => {
+        #[test]
+        fn $name() {
+            check(Scenario {
+                peer: Peer::Hostile($make),
+                trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+                section: "2-2 46",
+                guide_cause: "locked after wrong passwords",
+                cause: Some("net.check.page"),
+                ..Default::default()
+            });
+        }
+    };
+}
+
+locked_page!(an_euc_jp_page_that_declares_no_charset, euc_jp_code_46);
+locked_page!(
+    an_iso_2022_jp_page_that_declares_no_charset,
+    iso_2022_jp_code_46
+);
+locked_page!(
+    full_width_digits_in_a_shift_jis_page_without_charset,
+    shift_jis_full_width_code_46
+);
+
+fn captive_portal_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![b"Content-Type: text/html; charset=utf-8".to_vec()],
+            body: "<html><head><title>ゲスト Wi-Fi へようこそ</title></head><body><form><input name=\"agree\" type=\"checkbox\">利用規約に同意する</form></body></html>"
+                .as_bytes()
+                .to_vec(),
+        },
+    )
+}
+
+#[test]
+fn another_page_that_is_neither_expected_nor_an_error_is_a_warning() {
+    check(Scenario {
+        peer: Peer::Hostile(captive_portal_page),
+        trust: Some(&["@PKI@/root.pem", "@TMP@/ca.pem"]),
+        expect_login: true,
+        section: "2-1",
+        guide_cause: "the page cannot be displayed as expected: another page answers",
+        cause: Some("net.login.page"),
+        exit: 0,
+        ..Default::default()
+    });
+}
+
+/// The service's page says the account is locked; the root missing on this computer (the
+/// service accepted the certificate anyway) is not blamed for it.
+#[test]
+fn a_locked_account_is_not_blamed_on_an_unrelated_local_finding() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/error-46.html",
+        },
+        trust: Some(&["@PKI@/server-root.pem"]),
+        section: "2-2 46",
+        guide_cause: "locked after wrong passwords",
+        cause: Some("net.login.page"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_asks_for_negotiate_only() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::Proxy407(&["Negotiate"]),
+        section: "1-3 (5)-(8)",
+        guide_cause:
+            "the LAN proxy wants the Windows sign-in: no credentials in a URL can answer it",
+        cause: Some("net.check.proxy"),
+        first_do_excludes: &["user:password"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_asks_for_ntlm_only() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::Proxy407(&["NTLM"]),
+        section: "1-3 (5)-(8)",
+        guide_cause:
+            "the LAN proxy wants the Windows sign-in: no credentials in a URL can answer it",
+        cause: Some("net.check.proxy"),
+        first_do_excludes: &["user:password"],
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_asks_for_basic_credentials_with_a_realm() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::Proxy407(&["Basic realm=\"Corporate proxy\""]),
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy wants a user name and password",
+        cause: Some("net.check.proxy"),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn proxy_refuses_the_credentials_given() {
+    check(Scenario {
+        peer: Peer::Nginx {
+            login: "/utf8/login.html",
+        },
+        route: Route::ProxyAuthWrong,
+        section: "1-3 (5)-(8)",
+        guide_cause: "the LAN proxy refuses the user name and password given",
+        cause: Some("net.check.proxy"),
+        ..Default::default()
+    });
+}
+
+/// A WPAD address (`wpad.dat`) pasted as the proxy is a PAC address too.
+#[test]
+fn a_wpad_address_given_as_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = profile(dir.path(), "localhost", 1, 1, "/", "/", false);
+    let out = certprobe()
+        .arg("--profile")
+        .arg(&prof)
+        .args(["--format", "json", "check", "--only", "environment"])
+        .env("HTTPS_PROXY", "http://127.0.0.1:9/wpad.dat")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verdict"]["cause"], "env.proxy", "{}", listing(&doc));
+    assert_eq!(doc["verdict"]["section"], "1-3 (5)-(8)");
+    let detail = doc["verdict"]["summary"].as_str().unwrap();
+    assert!(
+        detail.contains("automatic configuration script (PAC)"),
+        "{detail}"
+    );
+}
