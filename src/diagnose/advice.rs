@@ -91,7 +91,11 @@ fn advises_bypass(f: &Finding) -> bool {
         return via && !problems;
     }
     match endpoint_step(f) {
-        Some((_, "proxy")) => f.data.get("route").and_then(Value::as_str) == Some("proxy"),
+        // A proxy that asks for a log-in is answered by logging in, not by going around it.
+        Some((_, "proxy")) => {
+            f.data.get("route").and_then(Value::as_str) == Some("proxy")
+                && f.data.get("error").and_then(Value::as_str) != Some("proxy_auth_required")
+        }
         Some((_, "tls")) => f.data.get("interception").and_then(Value::as_bool) == Some(true),
         _ => false,
     }
@@ -115,8 +119,11 @@ pub fn keep_the_proxy_where_direct_fails(fs: &mut [Finding]) {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        // A tunnel the proxy could not open keeps its own words (what the proxy answered).
+        let tunnel_failed = f.data.get("error").is_some();
         let key = match endpoint_step(f) {
             Some((_, "tls")) => None,
+            Some((_, "proxy")) if tunnel_failed => None,
             _ if f.id == "env.proxy" => Some("diagnose.proxy_only.settings"),
             _ => Some("diagnose.proxy_only.route"),
         };
@@ -124,7 +131,17 @@ pub fn keep_the_proxy_where_direct_fails(fs: &mut [Finding]) {
             let said = |seen: &str| crate::guide::phrase(key, &[("proxy", &proxy), ("seen", seen)]);
             f.detail = Text::new(said(&seen.en).en, said(&seen.ja).ja);
         }
-        f.fix = Some(crate::guide::fix("diagnose.proxy_only", &[]));
+        f.fix = Some(if tunnel_failed && endpoint_step(f).is_some() {
+            let said = |seen: &str| {
+                crate::guide::fix(
+                    "diagnose.proxy_only.tunnel",
+                    &[("proxy", &proxy), ("target", &f.target), ("seen", seen)],
+                )
+            };
+            Text::new(said(&seen.en).en, said(&seen.ja).ja)
+        } else {
+            crate::guide::fix("diagnose.proxy_only", &[])
+        });
         if let Some(o) = f.data.as_object_mut() {
             o.insert("proxy_only".into(), Value::Bool(true));
         }
@@ -236,6 +253,34 @@ mod tests {
         decide(&mut fs);
         assert_eq!(fs[1].detail.en, "intercepted by X");
         assert!(fs[1].fix.as_ref().unwrap().en.starts_with("Do not add"));
+    }
+
+    #[test]
+    fn a_refused_tunnel_keeps_its_words_and_is_not_told_to_bypass() {
+        let mut p = with(
+            sec(f("net.login.proxy", Status::Fail), "1-3 (5)-(8)"),
+            json!({"route": "proxy", "error": "proxy_refused"}),
+        );
+        p.target = "login.test:8443".into();
+        p.detail.en = "the proxy answered 403".into();
+        let mut fs = vec![unresolved(), p];
+        decide(&mut fs);
+        assert_eq!(fs[1].detail.en, "the proxy answered 403");
+        let fix = &fs[1].fix.as_ref().unwrap().en;
+        assert!(fix.contains("login.test:8443"), "{fix}");
+        assert!(!fix.contains("exempt"), "{fix}");
+        assert_eq!(fs[1].data["proxy_only"], true);
+    }
+
+    #[test]
+    fn a_proxy_that_wants_a_log_in_keeps_its_advice() {
+        let p = with(
+            sec(f("net.login.proxy", Status::Fail), "1-3 (5)-(8)"),
+            json!({"route": "proxy", "error": "proxy_auth_required"}),
+        );
+        let mut fs = vec![unresolved(), p];
+        decide(&mut fs);
+        assert_eq!(fs[1].fix.as_ref().unwrap().en, "fix net.login.proxy");
     }
 
     #[test]

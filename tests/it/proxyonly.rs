@@ -17,7 +17,16 @@ use std::path::Path;
 
 /// The addon: connections the proxy opens to `login.test` go to 127.0.0.1 instead (as the
 /// proxy's own DNS would send them to the service), the port kept.
+/// With `CERTPROBE_REFUSE_CONNECT` set, the proxy refuses every tunnel (403), as a proxy does
+/// for a port it does not allow.
 const REMAP: &str = r#"
+import os
+from mitmproxy import http
+
+def http_connect(flow):
+    if os.environ.get("CERTPROBE_REFUSE_CONNECT"):
+        flow.response = http.Response.make(403, b"CONNECT to this port is not allowed")
+
 def server_connect(data):
     address = data.server.address
     if address and address[0] == "login.test":
@@ -39,6 +48,8 @@ struct Case {
     /// certprobe's identity flags; `@PKI@`.
     client: &'static [&'static str],
     direct: Direct,
+    /// The proxy refuses to open the tunnel.
+    refuse_connect: bool,
     /// The verdict: cause (finding id), guide section, exit code.
     cause: &'static str,
     section: &'static str,
@@ -86,6 +97,12 @@ fn bypass_words() -> Vec<String> {
         "add the exception".to_string(),
         "例外 login.test".to_string(),
         "NO_PROXY=".to_string(),
+        // proxy.refused, proxy.target_unreachable, proxy.unreachable: their bypass halves.
+        "or to exempt".to_string(),
+        "and connect directly".to_string(),
+        "をプロキシの例外にする".to_string(),
+        "を例外にして直接接続".to_string(),
+        "例外にしている場合は直接接続".to_string(),
     ];
     for key in [
         "proxy.exception_env",
@@ -132,7 +149,12 @@ fn run_case(name: &str, c: &Case) {
     };
     let script = dir.join("remap.py");
     std::fs::write(&script, REMAP).unwrap();
-    let proxy = Mitm::passthrough(&script, &[]);
+    let env = if c.refuse_connect {
+        vec![("CERTPROBE_REFUSE_CONNECT", "1".to_string())]
+    } else {
+        vec![]
+    };
+    let proxy = Mitm::passthrough(&script, &env);
     let prof = profile(dir, "login.test", server.port, server.port, "/", "/", false);
     let forbidden = bypass_words();
     let runs: &[(&str, &str, bool)] = &[
@@ -215,6 +237,7 @@ fn the_server_behind_the_proxy_refuses_the_certificate_no_dns_here() {
                 "@PKI@/unknown-ca.pem",
             ],
             client: GOOD,
+            refuse_connect: false,
             direct: Direct::NoDns,
             cause: "net.check.tls",
             section: "2-1 (6)",
@@ -239,6 +262,7 @@ fn the_server_behind_the_proxy_refuses_the_certificate_tls12_firewall() {
                 "@PKI@/unknown-ca.pem",
             ],
             client: GOOD,
+            refuse_connect: false,
             direct: Direct::Refused,
             cause: "net.check.tls",
             section: "2-1 (6)",
@@ -269,6 +293,7 @@ fn an_expired_client_certificate_behind_the_proxy() {
                 "--ca",
                 "@PKI@/inter.pem",
             ],
+            refuse_connect: false,
             direct: Direct::Refused,
             cause: "cert.validity",
             section: "2-1 (6)",
@@ -292,10 +317,29 @@ fn a_healthy_log_in_through_the_only_proxy() {
                 "@PKI@/root.pem",
             ],
             client: GOOD,
+            refuse_connect: false,
             direct: Direct::NoDns,
             cause: "env.proxy",
             section: "1-3 (5)-(8)",
             exit: 0,
+        },
+    );
+}
+
+/// The proxy refuses the tunnel to the service's port: the proxy is the cause, and the advice
+/// is to have it allow the port — not to go around it.
+#[test]
+fn the_only_proxy_refuses_the_port() {
+    run_case(
+        "connect-refused/no-dns",
+        &Case {
+            server: &[],
+            client: GOOD,
+            refuse_connect: true,
+            direct: Direct::NoDns,
+            cause: "net.check.proxy",
+            section: "1-3 (5)-(8)",
+            exit: 1,
         },
     );
 }
