@@ -1451,3 +1451,59 @@ fn a_wpad_address_given_as_the_proxy() {
         "{detail}"
     );
 }
+
+/// An RSA server certificate for localhost (`rsa.pem`, `rsa.key`) from the trusted server root,
+/// for servers that offer only RSA key exchange.
+fn rsa_server_cert(dir: &Path) {
+    let bin = crate::support::need("openssl", "openssl");
+    std::fs::write(
+        dir.join("rsa.cnf"),
+        "[req]\ndistinguished_name=dn\nprompt=no\n[dn]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin)
+        .current_dir(dir)
+        .args([
+            "req", "-config", "rsa.cnf", "-x509", "-new", "-newkey", "rsa:2048",
+        ])
+        .args([
+            "-nodes", "-days", "30", "-keyout", "rsa.key", "-out", "rsa.pem",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-CA")
+        .arg(format!("{}/server-root.pem", pki_dir()))
+        .arg("-CAkey")
+        .arg(format!("{}/server-root.key", pki_dir()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn server_with_tls_1_2_but_only_rsa_key_exchange() {
+    check(Scenario {
+        peer: Peer::SServerWith {
+            prepare: rsa_server_cert,
+            args: &[
+                "-cert",
+                "@TMP@/rsa.pem",
+                "-key",
+                "@TMP@/rsa.key",
+                "-tls1_2",
+                "-cipher",
+                "AES128-GCM-SHA256:AES256-SHA256:DES-CBC3-SHA:@SECLEVEL=0",
+            ],
+        },
+        section: "2-1 (4)",
+        guide_cause: "no cipher suite in common: only RSA key exchange (fix on the service side)",
+        cause: Some("net.check.versions"),
+        first_do_excludes: &["make sure TLS 1.2"],
+        ..Default::default()
+    });
+}
