@@ -7,11 +7,11 @@
 //! verdict must name it, and no text in any format may advise going around the proxy (proxy
 //! exceptions, NO_PROXY, DIRECT) — on such a network that breaks the log-in.
 
-use crate::support::certprobe;
 use crate::support::dnsmasq::Dnsmasq;
 use crate::support::mitm::Mitm;
 use crate::support::openssl::SServer;
 use crate::support::scenario::{expand, listing, openssl_req, profile};
+use crate::support::{certprobe, repo};
 use serde_json::Value;
 use std::path::Path;
 
@@ -50,6 +50,8 @@ struct Case {
     direct: Direct,
     /// The proxy refuses to open the tunnel.
     refuse_connect: bool,
+    /// The proxy inspects TLS (mitmproxy's own CA) instead of relaying it.
+    intercept: bool,
     /// The verdict: cause (finding id), guide section, exit code.
     cause: &'static str,
     section: &'static str,
@@ -154,7 +156,11 @@ fn run_case(name: &str, c: &Case) {
     } else {
         vec![]
     };
-    let proxy = Mitm::passthrough(&script, &env);
+    let proxy = if c.intercept {
+        Mitm::intercepting(&repo().join("fixtures/pki/server-root.pem"), &script, &env)
+    } else {
+        Mitm::passthrough(&script, &env)
+    };
     let prof = profile(dir, "login.test", server.port, server.port, "/", "/", false);
     let forbidden = bypass_words();
     let runs: &[(&str, &str, bool)] = &[
@@ -207,6 +213,9 @@ fn run_case(name: &str, c: &Case) {
             let why = format!("{what}: verdict {v:#}\n{}", listing(&doc));
             assert_eq!(v["cause"], c.cause, "cause: {why}");
             assert_eq!(v["section"], c.section, "section: {why}");
+            // A certificate that was given is never to be reinstalled.
+            let first = v["first_action"].as_str().unwrap_or_default();
+            assert!(!first.contains("reinstall"), "{why}");
             // The probes did see the direct path fail, and the diagnosis read it.
             assert!(
                 doc["findings"]
@@ -238,6 +247,7 @@ fn the_server_behind_the_proxy_refuses_the_certificate_no_dns_here() {
             ],
             client: GOOD,
             refuse_connect: false,
+            intercept: false,
             direct: Direct::NoDns,
             cause: "net.check.tls",
             section: "2-1 (6)",
@@ -263,6 +273,7 @@ fn the_server_behind_the_proxy_refuses_the_certificate_tls12_firewall() {
             ],
             client: GOOD,
             refuse_connect: false,
+            intercept: false,
             direct: Direct::Refused,
             cause: "net.check.tls",
             section: "2-1 (6)",
@@ -294,6 +305,7 @@ fn an_expired_client_certificate_behind_the_proxy() {
                 "@PKI@/inter.pem",
             ],
             refuse_connect: false,
+            intercept: false,
             direct: Direct::Refused,
             cause: "cert.validity",
             section: "2-1 (6)",
@@ -318,6 +330,7 @@ fn a_healthy_log_in_through_the_only_proxy() {
             ],
             client: GOOD,
             refuse_connect: false,
+            intercept: false,
             direct: Direct::NoDns,
             cause: "env.proxy",
             section: "1-3 (5)-(8)",
@@ -336,8 +349,36 @@ fn the_only_proxy_refuses_the_port() {
             server: &[],
             client: GOOD,
             refuse_connect: true,
+            intercept: false,
             direct: Direct::NoDns,
             cause: "net.check.proxy",
+            section: "1-3 (5)-(8)",
+            exit: 1,
+        },
+    );
+}
+
+/// The only proxy inspects TLS: the client certificate cannot pass it. The cause is the
+/// interception (1-3 (5)-(8)); the advice is to have the proxy pass the service unchanged —
+/// never to bypass it, never to reinstall the certificate.
+#[test]
+fn the_only_proxy_inspects_tls() {
+    run_case(
+        "intercepting/no-dns",
+        &Case {
+            server: &[
+                "-tls1_2",
+                "-Verify",
+                "2",
+                "-verify_return_error",
+                "-CAfile",
+                "@PKI@/root.pem",
+            ],
+            client: GOOD,
+            refuse_connect: false,
+            intercept: true,
+            direct: Direct::NoDns,
+            cause: "net.check.tls",
             section: "1-3 (5)-(8)",
             exit: 1,
         },

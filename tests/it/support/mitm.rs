@@ -66,6 +66,14 @@ impl Mitm {
         Mitm::spawn(None, &["--ignore-hosts", ".*", "-s", &script], env)
     }
 
+    /// An intercepting proxy (its own CA, "mitmproxy") that trusts `upstream_ca`, with the addon
+    /// `script` loaded and `env` set for it.
+    pub fn intercepting(upstream_ca: &Path, script: &Path, env: &[(&str, String)]) -> Mitm {
+        let trust = format!("ssl_verify_upstream_trusted_ca={}", upstream_ca.display());
+        let script = script.display().to_string();
+        Mitm::spawn(None, &["--set", &trust, "-s", &script], env)
+    }
+
     fn spawn(ca: Option<&Path>, extra: &[&str], env: &[(&str, String)]) -> Mitm {
         let bin = mitmdump();
         let mut last = String::new();
