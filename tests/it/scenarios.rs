@@ -1193,15 +1193,18 @@ fn this_computers_clock_is_two_months_ahead() {
 /// nginx sends a `Date` header: the skew is measured, and breaks no certificate.
 #[test]
 fn a_clock_a_few_minutes_off_that_breaks_nothing_is_not_a_failure() {
-    check(Scenario {
+    let doc = check(Scenario {
         peer: Peer::Nginx {
             login: "/utf8/login.html",
         },
         faketime: Some("+5m"),
-        guide_cause: "everything in place",
+        section: "2-1",
+        guide_cause: "the clock is a few minutes off: worth correcting, nothing is broken by it",
+        cause: Some("env.clock"),
         exit: 0,
         ..Default::default()
     });
+    assert_eq!(doc["verdict"]["status"], "warn", "{}", listing(&doc));
 }
 
 /// `openssl s_server -rev` answers the request with a banner and the request reversed: no
@@ -1504,6 +1507,93 @@ fn server_with_tls_1_2_but_only_rsa_key_exchange() {
         guide_cause: "no cipher suite in common: only RSA key exchange (fix on the service side)",
         cause: Some("net.check.versions"),
         first_do_excludes: &["make sure TLS 1.2"],
+        ..Default::default()
+    });
+}
+
+/// A page saying error code 46, with this HTTP status, `Content-Type` and body (UTF-8 source,
+/// encoded as `encoding`).
+fn page_46(
+    dir: &Path,
+    status: u16,
+    content_type: &str,
+    encoding: &'static encoding_rs::Encoding,
+    body: &str,
+) -> Behavior {
+    tls_server(
+        dir,
+        "certprobe Hostile Test CA",
+        false,
+        Http::Page {
+            status,
+            headers: vec![format!("Content-Type: {content_type}").into_bytes()],
+            body: encoding.encode(body).0.into_owned(),
+        },
+    )
+}
+
+fn code_46_with_status_500(dir: &Path) -> Behavior {
+    page_46(
+        dir,
+        500,
+        "text/html; charset=utf-8",
+        encoding_rs::UTF_8,
+        "<html><head><title>システムエラー</title></head><body><p>エラーコード：46</p></body></html>",
+    )
+}
+
+fn code_46_charset_in_meta_only(dir: &Path) -> Behavior {
+    page_46(
+        dir,
+        200,
+        "text/html",
+        encoding_rs::SHIFT_JIS,
+        "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\"><title>エラー</title></head><body><p>アカウントがロックされています。エラーコード：46</p></body></html>",
+    )
+}
+
+fn code_46_as_character_references(dir: &Path) -> Behavior {
+    page_46(
+        dir,
+        200,
+        "text/html; charset=utf-8",
+        encoding_rs::UTF_8,
+        "<html><head><title>エラー</title></head><body><p>エラーコード&#xFF1A;&#65300;&#65302;</p></body></html>",
+    )
+}
+
+fn code_46_split_by_markup(dir: &Path) -> Behavior {
+    page_46(
+        dir,
+        200,
+        "text/html; charset=utf-8",
+        encoding_rs::UTF_8,
+        "<html><head><title>エラー</title></head><body><table><tr><th>エラーコード</th><td>：<b>4</b><!-- x --><b>6</b></td></tr></table></body></html>",
+    )
+}
+
+locked_page!(an_error_page_sent_with_http_500, code_46_with_status_500);
+locked_page!(
+    a_shift_jis_page_whose_charset_is_only_in_a_meta_tag,
+    code_46_charset_in_meta_only
+);
+locked_page!(
+    an_error_code_written_as_character_references,
+    code_46_as_character_references
+);
+locked_page!(an_error_code_split_by_markup, code_46_split_by_markup);
+
+/// `openssl s_server` told to ask for the certificate but not to insist on a valid chain: it
+/// accepts the chain that ends in the expired root — a warning, not a failure.
+#[test]
+fn expired_root_while_a_lenient_server_accepts_the_chain_is_a_warning() {
+    check(Scenario {
+        peer: Peer::SServer(&["-Verify", "2", "-CAfile", "@PKI@/root-expired.pem"]),
+        trust: Some(&["@PKI@/root-expired.pem", "@PKI@/server-root.pem"]),
+        section: "2-1 (7)",
+        guide_cause: "RootCA1 expired; the service still accepts the chain",
+        cause: Some("trust.root"),
+        exit: 0,
         ..Default::default()
     });
 }
