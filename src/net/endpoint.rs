@@ -1263,13 +1263,24 @@ fn tls_pass(
             (String::new(), String::new())
         }
     };
-    s.finding("tls")
+    let mut f = s
+        .finding("tls")
         .elapsed(tls_elapsed(facts))
         .pass(text!(
             ("{v}, {suite}; server {server}{cert_en}"),
             ("{v}、{suite}、サーバー証明書 {server}{cert_ja}")
         ))
-        .data(tls_data(facts, None))
+        .data(tls_data(facts, None));
+    // A fact for the diagnosis: the certificate is issued by a known intercepting product.
+    if let super::proxy::Interception::Detected {
+        product: Some(p), ..
+    } = super::proxy::interception_from_facts(facts)
+    {
+        if let Some(o) = f.data.as_object_mut() {
+            o.insert("interceptor".into(), p.into());
+        }
+    }
+    f
 }
 
 fn http_failure(s: &Steps<'_>, t: &Target, e: &HttpFailure, elapsed: Duration) -> Finding {
