@@ -1190,14 +1190,15 @@ fn this_computers_clock_is_two_months_ahead() {
     });
 }
 
-/// nginx sends a `Date` header: the skew is measured, and breaks no certificate.
+/// nginx sends a `Date` header: the skew (three minutes, within the warning band) is measured,
+/// and breaks no certificate.
 #[test]
 fn a_clock_a_few_minutes_off_that_breaks_nothing_is_not_a_failure() {
     let doc = check(Scenario {
         peer: Peer::Nginx {
             login: "/utf8/login.html",
         },
-        faketime: Some("+5m"),
+        faketime: Some("+3m"),
         section: "2-1",
         guide_cause: "the clock is a few minutes off: worth correcting, nothing is broken by it",
         cause: Some("env.clock"),
@@ -1597,3 +1598,78 @@ fn expired_root_while_a_lenient_server_accepts_the_chain_is_a_warning() {
         ..Default::default()
     });
 }
+
+fn no_certificate_page() -> Http {
+    Http::Page {
+        status: 400,
+        headers: vec![],
+        body: b"<html><head><title>400 No required SSL certificate was sent</title></head><body>No required SSL certificate was sent</body></html>".to_vec(),
+    }
+}
+
+fn kaspersky_no_certificate_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "Kaspersky Anti-Virus Personal Root Certificate",
+        false,
+        no_certificate_page(),
+    )
+}
+
+fn avast_no_certificate_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "Avast Web/Mail Shield Root",
+        false,
+        no_certificate_page(),
+    )
+}
+
+fn trend_micro_login_page(dir: &Path) -> Behavior {
+    tls_server(
+        dir,
+        "Trend Micro Security Root CA",
+        false,
+        Http::Page {
+            status: 200,
+            headers: vec![b"Content-Type: text/html; charset=utf-8".to_vec()],
+            body: "<html><head><title>ログイン</title></head><body>ユーザーID</body></html>"
+                .as_bytes()
+                .to_vec(),
+        },
+    )
+}
+
+macro_rules! security_software {
+    ($name:ident, $make:expr, $trust:expr) => {
+        #[test]
+        fn $name() {
+            check(Scenario {
+                peer: Peer::Hostile($make),
+                trust: Some($trust),
+                expect_login: true,
+                section: "1-3 (5)-(8)",
+                guide_cause: "security software inspects TLS: exclude the service from it",
+                cause: Some("net.check.tls"),
+                first_do_excludes: &["Install the certificate", "--cert"],
+                ..Default::default()
+            });
+        }
+    };
+}
+
+security_software!(
+    kaspersky_inspects_tls_with_its_root_installed,
+    kaspersky_no_certificate_page,
+    &["@PKI@/root.pem", "@TMP@/ca.pem"]
+);
+security_software!(
+    avast_inspects_tls_without_its_root_installed,
+    avast_no_certificate_page,
+    &["@PKI@/root.pem", "@PKI@/server-root.pem"]
+);
+security_software!(
+    trend_micro_answers_with_the_log_in_page_but_never_asks_for_the_certificate,
+    trend_micro_login_page,
+    &["@PKI@/root.pem", "@TMP@/ca.pem"]
+);
