@@ -386,6 +386,11 @@ pub enum Command {
         #[arg(long)]
         force: bool,
 
+        /// Save a CA certificate even when it has expired (an expired root is otherwise not
+        /// saved: importing it makes nothing valid).
+        #[arg(long)]
+        keep_expired: bool,
+
         #[command(flatten)]
         net: NetArgs,
     },

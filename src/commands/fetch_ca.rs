@@ -12,7 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub fn run(ctx: &Context, out: &Path, replace: bool, net: &NetArgs) -> Result<u8, AppError> {
+pub fn run(
+    ctx: &Context,
+    out: &Path,
+    replace: bool,
+    keep_expired: bool,
+    net: &NetArgs,
+) -> Result<u8, AppError> {
     let profile = ctx.profile()?;
     if profile.cas.is_empty() {
         return Err(AppError::catalogued(
@@ -48,19 +54,32 @@ pub fn run(ctx: &Context, out: &Path, replace: bool, net: &NetArgs) -> Result<u8
         Arc::new(roots),
         deadline,
     )?);
+    // Downloads land in a private folder inside `out` first: a certificate is checked before it
+    // is saved, and an expired anchor is only saved when asked for (`--keep-expired`).
+    let staging = tempfile::Builder::new()
+        .prefix(".certprobe-fetch-")
+        .tempdir_in(out)
+        .map_err(|e| AppError::input(format!("cannot create the folder {}: {e}", out.display())))?;
     let cas = profile.cas.clone();
-    let out_dir = out.to_path_buf();
+    let stage_dir = staging.path().to_path_buf();
     let findings = super::runtime()?.block_on(async move {
         let tasks = cas.into_iter().enumerate().map(|(i, ca)| {
             let nctx = nctx.clone();
-            let out = out_dir.clone();
-            async move { crate::net::aia::fetch_one(&nctx, &ca, i + 1, &out, replace).await }
+            let stage = stage_dir.clone();
+            async move { crate::net::aia::fetch_one(&nctx, &ca, i + 1, &stage, false).await }
         });
         crate::net::tcp::join_all(tasks).await
     });
     let mut findings = findings;
     for (f, ca) in findings.iter_mut().zip(&profile.cas) {
-        warn_if_expired(f, &out.join(crate::net::aia::file_name(ca)), &profile);
+        let name = crate::net::aia::file_name(ca);
+        let place = Placement {
+            staged: &staging.path().join(&name),
+            target: &out.join(&name),
+            replace,
+            keep_expired,
+        };
+        save_checked(f, &place, &profile, time::OffsetDateTime::now_utc());
     }
     let mut report = Report::new(profile.name.clone());
     report.findings = findings;
@@ -68,40 +87,87 @@ pub fn run(ctx: &Context, out: &Path, replace: bool, net: &NetArgs) -> Result<u8
     ctx.emit_report(&super::diagnosed(report))
 }
 
-/// A saved CA certificate that has expired (the real Security Communication RootCA1 ended on
-/// 2023-09-30) must not be imported as if it helped: the finding warns, says when it expired
-/// and points at the current roots instead of "import it".
-fn warn_if_expired(f: &mut Finding, saved: &Path, profile: &crate::profile::Profile) {
+/// Where one downloaded certificate is and where it goes.
+struct Placement<'a> {
+    staged: &'a Path,
+    target: &'a Path,
+    replace: bool,
+    keep_expired: bool,
+}
+
+/// Move a downloaded, fingerprint-checked certificate from the staging folder to its place —
+/// unless it is an expired anchor. The real Security Communication RootCA1 ended on 2023-09-30:
+/// importing it makes nothing valid, and whether certificates issued under it still work is the
+/// service's decision. So the warning comes first and the file is not saved (guide 2-1 (7));
+/// with `--keep-expired` it is saved, and the warning stays.
+fn save_checked(
+    f: &mut Finding,
+    place: &Placement,
+    profile: &crate::profile::Profile,
+    now: time::OffsetDateTime,
+) {
     if !matches!(f.status, Status::Pass | Status::Warn) {
         return;
     }
-    let Ok(der) = std::fs::read(saved) else {
+    let Ok(der) = std::fs::read(place.staged) else {
         return;
     };
-    let Ok(info) = crate::cert::info::CertInfo::parse(&CertificateDer::from(der)) else {
-        return;
-    };
-    let now = time::OffsetDateTime::now_utc();
-    if info.not_after >= now {
+    let expired = crate::cert::info::CertInfo::parse(&CertificateDer::from(der.clone()))
+        .ok()
+        .filter(|info| info.not_after < now);
+    if let Some(info) = &expired {
+        warn_expired(f, info, place, profile);
+        if !place.keep_expired {
+            return;
+        }
+    }
+    if let Err(e) = crate::outfile::write_new(place.target, &der, place.replace) {
+        let (key, args) = e.key_and_args();
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        f.status = Status::Fail;
+        f.detail = crate::guide::fix(key, &args);
+        f.section = Some("2-1 (7)".into());
         return;
     }
+    if expired.is_none() {
+        // The finding names the file where it will be, not the staging folder.
+        let (from, to) = (
+            place.staged.display().to_string(),
+            place.target.display().to_string(),
+        );
+        f.detail = moved(&f.detail, &from, &to);
+        f.fix = f.fix.as_ref().map(|t| moved(t, &from, &to));
+        f.target = f.target.replace(&from, &to);
+    }
+}
+
+/// `t` with the staging path `from` replaced by the final path `to`.
+fn moved(t: &Text, from: &str, to: &str) -> Text {
+    Text::new(t.en.replace(from, to), t.ja.replace(from, to))
+}
+
+/// The warning for an expired anchor: said before anything about importing, with what the
+/// expiry means for the service, and never "import it".
+fn warn_expired(
+    f: &mut Finding,
+    info: &crate::cert::info::CertInfo,
+    place: &Placement,
+    profile: &crate::profile::Profile,
+) {
     let date = info.not_after.date().to_string();
     let name = info.subject_name.clone();
     let successors = profile.client_cert.successor_roots.join(", ");
-    let l = crate::guide::catalogue()
-        .label_text("fetch_ca.expired")
-        .cloned()
-        .unwrap_or_default();
-    let fill = |t: &str| {
-        t.replace("{file}", &saved.display().to_string())
-            .replace("{name}", &name)
-            .replace("{date}", &date)
+    let file = place.target.display().to_string();
+    let key = if place.keep_expired {
+        "diagnose.fetch_ca.expired_saved"
+    } else {
+        "diagnose.fetch_ca.expired_not_saved"
     };
     f.status = Status::Warn;
-    f.detail = Text::new(fill(&l.en), fill(&l.ja));
+    f.detail = crate::guide::phrase(key, &[("name", &name), ("date", &date), ("file", &file)]);
     f.section = Some("2-1 (7)".into());
     f.fix = Some(crate::guide::fix(
-        "cert.root_expired",
+        "diagnose.fetch_ca.expired",
         &[
             ("name", &name),
             ("date", &date),
@@ -111,5 +177,6 @@ fn warn_if_expired(f: &mut Finding, saved: &Path, profile: &crate::profile::Prof
     if let Some(o) = f.data.as_object_mut() {
         o.insert("expired".into(), serde_json::Value::Bool(true));
         o.insert("not_after".into(), serde_json::Value::String(date));
+        o.insert("saved".into(), serde_json::Value::Bool(place.keep_expired));
     }
 }

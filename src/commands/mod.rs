@@ -278,7 +278,12 @@ fn dispatch(ctx: &Context, command: Option<Command>) -> Result<u8, AppError> {
         ),
         Some(Command::Demo { scenario, list }) => demo::run(ctx, &scenario, list),
         Some(Command::Serve { listen, config }) => serve::run(ctx, listen.as_deref(), &config),
-        Some(Command::FetchCa { out, force, net }) => fetch_ca::run(ctx, &out, force, &net),
+        Some(Command::FetchCa {
+            out,
+            force,
+            keep_expired,
+            net,
+        }) => fetch_ca::run(ctx, &out, force, keep_expired, &net),
         Some(Command::Profile { action }) => profile::run(ctx, action),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -2,12 +2,13 @@
 //! it carries, and decides which findings are causes and which are consequences, how severe a
 //! finding really is given what else was seen, and the verdict with its first step.
 //!
-//! Every rule is a small named function in [`severity`], [`links`] or [`verdict`], with a doc line
+//! Every rule is a small named function in [`severity`], [`links`], [`advice`] or [`verdict`], with a doc line
 //! naming the guide section it serves. No rule states a fact the probes did not observe, and the
 //! diagnosis adds no network round trip: it reads what the probes already fetched.
 
 use crate::finding::{Finding, Status, Verdict};
 
+pub mod advice;
 pub mod links;
 pub mod severity;
 pub mod verdict;
@@ -24,6 +25,9 @@ pub fn decide(findings: &mut [Finding]) -> Verdict {
                 findings[consequence].consequence_of = Some(id);
             }
         }
+    }
+    for rule in advice::RULES {
+        rule(findings);
     }
     verdict::choose(findings)
 }

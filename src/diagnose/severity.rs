@@ -15,6 +15,7 @@ pub const RULES: &[SeverityRule] = &[
     clock_from_certificate_validity,
     clock_needs_corroboration,
     expired_root_by_dependence,
+    known_interceptor_on_a_completed_handshake,
 ];
 
 /// Seconds of skew within which one clock source is ordinary (as `env.clock` itself grades it).
@@ -125,6 +126,50 @@ pub fn expired_root_by_dependence(fs: &mut [Finding]) {
     }
 }
 
+/// Guide 1-3 (5)-(8): a handshake that completed with a certificate issued by a known
+/// intercepting product (security software whose root is installed on this computer, an
+/// inspecting proxy) is not the service's own, even when the page behind it looks right: the
+/// client certificate was never asked for and never reaches the service. With a client
+/// certificate at hand that is a failure; without one, a warning.
+pub fn known_interceptor_on_a_completed_handshake(fs: &mut [Finding]) {
+    let has_client_cert = find(fs, "cert.load").is_some_and(|(_, f)| f.status == Status::Pass);
+    for f in fs.iter_mut() {
+        if f.status != Status::Pass || !is_step(f, "tls") {
+            continue;
+        }
+        let Some(product) = f.data.get("interceptor").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        if f.data.get("client_cert_sent").and_then(|v| v.as_bool()) == Some(true) {
+            continue;
+        }
+        let product = product.to_string();
+        let issuer = f
+            .data
+            .pointer("/server_chain/0/issuer")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        f.status = if has_client_cert {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
+        f.detail = crate::guide::phrase(
+            "tls.intercepted",
+            &[("issuer", &issuer), ("product", &product)],
+        );
+        f.section = Some("1-3 (5)-(8)".into());
+        f.fix = Some(crate::guide::fix(
+            "net.tls_intercepted",
+            &[("product", &product)],
+        ));
+        if let Some(o) = f.data.as_object_mut() {
+            o.insert("interception".into(), serde_json::Value::Bool(true));
+        }
+    }
+}
+
 /// `trust.root` whose anchors are all expired, or `cert.chain` whose only problem is that.
 fn is_only_an_expired_root(f: &Finding) -> bool {
     match f.id.as_str() {
@@ -168,6 +213,39 @@ mod tests {
                 json!({"problems": [{"kind": "root_expired"}]}),
             ),
         ]
+    }
+
+    #[test]
+    fn a_known_interceptor_on_a_completed_handshake_is_the_cause() {
+        let tls = |sent: bool| {
+            with(
+                f("net.check.tls", Status::Pass),
+                serde_json::json!({"interceptor": "Trend Micro", "client_cert_sent": sent,
+                    "server_chain": [{"issuer": "CN=Trend Micro Security Root CA"}]}),
+            )
+        };
+        let mut fs = vec![
+            f("cert.load", Status::Pass),
+            tls(false),
+            f("net.check.page", Status::Pass),
+        ];
+        let v = super::super::decide(&mut fs);
+        assert_eq!(fs[1].status, Status::Fail);
+        assert_eq!(fs[1].section.as_deref(), Some("1-3 (5)-(8)"));
+        assert!(
+            fs[1].detail.en.contains("Trend Micro"),
+            "{}",
+            fs[1].detail.en
+        );
+        assert_eq!(v.cause.as_deref(), Some("net.check.tls"));
+        // Without a client certificate at hand: a warning.
+        let mut fs = vec![f("cert.load", Status::Fail), tls(false)];
+        known_interceptor_on_a_completed_handshake(&mut fs);
+        assert_eq!(fs[1].status, Status::Warn);
+        // A certificate that was sent and accepted went to whoever asked: no claim made.
+        let mut fs = vec![f("cert.load", Status::Pass), tls(true)];
+        known_interceptor_on_a_completed_handshake(&mut fs);
+        assert_eq!(fs[1].status, Status::Pass);
     }
 
     #[test]

@@ -30,12 +30,10 @@ pub fn no_bypass_where_direct_fails(fs: &[Finding], cause: usize) -> Option<Text
             && (c.data.get("interception").and_then(|v| v.as_bool()) == Some(true)
                 || c.data.get("error").and_then(|v| v.as_str()) == Some("unconfirmed")
                 || c.status == Status::Warn));
-    let direct_fails = fs.iter().any(|f| {
-        f.data
-            .pointer("/direct_comparison/result")
-            .and_then(|r| r.as_str())
-            == Some("unavailable")
-    });
+    let direct_fails = matches!(
+        super::advice::direct_path(fs),
+        super::advice::DirectPath::Fails(_)
+    );
     (advises_bypass && direct_fails).then(|| crate::guide::fix("diagnose.proxy_only", &[]))
 }
 
@@ -208,6 +206,17 @@ mod tests {
             ),
         ];
         assert!(decide(&mut fs).first_do.is_none());
+    }
+
+    #[test]
+    fn every_rule_has_words_in_both_languages() {
+        let cat = crate::guide::catalogue();
+        for name in RULES.iter().map(|(n, _)| *n).chain([NOTHING_WRONG]) {
+            let t = cat
+                .label_text(&format!("diagnose.rule.{name}"))
+                .unwrap_or_else(|| panic!("no words for rule {name}"));
+            assert!(!t.en.is_empty() && !t.ja.is_empty(), "{name}");
+        }
     }
 
     #[test]

@@ -425,7 +425,11 @@ async fn step_tls(
         }
         (Err(failure), None) => {
             let d = diagnose::diagnose(&failure, &facts, &cs, to);
-            s.push(tls_fail(s, d, &facts));
+            let mut f = tls_fail(s, d, &facts);
+            if let Some(c) = &comparison {
+                add_direct_comparison(&mut f, c);
+            }
+            s.push(f);
             outcome.tls = Some(facts);
             return Err(Stop("tls"));
         }
@@ -455,7 +459,12 @@ async fn first_answer(
         Ok(c) => c.get(&t.url.authority(), &t.url.path, ctx.deadline).await,
         Err(e) => Err(e.clone()),
     };
-    let tls_failed = |s: &mut Steps<'_>, outcome: &mut TargetOutcome, f: Finding, facts| {
+    // A refusal seen through a proxy keeps what the direct look found (the diagnosis reads it).
+    let direct = opened.direct.clone();
+    let tls_failed = |s: &mut Steps<'_>, outcome: &mut TargetOutcome, mut f: Finding, facts| {
+        if let Some(c) = &direct {
+            add_direct_comparison(&mut f, c);
+        }
         s.push(f);
         outcome.tls = Some(facts);
         Stop("tls")
@@ -1220,13 +1229,24 @@ fn tls_pass(
             Text::default()
         }
     };
-    s.finding("tls")
+    let mut f = s
+        .finding("tls")
         .elapsed(tls_elapsed(facts))
         .pass(fill(
             phrase("net.tls_passed", &[("v", &v), ("suite", &suite)]),
             &[("server", &server), ("cert", &cert)],
         ))
-        .data(tls_data(facts, None))
+        .data(tls_data(facts, None));
+    // A fact for the diagnosis: the certificate is issued by a known intercepting product.
+    if let super::proxy::Interception::Detected {
+        product: Some(p), ..
+    } = super::proxy::interception_from_facts(facts)
+    {
+        if let Some(o) = f.data.as_object_mut() {
+            o.insert("interceptor".into(), p.into());
+        }
+    }
+    f
 }
 
 fn http_failure(s: &Steps<'_>, t: &Target, e: &HttpFailure, elapsed: Duration) -> Finding {

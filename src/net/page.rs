@@ -35,16 +35,36 @@ pub struct PageMatch {
     pub captured: Option<String>,
 }
 
-/// Visible text of an HTML page: tags dropped (each becomes a space), common entities decoded,
-/// script and style content skipped, white space collapsed.
+/// Elements that sit inside a line of text: dropping their tags joins the text on both sides
+/// (`<b>4</b><b>6</b>` reads `46`); every other tag separates words.
+const INLINE: &[&str] = &[
+    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
+    "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u",
+    "var", "wbr",
+];
+
+/// Visible text of an HTML page: comments dropped, tags dropped (a block tag becomes a space,
+/// an inline one joins its neighbours), character references decoded (named common ones and
+/// every numeric one), script and style content skipped, white space collapsed.
 pub fn visible_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;
     while let Some(i) = rest.find('<') {
         out.push_str(&rest[..i]);
-        out.push(' ');
         let after = &rest[i..];
+        if after.starts_with("<!--") {
+            rest = after.find("-->").map_or("", |j| &after[j + 3..]);
+            continue;
+        }
         let lower: String = after.chars().take(8).flat_map(char::to_lowercase).collect();
+        let name: String = lower
+            .trim_start_matches(['<', '/'])
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if !INLINE.contains(&name.as_str()) {
+            out.push(' ');
+        }
         let skip_to = if lower.starts_with("<script") {
             find_ci(after, "</script>")
         } else if lower.starts_with("<style") {
@@ -61,14 +81,57 @@ pub fn visible_text(html: &str) -> String {
         }
     }
     out.push_str(rest);
-    let decoded = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
+    let decoded = decode_references(&out);
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Character references in one pass (so `&amp;#52;` stays the text `&#52;`): the common named
+/// ones, and numeric ones in decimal or hex (`&#65300;`, `&#xFF14;`); anything else is kept.
+fn decode_references(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let end = after
+            .char_indices()
+            .take(12)
+            .find(|(_, c)| *c == ';')
+            .map(|(j, _)| j);
+        let decoded = end.and_then(|j| {
+            let name = &after[1..j];
+            let c = match name {
+                "nbsp" => Some(' '),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "amp" => Some('&'),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => num.parse::<u32>().ok(),
+                    };
+                    code.and_then(char::from_u32)
+                        .filter(|c| !c.is_control() || c.is_whitespace())
+                }
+            };
+            c.map(|c| (c, j))
+        });
+        match decoded {
+            Some((c, j)) => {
+                out.push(c);
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn find_ci(hay: &str, needle: &str) -> Option<usize> {
@@ -150,6 +213,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn inline_markup_joins_and_references_decode() {
+        assert_eq!(
+            seen_text("<td>エラーコード</td><td>：<b>4</b><!-- x --><b>6</b></td>"),
+            "エラーコード :46"
+        );
+        assert_eq!(
+            seen_text("<p>エラーコード&#xFF1A;&#65300;&#65302;</p>"),
+            "エラーコード:46"
+        );
+        assert_eq!(
+            visible_text("a &amp;#52; b &bogus; &#0; &#x110000;"),
+            "a &#52; b &bogus; &#0; &#x110000;"
+        );
+        assert_eq!(visible_text("<p>a</p><p>b</p>"), "a b");
+        assert_eq!(visible_text("x<!-- unterminated"), "x");
+    }
+
+    #[test]
     fn error_codes_are_read_in_profile_order() {
         let p = Profile::builtin();
         let m = read_page(&p, "<p>エラーコード：<b>46</b></p>").unwrap();
@@ -170,7 +251,7 @@ mod tests {
     fn scripts_and_tags_are_not_text() {
         assert_eq!(
             visible_text("<script>var a='エラーコード 42'</script><b>ok</b>&amp;"),
-            "ok &"
+            "ok&"
         );
         assert_eq!(
             title("<html><TITLE>ログイン</TITLE>").as_deref(),

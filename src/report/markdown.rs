@@ -29,6 +29,10 @@ pub fn findings(report: &Report, opts: &RenderOptions) -> String {
         label("verdict", lang),
         md(&report.verdict_line(lang))
     ));
+    let rule = report.verdict().rule;
+    if let Some((said, why)) = super::table::rule_words(rule, lang) {
+        out.push_str(&format!("**{said}** `{rule}` — {}\n\n", md(&why)));
+    }
     out.push_str(&format!(
         "| {} | {} | {} | {} | {} |\n|---|---|---|---|---|\n",
         label("step", lang),
@@ -66,5 +70,14 @@ mod tests {
         let out = render(&sample::report(), &RenderOptions::default());
         assert!(out.contains("| Chain to root (`cert.chain`) |"), "{out}");
         assert!(!out.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn markdown_names_the_rule_that_decided() {
+        let out = render(&sample::report(), &RenderOptions::default());
+        assert!(
+            out.contains("**Decided by:** `cause_of_observed_failures` — this finding explains"),
+            "{out}"
+        );
     }
 }

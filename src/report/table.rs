@@ -43,6 +43,9 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             }
             out.push_str(&paint(&line, opts.color, status_color(cause.status)));
             out.push('\n');
+            if let Some((said, why)) = rule_words(verdict.rule, lang) {
+                out.push_str(&format!("{said} {} — {why}\n", verdict.rule));
+            }
             if let Some(fix) = verdict.first_do {
                 out.push_str(&format!(
                     "{} {}\n",
@@ -162,6 +165,17 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     out
 }
 
+/// The label and the plain-words meaning of the diagnosis rule that chose the verdict (the rule's
+/// name itself is shown beside them, as JSON has it); `None` before diagnosis.
+pub(crate) fn rule_words(rule: &str, lang: Lang) -> Option<(String, String)> {
+    (!rule.is_empty()).then(|| {
+        (
+            label("diagnose.rule", lang),
+            label(&format!("diagnose.rule.{rule}"), lang),
+        )
+    })
+}
+
 fn paint(s: &str, color: bool, c: Color) -> String {
     if !color {
         return s.to_string();
@@ -199,6 +213,27 @@ mod tests {
             "raw escape reached the table: {out}"
         );
         assert!(out.contains("\\u{1b}]0;pwned"));
+    }
+
+    #[test]
+    fn the_rule_that_decided_is_shown_in_both_languages() {
+        let out = render(&sample::report(), &RenderOptions::default());
+        assert!(
+            out.contains(
+                "Decided by: cause_of_observed_failures — this finding explains other failures"
+            ),
+            "{out}"
+        );
+        let ja = RenderOptions {
+            lang: Lang::Ja,
+            ..Default::default()
+        };
+        let out = render(&sample::report(), &ja);
+        assert!(
+            out.contains("判定の根拠: cause_of_observed_failures — この項目で"),
+            "{out}"
+        );
+        assert_eq!(rule_words("", Lang::En), None);
     }
 
     #[test]

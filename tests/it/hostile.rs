@@ -4,12 +4,13 @@
 //! max RSS from `wait4`) bounded, and prints no raw control character in any output format.
 
 use crate::support::hostile::{Behavior, FullBacklog, HostileServer, Http, ServerCert, TestCa};
+use crate::support::measure::{self, Measured as Run};
 use crate::support::pki;
 use rcgen::DnType;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The `--timeout` every case runs with.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -17,89 +18,6 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 const START_ALLOWANCE: Duration = Duration::from_millis(1500);
 /// Peak resident memory allowed to one run (a run against a friendly server takes ~20 MiB).
 const MAX_RSS_KIB: i64 = 160 * 1024;
-
-/// One finished run of the binary.
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    elapsed: Duration,
-    max_rss_kib: i64,
-}
-
-impl Run {
-    fn out(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-    fn err(&self) -> String {
-        String::from_utf8_lossy(&self.stderr).into_owned()
-    }
-}
-
-/// Run certprobe, measure wall time and the child's own peak RSS (wait4), kill it after `hard`.
-/// The child is reaped by `wait4`, not by `Child::wait`.
-#[allow(clippy::zombie_processes)]
-fn run_measured(args: &[&str], hard: Duration) -> Run {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_certprobe"))
-        .args(args)
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start certprobe");
-    let start = Instant::now();
-    let pid = child.id() as libc::pid_t;
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t1 = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let t2 = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let mut killed = false;
-    loop {
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut ru) };
-        if r == pid {
-            break;
-        }
-        assert!(r == 0, "wait4 failed");
-        if start.elapsed() > hard && !killed {
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            killed = true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let elapsed = start.elapsed();
-    let code = if libc::WIFEXITED(status) {
-        Some(libc::WEXITSTATUS(status))
-    } else {
-        None
-    };
-    Run {
-        code,
-        stdout: t1.join().unwrap(),
-        stderr: t2.join().unwrap(),
-        elapsed,
-        max_rss_kib: ru.ru_maxrss,
-    }
-}
 
 /// Any raw control character (C0 but newline, DEL, C1), a bidirectional or zero-width
 /// formatting character, or bytes that are not UTF-8.
@@ -213,7 +131,7 @@ section = "1-6"
             args.push(ca.to_str().unwrap());
         }
         args.extend_from_slice(extra);
-        run_measured(&args, TIMEOUT * 4 + Duration::from_secs(10))
+        measure::run(&args, None, TIMEOUT * 4 + Duration::from_secs(10))
     }
 }
 
@@ -444,7 +362,7 @@ fn escapes_in_certificate_subject() {
     let md = case.check("markdown", &[]);
     assert_bounded("escapes-subject", "markdown", &md);
     let ca_path = case.path("ca.pem");
-    let r = run_measured(
+    let r = measure::run(
         &[
             "tls",
             &s.addr.to_string(),
@@ -459,6 +377,7 @@ fn escapes_in_certificate_subject() {
             "--color",
             "never",
         ],
+        None,
         Duration::from_secs(30),
     );
     assert_bounded("escapes-subject", "tls", &r);
@@ -884,7 +803,7 @@ fn bad_input_exits_2_with_one_clear_line() {
     let mut rows = Vec::new();
     for (name, args) in &cases {
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let r = run_measured(&argv, Duration::from_secs(30));
+        let r = measure::run(&argv, None, Duration::from_secs(30));
         let err = r.err();
         assert_eq!(r.code, Some(2), "{name}: exit {:?}\n{err}", r.code);
         assert!(!err.contains("panicked"), "{name}: {err}");

@@ -16,6 +16,7 @@ mod man;
 mod network;
 mod properties;
 mod proxy;
+mod proxyonly;
 mod report;
 mod road;
 mod scenarios;

@@ -1,4 +1,5 @@
-//! mitmproxy (PyPI `mitmproxy`) in regular mode: a real TLS-intercepting proxy on 127.0.0.1.
+//! mitmproxy (PyPI `mitmproxy`) in regular mode: a real TLS-intercepting proxy on 127.0.0.1
+//! (or, with [`Mitm::passthrough`], a proxy that relays TLS untouched).
 //!
 //! `mitmdump` is looked up in `$CERTPROBE_MITMDUMP`, then `/tmp/certprobe-mitm/bin/mitmdump`
 //! (a venv: `python3 -m venv /tmp/certprobe-mitm && /tmp/certprobe-mitm/bin/pip install
@@ -54,6 +55,26 @@ impl Mitm {
     }
 
     fn start_with(upstream_ca: &Path, ca: Option<&Path>) -> Mitm {
+        let trust = format!("ssl_verify_upstream_trusted_ca={}", upstream_ca.display());
+        Mitm::spawn(ca, &["--set", &trust], &[])
+    }
+
+    /// A proxy that relays TLS untouched (`--ignore-hosts .*`: no interception, the client
+    /// certificate reaches the server) with the addon `script` loaded and `env` set for it.
+    pub fn passthrough(script: &Path, env: &[(&str, String)]) -> Mitm {
+        let script = script.display().to_string();
+        Mitm::spawn(None, &["--ignore-hosts", ".*", "-s", &script], env)
+    }
+
+    /// An intercepting proxy (its own CA, "mitmproxy") that trusts `upstream_ca`, with the addon
+    /// `script` loaded and `env` set for it.
+    pub fn intercepting(upstream_ca: &Path, script: &Path, env: &[(&str, String)]) -> Mitm {
+        let trust = format!("ssl_verify_upstream_trusted_ca={}", upstream_ca.display());
+        let script = script.display().to_string();
+        Mitm::spawn(None, &["--set", &trust, "-s", &script], env)
+    }
+
+    fn spawn(ca: Option<&Path>, extra: &[&str], env: &[(&str, String)]) -> Mitm {
         let bin = mitmdump();
         let mut last = String::new();
         for _ in 0..3 {
@@ -69,11 +90,8 @@ impl Mitm {
                 .arg(port.to_string())
                 .arg("--set")
                 .arg(format!("confdir={}", dir.path().display()))
-                .arg("--set")
-                .arg(format!(
-                    "ssl_verify_upstream_trusted_ca={}",
-                    upstream_ca.display()
-                ))
+                .args(extra)
+                .envs(env.iter().map(|(k, v)| (k, v)))
                 .env("HOME", dir.path())
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().unwrap())

@@ -47,6 +47,10 @@ pub enum Route {
     ProxyPort443Only,
     /// Through a proxy that asks for the Windows sign-in (NTLM, Negotiate) to every request.
     ProxyNtlm,
+    /// Through a proxy that answers every request 407 with these `Proxy-Authenticate` schemes.
+    Proxy407(&'static [&'static str]),
+    /// Through tinyproxy with `BasicAuth user secret`, given the wrong password in the URL.
+    ProxyAuthWrong,
     /// Through mitmproxy with its own CA (named "mitmproxy").
     Mitm,
     /// Through mitmproxy minting from a corporate inspection CA that this computer trusts
@@ -57,6 +61,12 @@ pub enum Route {
 /// A proxy on 127.0.0.1 that answers every request with 407 and `Proxy-Authenticate: NTLM`
 /// and `Negotiate`, as a Windows domain proxy does. Returns its URL.
 fn ntlm_proxy() -> String {
+    proxy_407(&["NTLM", "Negotiate"])
+}
+
+/// A proxy on 127.0.0.1 that answers every request with 407 and one `Proxy-Authenticate`
+/// line per scheme. Returns its URL.
+fn proxy_407(schemes: &'static [&'static str]) -> String {
     use std::io::{Read, Write};
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -71,9 +81,12 @@ fn ntlm_proxy() -> String {
                     Ok(n) => got.extend_from_slice(&buf[..n]),
                 }
             }
-            let _ = s.write_all(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
+            let mut head = b"HTTP/1.1 407 Proxy Authentication Required\r\n".to_vec();
+            for scheme in schemes {
+                head.extend_from_slice(format!("Proxy-Authenticate: {scheme}\r\n").as_bytes());
+            }
+            head.extend_from_slice(b"Content-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = s.write_all(&head);
         }
     });
     format!("http://127.0.0.1:{port}")
@@ -435,8 +448,9 @@ pub fn listing(doc: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Start the peer, run `certprobe check`, and compare the verdict with the guide's.
-pub fn check(s: Scenario) {
+/// Start the peer, run `certprobe check`, and compare the verdict with the guide's; the JSON
+/// report, for what a scenario checks beyond the verdict.
+pub fn check(s: Scenario) -> Value {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     // Held until the end of the run: dropping them stops the servers.
@@ -487,7 +501,10 @@ pub fn check(s: Scenario) {
                         .map(|a| expand(a, dir)),
                 );
             }
-            all.push("-www".into());
+            // `-rev` (an echo server that answers no HTTP) replaces `-www`.
+            if !args.contains(&"-rev") {
+                all.push("-www".into());
+            }
             let refs: Vec<&str> = all.iter().map(String::as_str).collect();
             let srv = SServer::start(&refs);
             let r = ("localhost", srv.port, srv.port, "/");
@@ -540,13 +557,23 @@ pub fn check(s: Scenario) {
         Route::Direct => None,
         Route::ProxyAuthMissing => Some(Tinyproxy::start(Some(("user", "secret")))),
         Route::ProxyPort443Only => Some(Tinyproxy::start_with(None, "ConnectPort 443\n")),
-        Route::ProxyNtlm | Route::Mitm | Route::MitmTrustedCorporateCa => None,
+        Route::ProxyAuthWrong => Some(Tinyproxy::start(Some(("user", "secret")))),
+        Route::ProxyNtlm | Route::Proxy407(_) | Route::Mitm | Route::MitmTrustedCorporateCa => None,
     };
     if let Some(p) = &_proxy {
-        cmd.args(["--proxy", &p.url()]);
+        let url = p.url();
+        let url = if s.route == Route::ProxyAuthWrong {
+            url.replacen("http://", "http://user:wrong@", 1)
+        } else {
+            url
+        };
+        cmd.args(["--proxy", &url]);
     }
     if s.route == Route::ProxyNtlm {
         cmd.args(["--proxy", &ntlm_proxy()]);
+    }
+    if let Route::Proxy407(schemes) = s.route {
+        cmd.args(["--proxy", &proxy_407(schemes)]);
     }
     let upstream = repo().join("fixtures/pki/server-root.pem");
     let _mitm = match s.route {
@@ -626,4 +653,5 @@ pub fn check(s: Scenario) {
         out.stdout.starts_with(b"{\n  \"verdict\": "),
         "the verdict comes first"
     );
+    doc
 }
