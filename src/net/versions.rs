@@ -498,6 +498,27 @@ fn tls12_from_main(main: MainHandshake) -> Option<Outcome> {
     }
 }
 
+/// What the answer to a TLS 1.1 hello settles about TLS 1.0. A server picks the highest version
+/// it supports up to the one the client offers, and answers `protocol_version` when it supports
+/// only higher ones (RFC 5246 appendix E.1): a TLS 1.0 ServerHello accepts TLS 1.0, an SSL 3.0
+/// one or that alert refuses it. Anything else (it chose TLS 1.1, another alert, no answer)
+/// settles nothing and TLS 1.0 is asked on its own.
+fn tls10_from_tls11(tls11: &Outcome) -> Option<Outcome> {
+    let chose = |v: Version| format!("the server chose {}", v.name());
+    match tls11 {
+        Outcome::Refused(r) if *r == chose(Version::Tls10) => {
+            Some(Outcome::Accepted { note: None })
+        }
+        Outcome::Refused(r) if *r == chose(Version::Ssl3) => {
+            Some(Outcome::Refused(format!("{r} when offered TLS 1.1")))
+        }
+        Outcome::Refused(r) if *r == format!("alert {}", legacy::alert_name(70)) => {
+            Some(Outcome::Refused(format!("{r} to a TLS 1.1 hello")))
+        }
+        _ => None,
+    }
+}
+
 /// [`probe_all`] beside an endpoint's own connection, whose progress `main` reports:
 /// - no probe connects before that connection is open, so a server that serves one connection
 ///   at a time serves the endpoint first and the probes after it, not the other way round;
@@ -505,7 +526,9 @@ fn tls12_from_main(main: MainHandshake) -> Option<Outcome> {
 ///   refusal) and asked on a connection of its own only when it showed neither;
 /// - TLS 1.2 likewise: its connection is opened while the handshake runs (so the answer still
 ///   comes within the endpoint's three round trips), and the hello is sent only when that
-///   handshake did not settle TLS 1.2 — otherwise the connection is closed unused.
+///   handshake did not settle TLS 1.2 — otherwise the connection is closed unused;
+/// - TLS 1.0 is read from the answer to the TLS 1.1 hello where that settles it
+///   ([`tls10_from_tls11`]), and asked after it only where it does not.
 ///
 /// Every wait is bounded by the same `timeout`: waiting must not stretch the step.
 pub async fn probe_all_after(
@@ -553,13 +576,16 @@ pub async fn probe_all_after(
             d => legacy_probe(road, sni, v, d).await,
         }
     };
-    let (a, b, c, d, e) = tokio::join!(
-        tls13,
-        tls12,
-        legacy(Version::Tls11),
-        legacy(Version::Tls10),
-        legacy(Version::Ssl3),
-    );
+    // TLS 1.0 is asked only when the TLS 1.1 hello's answer did not settle it.
+    let tls11_and_10 = async {
+        let tls11 = legacy(Version::Tls11).await;
+        let tls10 = match tls10_from_tls11(&tls11) {
+            Some(o) => o,
+            None => legacy(Version::Tls10).await,
+        };
+        (tls11, tls10)
+    };
+    let (a, b, (c, d), e) = tokio::join!(tls13, tls12, tls11_and_10, legacy(Version::Ssl3));
     vec![
         (Version::Tls13, a),
         (Version::Tls12, b),
@@ -952,6 +978,33 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_tls11_answer_settles_tls10_where_the_rules_say_so() {
+        let chose = |v: &str| Outcome::Refused(format!("the server chose {v}"));
+        assert_eq!(
+            tls10_from_tls11(&chose("TLS 1.0")),
+            Some(Outcome::Accepted { note: None })
+        );
+        assert!(matches!(
+            tls10_from_tls11(&chose("SSL 3.0")),
+            Some(Outcome::Refused(_))
+        ));
+        assert_eq!(
+            tls10_from_tls11(&Outcome::Refused("alert protocol_version".into())),
+            Some(Outcome::Refused(
+                "alert protocol_version to a TLS 1.1 hello".into()
+            ))
+        );
+        for open in [
+            Outcome::Accepted { note: None },
+            Outcome::Refused("alert handshake_failure".into()),
+            Outcome::Refused("the server closed the connection".into()),
+            Outcome::Unknown("no answer".into()),
+        ] {
+            assert_eq!(tls10_from_tls11(&open), None, "{open:?}");
+        }
+    }
+
     #[test]
     fn the_main_handshake_settles_tls13() {
         assert_eq!(
