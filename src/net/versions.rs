@@ -213,10 +213,11 @@ fn config_for(version: Version) -> Result<Arc<ClientConfig>, rustls::Error> {
 /// The most a rustls version probe reads (a server chain can be large, but not this large).
 const RUSTLS_READ_CAP: usize = 256 * 1024;
 
-/// One rustls handshake offering only `version` (1.2 or 1.3), driven by hand so that the
-/// version the server chose is known even when the handshake then fails — a server that
-/// requires a client certificate refuses a TLS 1.2 handshake without one, after choosing 1.2.
-/// The ClientHello goes out on `opened`, a connection the caller opened on the probe's road.
+/// One rustls handshake offering only `version` (1.2 or 1.3), driven by hand and only as far as
+/// the server's first flight: its ServerHello says which version it chose (a server that would
+/// go on to refuse the handshake for want of a client certificate has still chosen it), and the
+/// rest of a TLS 1.2 handshake would cost another round trip. The ClientHello goes out on
+/// `opened`, a connection the caller opened on the probe's road.
 async fn rustls_probe(
     road: &Road,
     opened: Result<BoxStream, String>,
@@ -300,6 +301,11 @@ async fn rustls_probe(
                     None => classify_rustls_error(&e),
                 };
             }
+        }
+        // The ServerHello settles the version: the rest of a TLS 1.2 handshake would cost
+        // another round trip and say nothing more about it.
+        if chosen(&conn).is_some() {
+            return accepted_or_other(chosen(&conn), version, None);
         }
     }
 }
