@@ -536,23 +536,26 @@ fn tls10_from_tls11(tls11: &Outcome) -> Option<Outcome> {
 /// - TLS 1.0 is read from the answer to the TLS 1.1 hello where that settles it
 ///   ([`tls10_from_tls11`]), and asked after it only where it does not.
 ///
-/// Every wait is bounded by the same `timeout`: waiting must not stretch the step.
+/// Once the endpoint's connection is open (or the check's `deadline` has come), every wait and
+/// probe is bounded by the same `step` time: waiting must not stretch the step.
 pub async fn probe_all_after(
     road: &Road,
     sni: &str,
-    timeout: Duration,
+    step: Duration,
+    deadline: Instant,
     main: watch::Receiver<MainProgress>,
 ) -> Vec<(Version, Outcome)> {
-    let start = Instant::now();
-    let left = move || timeout.saturating_sub(start.elapsed());
     {
+        // Waiting for the endpoint's connection (its name lookup, a slow proxy) is bounded by
+        // the check's deadline, not taken from the probes' own time.
         let mut m = main.clone();
-        let _ = tokio::time::timeout(
-            timeout,
-            m.wait_for(|p| !matches!(p, MainProgress::Starting)),
-        )
-        .await;
+        let until = deadline.saturating_duration_since(Instant::now());
+        let _ =
+            tokio::time::timeout(until, m.wait_for(|p| !matches!(p, MainProgress::Starting))).await;
     }
+    let start = Instant::now();
+    let timeout = step.min(deadline.saturating_duration_since(start));
+    let left = move || timeout.saturating_sub(start.elapsed());
     let no_time = || Outcome::Unknown("no time left after the endpoint's own handshake".into());
     let tls13 = async {
         match main_result(main.clone(), left()).await {
@@ -665,9 +668,6 @@ pub async fn for_target(
     }
     let start = Instant::now();
     let host = t.url.host.as_str();
-    let timeout = super::TLS_TIMEOUT
-        .min(ctx.deadline.saturating_duration_since(Instant::now()))
-        .max(Duration::from_millis(1));
     let road = Road::new(
         ctx.dns.clone(),
         ctx.route(&t.url.scheme, host),
@@ -677,7 +677,9 @@ pub async fn for_target(
     let key = format!("{}|{host}", road.describe());
     let slot = ctx.versions.slot(&key);
     let (results, age) = slot
-        .get_or_init(|| remembered::probe_all(&road, &key, host, timeout, main))
+        .get_or_init(|| {
+            remembered::probe_all(&road, &key, host, super::TLS_TIMEOUT, ctx.deadline, main)
+        })
         .await
         .clone();
     let mut f = versions_finding(&t.id, host, t.url.port, &road.describe(), &results)
@@ -715,11 +717,15 @@ mod remembered {
         road: &Road,
         key: &str,
         sni: &str,
-        timeout: Duration,
+        step: Duration,
+        deadline: Instant,
         main: watch::Receiver<MainProgress>,
     ) -> super::Enumerated {
         let Some((ttl, map)) = CACHE.get() else {
-            return (super::probe_all_after(road, sni, timeout, main).await, None);
+            return (
+                super::probe_all_after(road, sni, step, deadline, main).await,
+                None,
+            );
         };
         let now = Instant::now();
         if let Some((at, r)) = map.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
@@ -727,7 +733,7 @@ mod remembered {
                 return (r.clone(), Some(now.duration_since(*at)));
             }
         }
-        let r = super::probe_all_after(road, sni, timeout, main).await;
+        let r = super::probe_all_after(road, sni, step, deadline, main).await;
         if !r.iter().any(|(_, o)| matches!(o, Outcome::Unknown(_))) {
             let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
             m.retain(|_, (at, _)| now.duration_since(*at) < *ttl);
