@@ -547,11 +547,19 @@ pub async fn probe_all_after(
 ) -> Vec<(Version, Outcome)> {
     {
         // Waiting for the endpoint's connection (its name lookup, a slow proxy) is bounded by
-        // the check's deadline, not taken from the probes' own time.
+        // the check's deadline, not taken from the probes' own time. When that connection
+        // could not be opened, the probes would only wait for the same failure again.
         let mut m = main.clone();
         let until = deadline.saturating_duration_since(Instant::now());
-        let _ =
+        let waited =
             tokio::time::timeout(until, m.wait_for(|p| !matches!(p, MainProgress::Starting))).await;
+        if matches!(waited, Ok(Err(_))) {
+            let why = "cannot connect: the endpoint's own connection could not be opened";
+            return Version::ALL
+                .into_iter()
+                .map(|v| (v, Outcome::Unknown(why.into())))
+                .collect();
+        }
     }
     let start = Instant::now();
     let timeout = step.min(deadline.saturating_duration_since(start));
