@@ -289,6 +289,16 @@ class Bench:
         open(path, "w", encoding="utf-8").write(text)
         return path
 
+    def sserver_profile(self, relay):
+        """The same profile with every endpoint on the single-threaded TLS 1.0 `openssl s_server`."""
+        text = open(os.path.join(BENCH, "profile.toml.in"), encoding="utf-8").read()
+        port = relay.port[self.servers.port_sserver]
+        for k in ("PORT_VERIFY", "PORT_OPEN", "PORT_LEGACY"):
+            text = text.replace(f"@{k}@", str(port))
+        path = os.path.join(self.tmp, f"profile-sserver-{relay.rtt}.toml")
+        open(path, "w", encoding="utf-8").write(text)
+        return path
+
     def network_commands(self, relay, profile):
         s = self.servers
         cp = [self.certprobe, "--profile", profile, "--timeout", "60s", "--format", "json", "--lang", "en"]
@@ -298,10 +308,14 @@ class Bench:
         curl = [self.curl, "-s", "-o", "/dev/null", "--max-time", "60", "--cert", f"{PKI}/client-chain.pem",
                 "--key", f"{PKI}/client.key", "--cacert", f"{PKI}/server-root.pem"]
         proxy = f"http://127.0.0.1:{s.port_proxy}"
+        sserver = [self.certprobe, "--profile", self.sserver_profile(relay), "--timeout", "60s", "--format",
+                   "json", "--lang", "en"]
         c = {
             "certprobe check": [cp + ["check"] + self.identity()],
             "certprobe check, 1 endpoint": [cp + ["check", "--only", "network", "--endpoint", "login"]
                                             + self.identity()],
+            "certprobe check, 1 endpoint on openssl s_server -tls1": [
+                sserver + ["check", "--only", "network", "--endpoint", "issuance"] + self.identity()],
             "certprobe check via proxy": [cp + ["check", "--proxy", proxy] + self.identity()],
             "curl ×1": [curl + [urls[0]]],
             "curl ×4 in sequence": [curl + [u] for u in urls],
@@ -312,8 +326,12 @@ class Bench:
                                   "-CAfile", f"{PKI}/server-root.pem", "-verify_return_error", "-brief"]],
         }
         for label, binary in self.a.also:
-            alt = [os.path.abspath(binary)] + cp[1:]
-            c[f"certprobe check ({label})"] = [alt + ["check"] + self.identity()]
+            # Every certprobe command again with the other binary (same arguments).
+            alt = os.path.abspath(binary)
+            for name in [n for n in c if n.startswith("certprobe ")]:
+                c[f"{name} ({label})"] = [[alt] + argv[1:] for argv in c[name]]
+        if self.a.only:
+            c = {n: v for n, v in c.items() if any(n == o or n.startswith(o + " (") for o in self.a.only)}
         if not self.a.no_slow:
             c["testssl.sh --protocols"] = [[self.testssl, "--protocols", "--quiet", "--color", "0",
                                             "--warnings", "off", "--nodns", "none", "--ip", "127.0.0.1",
@@ -432,7 +450,7 @@ class Bench:
             s = self.servers
             log(f"servers: nginx {s.port_verify}/{s.port_open}/{s.port_legacy}, s_server {s.port_sserver}, "
                 f"tinyproxy {s.port_proxy}")
-            upstreams = [s.port_verify, s.port_open, s.port_legacy]
+            upstreams = [s.port_verify, s.port_open, s.port_legacy, s.port_sserver]
             for rtt in a.rtts:
                 relay = Relay(self.relay_bin, rtt, upstreams)
                 relay.rtt = rtt
@@ -441,7 +459,7 @@ class Bench:
                     log(f"RTT {rtt} ms (relay ports {relay.port})")
                     snapshots[rtt] = self.snapshot(relay, profile, rtt)
                     self.measure(self.network_commands(relay, profile), rtt, a.runs, a.slow_runs)
-                    if rtt == a.rtts[0]:
+                    if rtt == a.rtts[0] and not a.only:
                         self.measure(self.local_commands(profile), rtt, a.local_runs, a.local_runs)
                 finally:
                     relay.stop()
@@ -576,12 +594,15 @@ def main():
     ap.add_argument("--certprobe", default=os.path.join(ROOT, "target", "release", "certprobe"))
     ap.add_argument("--relay", default=os.path.join(ROOT, "target", "bench", "delay_relay"))
     ap.add_argument("--also", action="append", default=[], metavar="LABEL=PATH",
-                    help="also time `check` with another certprobe binary (e.g. an older build)")
+                    help="also time every certprobe command with another binary (e.g. an older build)")
     ap.add_argument("--sslyze", default=None, help="sslyze executable (default: on PATH)")
     ap.add_argument("--no-slow", action="store_true", help="leave out testssl.sh and sslyze")
     ap.add_argument("--no-crosscheck", action="store_true", help="skip the certprobe/testssl version cross-check")
     ap.add_argument("--out", default=os.path.join(BENCH, "results"))
     ap.add_argument("--no-report", action="store_true", help="do not rewrite docs/performance.md")
+    ap.add_argument("--only", action="append", default=[], metavar="NAME",
+                    help="time only this network command (repeatable; e.g. \"certprobe check, 1 endpoint on "
+                         "openssl s_server -tls1\"); its --also variants go with it")
     a = ap.parse_args()
     a.rtts = [int(x) for x in a.rtts.split(",")]
     a.also = [tuple(x.split("=", 1)) for x in a.also if "=" in x]

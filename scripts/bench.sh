@@ -3,7 +3,8 @@
 # the same servers on 127.0.0.1 (nginx, openssl s_server, tinyproxy), at 0/25/50/100 ms round-trip
 # time added by a delaying TCP relay (examples/delay_relay.rs). Not part of `cargo test`.
 #
-#   scripts/bench.sh [--runs N] [--slow-runs N] [--rtts 0,25,50,100] [--no-slow] [--no-report] …
+#   scripts/bench.sh [--runs N] [--slow-runs N] [--rtts 0,25,50,100] [--no-slow] [--no-report]
+#                    [--only NAME]… [--also LABEL=OTHER_BINARY]…
 #
 # Needs: nginx (nginx-light), openssl, tinyproxy, curl, testssl.sh (Debian packages) and sslyze
 # (PyPI). Without sslyze on PATH, set SSLYZE=/path/to/sslyze; with neither, it is installed into a

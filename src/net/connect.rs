@@ -104,11 +104,17 @@ pub async fn open(
             })
         }
         Route::Direct(_) => {
-            let dns = dns.as_ref().map_err(|e| OpenError::NoResolver(e.clone()))?;
-            let addrs = tokio::time::timeout(bound(step), dns.resolve(host))
-                .await
-                .unwrap_or(Err(DnsFailure::Timeout))
-                .map_err(OpenError::Dns)?;
+            // An IP address needs no resolver.
+            let addrs = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+                Ok(ip) => vec![ip],
+                Err(_) => {
+                    let dns = dns.as_ref().map_err(|e| OpenError::NoResolver(e.clone()))?;
+                    tokio::time::timeout(bound(step), dns.resolve(host))
+                        .await
+                        .unwrap_or(Err(DnsFailure::Timeout))
+                        .map_err(OpenError::Dns)?
+                }
+            };
             tracing::debug!(%host, port, addresses = addrs.len(), "connect: direct");
             let c = tcp::connect_direct(&addrs, port, bound(step))
                 .await

@@ -211,28 +211,29 @@ pub async fn probe_with_versions(
     ctx: &NetContext,
     target: &Target,
 ) -> (TargetOutcome, Option<Finding>) {
-    let (agreed_tx, agreed_rx) = tokio::sync::oneshot::channel();
-    let main = async {
-        let o = probe_target(ctx, target).await;
-        let _ = agreed_tx.send(main_handshake(&o, &target.id));
-        o
+    let (progress, watched) = super::versions::progress();
+    let main = async move {
+        // `progress` is dropped when the target's steps end: nothing more to learn.
+        probe_target(ctx, target, Some(&progress)).await
     };
-    tokio::join!(main, super::versions::for_target(ctx, target, agreed_rx))
+    tokio::join!(main, super::versions::for_target(ctx, target, watched))
 }
 
 /// What the endpoint's own handshake showed about protocol versions (for net::versions).
-fn main_handshake(o: &TargetOutcome, id: &str) -> super::versions::MainHandshake {
+fn main_handshake(
+    tls: Option<&TlsFacts>,
+    findings: &[Finding],
+    id: &str,
+) -> super::versions::MainHandshake {
     use super::versions::{MainHandshake, Version};
-    if let Some(v) = o
-        .tls
-        .as_ref()
+    if let Some(v) = tls
         .and_then(|f| f.version.as_deref())
         .and_then(Version::from_name)
     {
         return MainHandshake::Agreed(v);
     }
     let tls_id = format!("net.{id}.tls");
-    let refused = o.findings.iter().any(|f| {
+    let refused = findings.iter().any(|f| {
         f.id == tls_id
             && f.data.get("error").and_then(|e| e.as_str()) == Some("alert_protocol_version")
     });
@@ -307,15 +308,20 @@ struct Answer {
     start: Instant,
 }
 
-/// Run the five steps against one target.
-pub async fn probe_target(ctx: &NetContext, t: &Target) -> TargetOutcome {
+/// Run the five steps against one target; `progress`, when given, hears when its connection is
+/// open and how its handshake ended (for the version probes beside it).
+pub async fn probe_target(
+    ctx: &NetContext,
+    t: &Target,
+    progress: Option<&super::versions::Progress>,
+) -> TargetOutcome {
     tracing::info!(endpoint = %t.id, url = %t.display_url, "endpoint: start");
     let mut s = Steps { t, out: vec![] };
     let mut outcome = TargetOutcome {
         host: t.url.host.clone(),
         ..Default::default()
     };
-    if let Err(Stop(after)) = run_steps(ctx, t, &mut s, &mut outcome).await {
+    if let Err(Stop(after)) = run_steps(ctx, t, &mut s, &mut outcome, progress).await {
         s.skip_after_failure(after);
     }
     outcome.findings = s.out;
@@ -329,9 +335,23 @@ async fn run_steps(
     t: &Target,
     s: &mut Steps<'_>,
     outcome: &mut TargetOutcome,
+    progress: Option<&super::versions::Progress>,
 ) -> Result<(), Stop> {
+    use super::versions::MainProgress;
     let (stream, direct) = step_connect(ctx, t, s).await?;
-    let mut opened = step_tls(ctx, t, s, outcome, stream, direct).await?;
+    if let Some(p) = progress {
+        p.send_replace(MainProgress::Connected);
+    }
+    let opened = step_tls(ctx, t, s, outcome, stream, direct).await;
+    if let Some(p) = progress {
+        let facts = match &opened {
+            Ok(o) => o.tls.as_ref(),
+            Err(_) => outcome.tls.as_ref(),
+        };
+        let h = main_handshake(facts, &s.out, &t.id);
+        p.send_replace(MainProgress::Handshake(h));
+    }
+    let mut opened = opened?;
     let first = first_answer(ctx, t, s, outcome, &mut opened).await?;
     let answer = follow_redirects(ctx, t, s, &mut opened.conn, first).await;
     let http_failed = step_http(t, s, &answer);

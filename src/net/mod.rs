@@ -84,6 +84,8 @@ pub struct NetContext {
     pub named_host: Option<String>,
     /// Proxy settings: which hosts go through a CONNECT tunnel (src/net/proxy.rs).
     pub proxy: proxy::ProxySettings,
+    /// The servers whose versions this check has asked (one enumeration per server).
+    pub versions: versions::PerCheck,
 }
 
 impl NetContext {
@@ -118,6 +120,7 @@ impl NetContext {
             deadline,
             named_host: None,
             proxy: proxy::ProxySettings::from_environment(args),
+            versions: versions::PerCheck::default(),
         })
     }
 

@@ -1,47 +1,81 @@
 //! Which protocol versions a server accepts (guide 2-1 (4)).
 //!
 //! TLS 1.3 and TLS 1.2 are asked with rustls restricted to one version; TLS 1.1, TLS 1.0 and
-//! SSL 3.0 with the minimal hello of [`super::legacy`]. All five run concurrently, each on its
-//! own connection, each bounded by the timeout; only the handshake is done and no data is sent.
+//! SSL 3.0 with the minimal hello of [`super::legacy`]. Each probe has its own connection,
+//! opened on the route and by the connector every other connection uses ([`Road`]), bounded by
+//! the timeout; only the handshake is done and no data is sent.
+//!
+//! Beside an endpoint's own connection the probes are polite ([`probe_all_after`]): they connect
+//! only once that connection is open, so a server that serves one connection at a time serves the
+//! endpoint first; nothing is asked again that its handshake (offering TLS 1.3 and 1.2) already
+//! answered; and one server is enumerated once per check ([`PerCheck`]).
 
+use super::dns::{Dns, DnsFailure};
 use super::legacy::{self, HelloError, Reply};
-use crate::finding::{Finding, Phase, Status, Text};
-use crate::text;
+use super::proxy::Route;
+use super::tcp::BoxStream;
+use crate::finding::{Finding, Phase, Status};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
 
-/// How a probe reaches the server: directly, or through an HTTP CONNECT proxy.
-#[derive(Debug, Clone)]
-pub enum Dial {
-    Direct(SocketAddr),
-    Tunnel(super::proxy::ProxyUrl, String, u16),
+/// How a probe reaches the server: the route decided for it ([`super::route`]) and the one
+/// connector ([`super::connect::open`]) — directly (name lookup, Happy Eyeballs) or through the
+/// proxy's CONNECT tunnel, as every other connection of the check.
+#[derive(Clone)]
+pub struct Road {
+    dns: Result<Arc<Dns>, DnsFailure>,
+    route: Route,
+    host: String,
+    port: u16,
 }
 
-impl Dial {
-    async fn open(&self, timeout: Duration) -> Result<tokio::net::TcpStream, String> {
-        match self {
-            Dial::Direct(a) => {
-                match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(a)).await {
-                    Ok(Ok(s)) => Ok(s),
-                    Ok(Err(e)) => Err(format!("cannot connect: {e}")),
-                    Err(_) => Err(format!("cannot connect: no answer within {timeout:?}")),
-                }
-            }
-            Dial::Tunnel(p, h, port) => super::proxy::connect_tunnel(p, h, *port, timeout)
-                .await
-                .map_err(|e| format!("cannot connect: {e}")),
+impl Road {
+    pub fn new(dns: Result<Arc<Dns>, DnsFailure>, route: Route, host: &str, port: u16) -> Road {
+        Road {
+            dns,
+            route,
+            host: host.to_string(),
+            port,
         }
     }
 
+    async fn open(&self, timeout: Duration) -> Result<BoxStream, String> {
+        let deadline = Instant::now() + timeout;
+        super::connect::open(
+            &self.dns,
+            &self.route,
+            &self.host,
+            self.port,
+            timeout,
+            deadline,
+        )
+        .await
+        .map(|o| o.stream)
+        .map_err(|e| format!("cannot connect: {}", e.code()))
+    }
+
+    /// Where the probes went, for the finding's data.
     fn describe(&self) -> String {
-        match self {
-            Dial::Direct(a) => a.to_string(),
-            Dial::Tunnel(p, _, _) => format!("via proxy {p}"),
+        let at = if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        };
+        match &self.route {
+            Route::Via(p) => format!("{at} via proxy {}", p.url),
+            Route::Direct(_) => at,
         }
+    }
+
+    /// A literal IP address the name falls back to when it is not a server name (SNI).
+    fn ip(&self) -> Option<std::net::IpAddr> {
+        self.host.trim_matches(['[', ']']).parse().ok()
     }
 }
 
@@ -140,6 +174,26 @@ pub enum MainHandshake {
     Unknown,
 }
 
+/// How far the endpoint's own connection has got, for the version probes beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainProgress {
+    /// Not connected yet.
+    Starting,
+    /// Its TCP connection (or tunnel) is open: a server that serves one connection at a time
+    /// has it first in its queue.
+    Connected,
+    /// Its handshake has ended with this.
+    Handshake(MainHandshake),
+}
+
+/// The endpoint's side of [`MainProgress`]; dropping it means "nothing more to learn".
+pub type Progress = watch::Sender<MainProgress>;
+
+/// A [`Progress`] and the receiver the version probes watch.
+pub fn progress() -> (Progress, watch::Receiver<MainProgress>) {
+    watch::channel(MainProgress::Starting)
+}
+
 /// Any server certificate is accepted: the version probe learns nothing from it and sends
 /// nothing. Certificates are validated by the endpoint's own TLS step.
 fn config_for(version: Version) -> Result<Arc<ClientConfig>, rustls::Error> {
@@ -159,26 +213,33 @@ fn config_for(version: Version) -> Result<Arc<ClientConfig>, rustls::Error> {
 /// The most a rustls version probe reads (a server chain can be large, but not this large).
 const RUSTLS_READ_CAP: usize = 256 * 1024;
 
-/// One rustls handshake offering only `version` (1.2 or 1.3), driven by hand so that the
-/// version the server chose is known even when the handshake then fails — a server that
-/// requires a client certificate refuses a TLS 1.2 handshake without one, after choosing 1.2.
-async fn rustls_probe(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
+/// One rustls handshake offering only `version` (1.2 or 1.3), driven by hand and only as far as
+/// the server's first flight: its ServerHello says which version it chose (a server that would
+/// go on to refuse the handshake for want of a client certificate has still chosen it), and the
+/// rest of a TLS 1.2 handshake would cost another round trip. The ClientHello goes out on
+/// `opened`, a connection the caller opened on the probe's road.
+async fn rustls_probe(
+    road: &Road,
+    opened: Result<BoxStream, String>,
+    sni: &str,
+    version: Version,
+) -> Outcome {
     let config = match config_for(version) {
         Ok(c) => c,
         Err(e) => return Outcome::Unknown(format!("client configuration: {e}")),
     };
     let name = match ServerName::try_from(sni.to_string()) {
         Ok(n) => n,
-        Err(_) => match dial {
-            Dial::Direct(a) => ServerName::IpAddress(a.ip().into()),
-            Dial::Tunnel(..) => return Outcome::Unknown(format!("`{sni}` is not a server name")),
+        Err(_) => match road.ip() {
+            Some(ip) => ServerName::IpAddress(ip.into()),
+            None => return Outcome::Unknown(format!("`{sni}` is not a server name")),
         },
     };
     let mut conn = match ClientConnection::new(config, name) {
         Ok(c) => c,
         Err(e) => return Outcome::Unknown(format!("client configuration: {e}")),
     };
-    let mut tcp = match dial.open(timeout).await {
+    let mut tcp = match opened {
         Ok(s) => s,
         Err(e) => return Outcome::Unknown(e),
     };
@@ -241,6 +302,11 @@ async fn rustls_probe(dial: &Dial, sni: &str, version: Version, timeout: Duratio
                 };
             }
         }
+        // The ServerHello settles the version: the rest of a TLS 1.2 handshake would cost
+        // another round trip and say nothing more about it.
+        if chosen(&conn).is_some() {
+            return accepted_or_other(chosen(&conn), version, None);
+        }
     }
 }
 
@@ -290,9 +356,9 @@ fn classify_rustls_error(e: &rustls::Error) -> Outcome {
 }
 
 /// One legacy hello offering `version`.
-async fn legacy_probe(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
+async fn legacy_probe(road: &Road, sni: &str, version: Version, timeout: Duration) -> Outcome {
     let work = async {
-        let mut s = match dial.open(timeout).await {
+        let mut s = match road.open(timeout).await {
             Ok(s) => s,
             Err(e) => return Err(Outcome::Unknown(e)),
         };
@@ -323,50 +389,67 @@ async fn legacy_probe(dial: &Dial, sni: &str, version: Version, timeout: Duratio
 }
 
 /// Ask one version, bounded by `timeout`.
-pub async fn probe_version(dial: &Dial, sni: &str, version: Version, timeout: Duration) -> Outcome {
+pub async fn probe_version(road: &Road, sni: &str, version: Version, timeout: Duration) -> Outcome {
     match version {
         Version::Tls13 | Version::Tls12 => {
-            let out = match tokio::time::timeout(timeout, rustls_probe(dial, sni, version, timeout))
-                .await
-            {
-                Ok(o) => o,
-                Err(_) => Outcome::Unknown(format!("no answer within {timeout:?}")),
-            };
-            // A TLS 1.2 server that shares no cipher suite with rustls still speaks TLS 1.2:
-            // ask again with the broad legacy hello to tell "version" from "ciphers". Not when
-            // the refusal was about the version itself: that settles it, and the second
-            // connection would cost two more round trips on the critical path.
-            if version == Version::Tls12
-                && !out.is_accepted()
-                && !matches!(out, Outcome::Unknown(_))
-                && !refuses_the_version(&out)
-            {
-                if let Outcome::Accepted { .. } = legacy_probe(dial, sni, version, timeout).await {
-                    return Outcome::Accepted {
-                        note: Some(format!(
-                            "only with cipher suites this client does not offer (rustls: {})",
-                            match &out {
-                                Outcome::Refused(r) => r.as_str(),
-                                _ => "",
-                            }
-                        )),
-                    };
-                }
-            }
-            out
+            let start = Instant::now();
+            let opened = road.open(timeout).await;
+            let left = timeout.saturating_sub(start.elapsed());
+            rustls_probe_bounded(road, opened, sni, version, left).await
         }
-        _ => legacy_probe(dial, sni, version, timeout).await,
+        _ => legacy_probe(road, sni, version, timeout).await,
     }
 }
 
-/// Every version of one server, concurrently.
-pub async fn probe_all(dial: &Dial, sni: &str, timeout: Duration) -> Vec<(Version, Outcome)> {
+/// [`rustls_probe`] on a connection already opened, bounded by `timeout`; for TLS 1.2, the
+/// second look with the legacy hello that tells "version" from "cipher suites".
+async fn rustls_probe_bounded(
+    road: &Road,
+    opened: Result<BoxStream, String>,
+    sni: &str,
+    version: Version,
+    timeout: Duration,
+) -> Outcome {
+    let start = Instant::now();
+    let out = match tokio::time::timeout(timeout, rustls_probe(road, opened, sni, version)).await {
+        Ok(o) => o,
+        Err(_) => Outcome::Unknown(format!("no answer within {timeout:?}")),
+    };
+    // A TLS 1.2 server that shares no cipher suite with rustls still speaks TLS 1.2: ask again
+    // with the broad legacy hello to tell "version" from "ciphers". Not when the refusal was
+    // about the version itself: that settles it, and the second connection would cost two more
+    // round trips on the critical path.
+    if version == Version::Tls12
+        && !out.is_accepted()
+        && !matches!(out, Outcome::Unknown(_))
+        && !refuses_the_version(&out)
+    {
+        let left = timeout
+            .saturating_sub(start.elapsed())
+            .max(Duration::from_millis(1));
+        if let Outcome::Accepted { .. } = legacy_probe(road, sni, version, left).await {
+            return Outcome::Accepted {
+                note: Some(format!(
+                    "only with cipher suites this client does not offer (rustls: {})",
+                    match &out {
+                        Outcome::Refused(r) => r.as_str(),
+                        _ => "",
+                    }
+                )),
+            };
+        }
+    }
+    out
+}
+
+/// Every version of one server, concurrently (no endpoint connection beside them).
+pub async fn probe_all(road: &Road, sni: &str, timeout: Duration) -> Vec<(Version, Outcome)> {
     let (a, b, c, d, e) = tokio::join!(
-        probe_version(dial, sni, Version::Tls13, timeout),
-        probe_version(dial, sni, Version::Tls12, timeout),
-        probe_version(dial, sni, Version::Tls11, timeout),
-        probe_version(dial, sni, Version::Tls10, timeout),
-        probe_version(dial, sni, Version::Ssl3, timeout),
+        probe_version(road, sni, Version::Tls13, timeout),
+        probe_version(road, sni, Version::Tls12, timeout),
+        probe_version(road, sni, Version::Tls11, timeout),
+        probe_version(road, sni, Version::Tls10, timeout),
+        probe_version(road, sni, Version::Ssl3, timeout),
     );
     vec![
         (Version::Tls13, a),
@@ -377,43 +460,28 @@ pub async fn probe_all(dial: &Dial, sni: &str, timeout: Duration) -> Vec<(Versio
     ]
 }
 
-/// [`probe_all`] beside an endpoint's own handshake: TLS 1.3 is taken from the version that
-/// handshake agreed on, and asked on a connection of its own only when it agreed on none.
-pub async fn probe_all_after(
-    dial: &Dial,
-    sni: &str,
-    timeout: Duration,
-    main: tokio::sync::oneshot::Receiver<MainHandshake>,
-) -> Vec<(Version, Outcome)> {
-    // The TLS 1.3 probe waits for the main handshake, and then has only what is left of the
-    // same time bound: waiting must not stretch the step past its deadline.
-    let start = Instant::now();
-    let tls13 = async {
-        match main.await.unwrap_or(MainHandshake::Unknown) {
-            MainHandshake::Agreed(v) => tls13_from_main(v),
-            MainHandshake::RefusedVersions => Outcome::Refused(VERSION_ALERT.into()),
-            MainHandshake::Unknown => match timeout.checked_sub(start.elapsed()) {
-                Some(left) if !left.is_zero() => {
-                    probe_version(dial, sni, Version::Tls13, left).await
-                }
-                _ => Outcome::Unknown("no time left after the endpoint's own handshake".into()),
-            },
-        }
-    };
-    let (a, b, c, d, e) = tokio::join!(
-        tls13,
-        probe_version(dial, sni, Version::Tls12, timeout),
-        probe_version(dial, sni, Version::Tls11, timeout),
-        probe_version(dial, sni, Version::Tls10, timeout),
-        probe_version(dial, sni, Version::Ssl3, timeout),
-    );
-    vec![
-        (Version::Tls13, a),
-        (Version::Tls12, b),
-        (Version::Tls11, c),
-        (Version::Tls10, d),
-        (Version::Ssl3, e),
-    ]
+/// The main handshake's result once it is known, waiting at most `within`.
+async fn main_result(mut main: watch::Receiver<MainProgress>, within: Duration) -> MainHandshake {
+    let seen = tokio::time::timeout(
+        within,
+        main.wait_for(|p| matches!(p, MainProgress::Handshake(_))),
+    )
+    .await;
+    match seen {
+        Ok(Ok(p)) => match *p {
+            MainProgress::Handshake(h) => h,
+            _ => MainHandshake::Unknown,
+        },
+        _ => MainHandshake::Unknown,
+    }
+}
+
+/// The main handshake's result if it is already known.
+fn main_result_now(main: &watch::Receiver<MainProgress>) -> Option<MainHandshake> {
+    match *main.borrow() {
+        MainProgress::Handshake(h) => Some(h),
+        _ => None,
+    }
 }
 
 /// What the endpoint's own handshake (offering TLS 1.3 and 1.2) says about TLS 1.3.
@@ -425,7 +493,126 @@ fn tls13_from_main(agreed: Version) -> Outcome {
     }
 }
 
-/// The `net.<endpoint>.versions` finding for one endpoint.
+/// What the endpoint's own handshake settles about TLS 1.2: a TLS 1.2 handshake proves it, a
+/// `protocol_version` refusal of a hello offering 1.3 and 1.2 refuses it; a TLS 1.3 handshake
+/// says nothing about it.
+fn tls12_from_main(main: MainHandshake) -> Option<Outcome> {
+    match main {
+        MainHandshake::Agreed(Version::Tls12) => Some(Outcome::Accepted { note: None }),
+        MainHandshake::RefusedVersions => Some(Outcome::Refused(VERSION_ALERT.into())),
+        _ => None,
+    }
+}
+
+/// What the answer to a TLS 1.1 hello settles about TLS 1.0. A server picks the highest version
+/// it supports up to the one the client offers, and answers `protocol_version` when it supports
+/// only higher ones (RFC 5246 appendix E.1): a TLS 1.0 ServerHello accepts TLS 1.0, an SSL 3.0
+/// one or that alert refuses it. Anything else (it chose TLS 1.1, another alert, no answer)
+/// settles nothing and TLS 1.0 is asked on its own.
+fn tls10_from_tls11(tls11: &Outcome) -> Option<Outcome> {
+    let chose = |v: Version| format!("the server chose {}", v.name());
+    match tls11 {
+        Outcome::Refused(r) if *r == chose(Version::Tls10) => {
+            Some(Outcome::Accepted { note: None })
+        }
+        Outcome::Refused(r) if *r == chose(Version::Ssl3) => {
+            Some(Outcome::Refused(format!("{r} when offered TLS 1.1")))
+        }
+        Outcome::Refused(r) if *r == format!("alert {}", legacy::alert_name(70)) => {
+            Some(Outcome::Refused(format!("{r} to a TLS 1.1 hello")))
+        }
+        _ => None,
+    }
+}
+
+/// [`probe_all`] beside an endpoint's own connection, whose progress `main` reports:
+/// - no probe connects before that connection is open, so a server that serves one connection
+///   at a time serves the endpoint first and the probes after it, not the other way round;
+/// - TLS 1.3 is taken from the version its handshake agreed on (or its `protocol_version`
+///   refusal) and asked on a connection of its own only when it showed neither;
+/// - TLS 1.2 likewise: its connection is opened while the handshake runs (so the answer still
+///   comes within the endpoint's three round trips), and the hello is sent only when that
+///   handshake did not settle TLS 1.2 — otherwise the connection is closed unused;
+/// - TLS 1.0 is read from the answer to the TLS 1.1 hello where that settles it
+///   ([`tls10_from_tls11`]), and asked after it only where it does not.
+///
+/// Once the endpoint's connection is open (or the check's `deadline` has come), every wait and
+/// probe is bounded by the same `step` time: waiting must not stretch the step.
+pub async fn probe_all_after(
+    road: &Road,
+    sni: &str,
+    step: Duration,
+    deadline: Instant,
+    main: watch::Receiver<MainProgress>,
+) -> Vec<(Version, Outcome)> {
+    {
+        // Waiting for the endpoint's connection (its name lookup, a slow proxy) is bounded by
+        // the check's deadline, not taken from the probes' own time. When that connection
+        // could not be opened, the probes would only wait for the same failure again.
+        let mut m = main.clone();
+        let until = deadline.saturating_duration_since(Instant::now());
+        let waited =
+            tokio::time::timeout(until, m.wait_for(|p| !matches!(p, MainProgress::Starting))).await;
+        if matches!(waited, Ok(Err(_))) {
+            let why = "cannot connect: the endpoint's own connection could not be opened";
+            return Version::ALL
+                .into_iter()
+                .map(|v| (v, Outcome::Unknown(why.into())))
+                .collect();
+        }
+    }
+    let start = Instant::now();
+    let timeout = step.min(deadline.saturating_duration_since(start));
+    let left = move || timeout.saturating_sub(start.elapsed());
+    let no_time = || Outcome::Unknown("no time left after the endpoint's own handshake".into());
+    let tls13 = async {
+        match main_result(main.clone(), left()).await {
+            MainHandshake::Agreed(v) => tls13_from_main(v),
+            MainHandshake::RefusedVersions => Outcome::Refused(VERSION_ALERT.into()),
+            MainHandshake::Unknown if left().is_zero() => no_time(),
+            MainHandshake::Unknown => probe_version(road, sni, Version::Tls13, left()).await,
+        }
+    };
+    let tls12 = async {
+        if let Some(o) = main_result_now(&main).and_then(tls12_from_main) {
+            return o;
+        }
+        let opened = road.open(left().max(Duration::from_millis(1))).await;
+        let settled = main_result(main.clone(), left()).await;
+        if let Some(o) = tls12_from_main(settled) {
+            return o; // `opened` is closed without a hello
+        }
+        if left().is_zero() {
+            return no_time();
+        }
+        rustls_probe_bounded(road, opened, sni, Version::Tls12, left()).await
+    };
+    let legacy = |v| async move {
+        match left() {
+            d if d.is_zero() => no_time(),
+            d => legacy_probe(road, sni, v, d).await,
+        }
+    };
+    // TLS 1.0 is asked only when the TLS 1.1 hello's answer did not settle it.
+    let tls11_and_10 = async {
+        let tls11 = legacy(Version::Tls11).await;
+        let tls10 = match tls10_from_tls11(&tls11) {
+            Some(o) => o,
+            None => legacy(Version::Tls10).await,
+        };
+        (tls11, tls10)
+    };
+    let (a, b, (c, d), e) = tokio::join!(tls13, tls12, tls11_and_10, legacy(Version::Ssl3));
+    vec![
+        (Version::Tls13, a),
+        (Version::Tls12, b),
+        (Version::Tls11, c),
+        (Version::Tls10, d),
+        (Version::Ssl3, e),
+    ]
+}
+
+/// The `net.<endpoint>.versions` finding for one endpoint, asked directly at `addr`.
 pub async fn probe_versions(
     endpoint_id: &str,
     host: &str,
@@ -435,9 +622,16 @@ pub async fn probe_versions(
     timeout: Duration,
 ) -> Finding {
     let start = Instant::now();
-    let dial = Dial::Direct(addr);
-    let results = probe_all(&dial, sni, timeout).await;
-    versions_finding(endpoint_id, host, port, &dial.describe(), &results).elapsed(start.elapsed())
+    let road = Road::new(
+        Err(DnsFailure::Unavailable(
+            "an address needs no resolver".into(),
+        )),
+        Route::Direct(super::proxy::Direct::NoProxy),
+        &addr.ip().to_string(),
+        addr.port(),
+    );
+    let results = probe_all(&road, sni, timeout).await;
+    versions_finding(endpoint_id, host, port, &road.describe(), &results).elapsed(start.elapsed())
 }
 
 fn names(vs: &[Version]) -> String {
@@ -448,59 +642,55 @@ fn names(vs: &[Version]) -> String {
     }
 }
 
-/// `net.<endpoint>.versions` for an endpoint of a check: reached the way its other steps are
-/// (directly at its first address, or through the proxy), run beside them. `None` for plain
-/// HTTP endpoints.
+/// What one enumeration found, and how old it is when it was remembered (`serve`).
+type Enumerated = (Vec<(Version, Outcome)>, Option<Duration>);
+
+/// One enumeration per server within a check: endpoints on the same server (the same route,
+/// name and port) share it instead of each asking the server the same five questions.
+#[derive(Default)]
+pub struct PerCheck(Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Enumerated>>>>);
+
+impl PerCheck {
+    fn slot(&self, key: &str) -> Arc<tokio::sync::OnceCell<Enumerated>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.to_string())
+            .or_default()
+            .clone()
+    }
+}
+
+/// `net.<endpoint>.versions` for an endpoint of a check: reached on the road its other steps
+/// take (the same route and connector), run beside them. `None` for plain HTTP endpoints.
 ///
-/// `main` tells what the endpoint's own handshake (offering TLS 1.3 and 1.2) showed, once it has
-/// ended: an agreed version settles TLS 1.3 (the server chose 1.3, or chose 1.2 although 1.3 was
-/// offered), and so does a `protocol_version` refusal; the TLS 1.3-only probe runs only when that
-/// handshake showed neither.
+/// `main` reports the endpoint's own connection ([`probe_all_after`]). A server already
+/// enumerated in this check (another endpoint on it) is not asked again.
 pub async fn for_target(
     ctx: &super::NetContext,
     t: &super::Target,
-    main: tokio::sync::oneshot::Receiver<MainHandshake>,
+    main: watch::Receiver<MainProgress>,
 ) -> Option<Finding> {
     if t.url.scheme != "https" {
         return None;
     }
     let start = Instant::now();
     let host = t.url.host.as_str();
-    let timeout = super::TLS_TIMEOUT
-        .min(ctx.deadline.saturating_duration_since(Instant::now()))
-        .max(Duration::from_millis(1));
-    let dial = match ctx.route(&t.url.scheme, host) {
-        super::proxy::Route::Via(p) => Dial::Tunnel(p.url, host.to_string(), t.url.port),
-        super::proxy::Route::Direct(_) => {
-            let first = match &ctx.dns {
-                Ok(d) => tokio::time::timeout(timeout, d.resolve(host))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .and_then(|a| a.first().copied()),
-                Err(_) => None,
-            };
-            match first {
-                Some(ip) => Dial::Direct(SocketAddr::new(ip, t.url.port)),
-                None => {
-                    return Some(
-                        Finding::new(
-                            format!("net.{}.versions", t.id),
-                            Phase::Network,
-                            Text::new("Protocol versions", "プロトコルのバージョン"),
-                            t.url.authority(),
-                        )
-                        .skip(text!(
-                            ("not run: net.{}.dns failed", t.id),
-                            ("未実行: net.{}.dns が失敗したため", t.id)
-                        )),
-                    )
-                }
-            }
-        }
-    };
-    let (results, age) = remembered::probe_all(&dial, host, t.url.port, timeout, main).await;
-    let mut f = versions_finding(&t.id, host, t.url.port, &dial.describe(), &results)
+    let road = Road::new(
+        ctx.dns.clone(),
+        ctx.route(&t.url.scheme, host),
+        host,
+        t.url.port,
+    );
+    let key = format!("{}|{host}", road.describe());
+    let slot = ctx.versions.slot(&key);
+    let (results, age) = slot
+        .get_or_init(|| {
+            remembered::probe_all(&road, &key, host, super::TLS_TIMEOUT, ctx.deadline, main)
+        })
+        .await
+        .clone();
+    let mut f = versions_finding(&t.id, host, t.url.port, &road.describe(), &results)
         .elapsed(start.elapsed());
     if let (Some(age), Some(o)) = (age, f.data.as_object_mut()) {
         o.insert("remembered_for_seconds".into(), age.as_secs().into());
@@ -511,10 +701,11 @@ pub async fn for_target(
 /// `certprobe serve`: the versions a server accepts, remembered for a while instead of asked on
 /// every scrape. Off unless [`remember_versions`] is called (a `check` always asks).
 mod remembered {
-    use super::{Dial, MainHandshake, Outcome, Version};
+    use super::{MainProgress, Outcome, Road, Version};
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
+    use tokio::sync::watch;
 
     type Entry = (Instant, Vec<(Version, Outcome)>);
     static CACHE: OnceLock<(Duration, Mutex<HashMap<String, Entry>>)> = OnceLock::new();
@@ -527,26 +718,30 @@ mod remembered {
         }
     }
 
-    /// [`super::probe_all`], or what it said less than the configured time ago, with its age.
-    /// Answers that settle nothing (`Unknown`: a timeout, a failed connection) are not kept.
+    /// [`super::probe_all_after`], or what it said less than the configured time ago about the
+    /// server `key`, with its age. Answers that settle nothing (`Unknown`: a timeout, a failed
+    /// connection) are not kept.
     pub async fn probe_all(
-        dial: &Dial,
+        road: &Road,
+        key: &str,
         sni: &str,
-        port: u16,
-        timeout: Duration,
-        main: tokio::sync::oneshot::Receiver<MainHandshake>,
-    ) -> (Vec<(Version, Outcome)>, Option<Duration>) {
+        step: Duration,
+        deadline: Instant,
+        main: watch::Receiver<MainProgress>,
+    ) -> super::Enumerated {
         let Some((ttl, map)) = CACHE.get() else {
-            return (super::probe_all_after(dial, sni, timeout, main).await, None);
+            return (
+                super::probe_all_after(road, sni, step, deadline, main).await,
+                None,
+            );
         };
-        let key = format!("{}|{sni}|{port}", dial.describe());
         let now = Instant::now();
-        if let Some((at, r)) = map.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some((at, r)) = map.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
             if now.duration_since(*at) < *ttl {
                 return (r.clone(), Some(now.duration_since(*at)));
             }
         }
-        let r = super::probe_all_after(dial, sni, timeout, main).await;
+        let r = super::probe_all_after(road, sni, step, deadline, main).await;
         if !r.iter().any(|(_, o)| matches!(o, Outcome::Unknown(_))) {
             let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
             m.retain(|_, (at, _)| now.duration_since(*at) < *ttl);
@@ -559,7 +754,7 @@ mod remembered {
                     m.remove(&oldest);
                 }
             }
-            m.insert(key, (Instant::now(), r.clone()));
+            m.insert(key.to_string(), (Instant::now(), r.clone()));
         }
         (r, None)
     }
@@ -586,7 +781,7 @@ pub fn versions_finding(
     let f = Finding::new(
         format!("net.{endpoint_id}.versions"),
         Phase::Network,
-        Text::new("Protocol versions", "プロトコルのバージョン"),
+        crate::guide::phrase("versions.title", &[]),
         target,
     );
     let accepted: Vec<Version> = results
@@ -645,28 +840,22 @@ pub fn versions_finding(
             .iter()
             .all(|(_, o)| matches!(o, Outcome::Unknown(r) if r.starts_with("cannot connect")));
         if connect_failed {
-            return f.skip(text!(
-                ("not probed: the server could not be reached ({all})"),
-                ("確認できません: サーバーに接続できません ({all})")
+            return f.skip(crate::guide::phrase(
+                "versions.unreachable",
+                &[("all", &all)],
             ));
         }
         let not_tls = results
             .iter()
             .any(|(_, o)| matches!(o, Outcome::Unknown(r) if r.contains("does not speak TLS")));
         let detail = if not_tls {
-            text!(
-                ("the server does not answer in TLS at all; no version could be agreed ({all})"),
-                ("サーバーが TLS で応答しません。合意できるバージョンがありません ({all})")
-            )
+            crate::guide::phrase("versions.not_tls", &[("all", &all)])
         } else if all_unknown {
-            text!(
-                ("no version could be confirmed ({all})"),
-                ("確認できたバージョンがありません ({all})")
-            )
+            crate::guide::phrase("versions.unconfirmed", &[("all", &all)])
         } else {
-            text!(
-                ("the server accepted none of SSL 3.0 – TLS 1.3 ({all}); this client offers {offers}"),
-                ("サーバーは SSL 3.0 – TLS 1.3 のどれも受け付けません ({all})。このツールは {offers} を使います")
+            crate::guide::phrase(
+                "versions.none_accepted",
+                &[("all", &all), ("offers", &offers)],
             )
         };
         return f
@@ -696,12 +885,15 @@ pub fn versions_finding(
     }
     if shared.is_empty() {
         return f
-            .fail(text!(
-                ("the server speaks only {acc} — modern clients refuse it (this client offers {offers}); {all}"),
-                ("サーバーは {acc} しか使えません。現在のブラウザーは接続を拒否します (このツールは {offers} を使います)。{all}")
+            .fail(crate::guide::phrase(
+                "versions.legacy_only",
+                &[("acc", &acc), ("offers", &offers), ("all", &all)],
             ))
             .section("2-1 (4)")
-            .fix(crate::guide::fix("proxy.versions_legacy_only", &[("accepted", &acc)]));
+            .fix(crate::guide::fix(
+                "proxy.versions_legacy_only",
+                &[("accepted", &acc)],
+            ));
     }
     let old: Vec<Version> = accepted
         .iter()
@@ -712,18 +904,18 @@ pub fn versions_finding(
     if !old.is_empty() {
         let old = names(&old);
         return f
-            .warn(text!(
-                ("client and server share {sh}, but the server still accepts {old}; this client offers {offers}"),
-                ("{sh} で接続できますが、サーバーはまだ {old} も受け付けます。このツールは {offers} を使います")
+            .warn(crate::guide::phrase(
+                "versions.old_still_on",
+                &[("sh", &sh), ("old", &old), ("offers", &offers)],
             ))
             .section("2-1 (4)")
             .fix(crate::guide::fix("proxy.versions_old_on", &[("old", &old)]));
     }
     f.status(
         Status::Pass,
-        text!(
-            ("client and server share {sh} (server accepts {acc}; this client offers {offers})"),
-            ("{sh} で接続できます (サーバーは {acc} を受け付け、このツールは {offers} を使います)")
+        crate::guide::phrase(
+            "versions.shared",
+            &[("sh", &sh), ("acc", &acc), ("offers", &offers)],
         ),
     )
 }
@@ -764,91 +956,39 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
     let f = Finding::new(
         "env.tls_settings",
         Phase::Environment,
-        Text::new("TLS settings", "TLS の設定"),
+        crate::guide::phrase("versions.settings_title", &[]),
         "Internet Options",
     );
     let Some(value) = secure_protocols else {
         let mut f = f;
         f.target = "certprobe".into();
-        return f.info(Text::new(
-            "this client uses TLS 1.3 and TLS 1.2 (rustls); SSL 3.0 and TLS 1.0/1.1 hellos are sent only to enumerate a server's versions (SSL 2.0 is never sent)",
-            "このツールは TLS 1.3 と TLS 1.2 (rustls) を使います。SSL 3.0 と TLS 1.0/1.1 の接続要求はサーバーのバージョン確認にだけ送ります (SSL 2.0 は送りません)",
-        ));
+        return f.info(crate::guide::phrase("versions.settings_own", &[]));
     };
     let (on, off) = secure_protocols::problems(value);
     let data = serde_json::json!({ "secure_protocols": value, "enabled_obsolete": on, "disabled_needed": off });
+    let hex = format!("{value:x}");
     if on.is_empty() && off.is_empty() {
-        return f.data(data).pass(text!(
-            ("SSL 2.0/3.0 off, TLS 1.2 and 1.3 on (SecureProtocols=0x{value:x})"),
-            ("SSL 2.0/3.0 は無効、TLS 1.2/1.3 は有効です (SecureProtocols=0x{value:x})")
+        return f.data(data).pass(crate::guide::phrase(
+            "versions.settings_ok",
+            &[("value", &hex)],
         ));
     }
     let on_s = on.join(", ");
     let off_s = off.join(", ");
-    let (status, en, ja) = match (on.is_empty(), off.contains(&"TLS 1.2")) {
-        (_, true) => (
-            Status::Fail,
-            format!(
-                "TLS 1.2 is switched off{}",
-                if on.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {on_s} on")
-                }
-            ),
-            format!(
-                "TLS 1.2 が無効です{}",
-                if on.is_empty() {
-                    String::new()
-                } else {
-                    format!("。{on_s} が有効です")
-                }
-            ),
-        ),
-        _ => (
-            Status::Warn,
-            [
-                if on.is_empty() {
-                    None
-                } else {
-                    Some(format!("{on_s} switched on"))
-                },
-                if off.is_empty() {
-                    None
-                } else {
-                    Some(format!("{off_s} switched off"))
-                },
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("; "),
-            [
-                if on.is_empty() {
-                    None
-                } else {
-                    Some(format!("{on_s} が有効"))
-                },
-                if off.is_empty() {
-                    None
-                } else {
-                    Some(format!("{off_s} が無効"))
-                },
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("、"),
-        ),
+    let args = [
+        ("on", on_s.as_str()),
+        ("off", off_s.as_str()),
+        ("value", &hex),
+    ];
+    let (status, key) = match (on.is_empty(), off.is_empty(), off.contains(&"TLS 1.2")) {
+        (true, _, true) => (Status::Fail, "versions.settings_tls12_off"),
+        (false, _, true) => (Status::Fail, "versions.settings_tls12_off_old_on"),
+        (false, true, _) => (Status::Warn, "versions.settings_old_on"),
+        (true, _, _) => (Status::Warn, "versions.settings_new_off"),
+        (false, false, _) => (Status::Warn, "versions.settings_old_on_new_off"),
     };
     f.data(data)
-        .status(
-            status,
-            text!(
-                ("{en} (SecureProtocols=0x{value:x})"),
-                ("{ja} (SecureProtocols=0x{value:x})")
-            ),
-        )
+        .status(status, crate::guide::phrase(key, &args))
         .section("2-1 (4)")
         .fix(crate::guide::fix(
             "proxy.tls_settings",
@@ -858,6 +998,33 @@ pub fn tls_settings_finding(secure_protocols: Option<u32>) -> Finding {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_tls11_answer_settles_tls10_where_the_rules_say_so() {
+        let chose = |v: &str| Outcome::Refused(format!("the server chose {v}"));
+        assert_eq!(
+            tls10_from_tls11(&chose("TLS 1.0")),
+            Some(Outcome::Accepted { note: None })
+        );
+        assert!(matches!(
+            tls10_from_tls11(&chose("SSL 3.0")),
+            Some(Outcome::Refused(_))
+        ));
+        assert_eq!(
+            tls10_from_tls11(&Outcome::Refused("alert protocol_version".into())),
+            Some(Outcome::Refused(
+                "alert protocol_version to a TLS 1.1 hello".into()
+            ))
+        );
+        for open in [
+            Outcome::Accepted { note: None },
+            Outcome::Refused("alert handshake_failure".into()),
+            Outcome::Refused("the server closed the connection".into()),
+            Outcome::Unknown("no answer".into()),
+        ] {
+            assert_eq!(tls10_from_tls11(&open), None, "{open:?}");
+        }
+    }
+
     #[test]
     fn the_main_handshake_settles_tls13() {
         assert_eq!(
@@ -910,13 +1077,16 @@ mod tests {
     async fn a_version_refusal_settles_tls12_in_one_connection() {
         for (alert, reason) in [(false, OLDER_CHOSEN), (true, VERSION_ALERT)] {
             let (addr, count) = tls10_only_server(alert).await;
-            let out = probe_version(
-                &Dial::Direct(addr),
-                "localhost",
-                Version::Tls12,
-                Duration::from_secs(5),
-            )
-            .await;
+            let road = Road::new(
+                Err(DnsFailure::Unavailable(
+                    "an address needs no resolver".into(),
+                )),
+                Route::Direct(super::super::proxy::Direct::NoProxy),
+                &addr.ip().to_string(),
+                addr.port(),
+            );
+            let out =
+                probe_version(&road, "localhost", Version::Tls12, Duration::from_secs(5)).await;
             assert_eq!(out, Outcome::Refused(reason.into()));
             assert_eq!(
                 count.load(std::sync::atomic::Ordering::SeqCst),

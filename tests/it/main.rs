@@ -14,6 +14,7 @@ mod layering;
 mod local;
 mod man;
 mod network;
+mod politeness;
 mod properties;
 mod proxy;
 mod proxyonly;
