@@ -59,7 +59,15 @@ pub fn run(
     let staging = tempfile::Builder::new()
         .prefix(".certprobe-fetch-")
         .tempdir_in(out)
-        .map_err(|e| AppError::input(format!("cannot create the folder {}: {e}", out.display())))?;
+        .map_err(|e| {
+            AppError::catalogued(
+                "errors.create_folder",
+                &[
+                    ("folder", &out.display().to_string()),
+                    ("error", &crate::guide::io_reason(&e)),
+                ],
+            )
+        })?;
     let cas = profile.cas.clone();
     let stage_dir = staging.path().to_path_buf();
     let findings = super::runtime()?.block_on(async move {

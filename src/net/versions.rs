@@ -14,7 +14,7 @@ use super::dns::{Dns, DnsFailure};
 use super::legacy::{self, HelloError, Reply};
 use super::proxy::Route;
 use super::tcp::BoxStream;
-use crate::finding::{Finding, Phase, Status};
+use crate::finding::{Finding, Phase, Status, Text};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
 use std::collections::HashMap;
@@ -315,6 +315,39 @@ fn accepted_or_other(chosen: Option<Version>, asked: Version, note: Option<Strin
         Some(v) if v == asked => Outcome::Accepted { note },
         Some(v) => Outcome::Refused(format!("the server chose {}", v.name())),
         None => Outcome::Unknown("handshake ended without a version".into()),
+    }
+}
+
+/// One version's outcome in both languages: the result in words, the reason in words where it
+/// is one certprobe names (another version chosen, an alert), else as a marked raw detail.
+fn outcome_text(version: &str, o: &Outcome) -> Text {
+    use crate::guide::phrase;
+    let reason = |r: &str| -> Text {
+        if r == OLDER_CHOSEN {
+            phrase("versions.reason_older", &[])
+        } else if let Some(v) = r.strip_prefix("the server chose ") {
+            phrase("versions.reason_chose", &[("version", v)])
+        } else if let Some(a) = r.strip_prefix("alert ") {
+            phrase("versions.reason_alert", &[("alert", a)])
+        } else if let Some(rest) =
+            r.strip_prefix("only with cipher suites this client does not offer")
+        {
+            let raw = rest.trim().trim_start_matches('(').trim_end_matches(')');
+            crate::net::words::with_detail(phrase("versions.reason_foreign_suites", &[]), raw)
+        } else {
+            crate::net::words::with_detail(phrase("versions.reason_other", &[]), r)
+        }
+    };
+    let (key, why) = match o {
+        Outcome::Accepted { note: None } => ("versions.one_accepted", None),
+        Outcome::Accepted { note: Some(n) } => ("versions.one_accepted_with", Some(reason(n))),
+        Outcome::Refused(r) => ("versions.one_refused", Some(reason(r))),
+        Outcome::Unknown(r) => ("versions.one_unknown", Some(reason(r))),
+    };
+    let line = phrase(key, &[("version", version)]);
+    match why {
+        Some(why) => crate::net::words::fill(line, &[("why", &why)]),
+        None => line,
     }
 }
 
@@ -799,14 +832,9 @@ pub fn versions_finding(
         .into_iter()
         .filter(|v| v.offered_by_client())
         .collect();
-    let per_version: Vec<String> = results
+    let per_version: Vec<Text> = results
         .iter()
-        .map(|(v, o)| match o {
-            Outcome::Accepted { note: None } => format!("{}: accepted", v.name()),
-            Outcome::Accepted { note: Some(n) } => format!("{}: accepted ({n})", v.name()),
-            Outcome::Refused(r) => format!("{}: refused ({r})", v.name()),
-            Outcome::Unknown(r) => format!("{}: unknown ({r})", v.name()),
-        })
+        .map(|(v, o)| outcome_text(v.name(), o))
         .collect();
     let mut versions = serde_json::Map::new();
     for (v, o) in results {
@@ -830,7 +858,11 @@ pub fn versions_finding(
     let f = f.data(data);
     let offers = names(&offered);
     let acc = names(&accepted);
-    let all = per_version.join("; ");
+    let all = crate::net::words::join(&per_version, "; ");
+    // `{all}` is filled per language: the per-version line is in the reader's words.
+    let said = |key: &str, args: &[(&str, &str)]| {
+        crate::net::words::fill(crate::guide::phrase(key, args), &[("all", &all)])
+    };
 
     if accepted.is_empty() {
         let all_unknown = results
@@ -840,23 +872,17 @@ pub fn versions_finding(
             .iter()
             .all(|(_, o)| matches!(o, Outcome::Unknown(r) if r.starts_with("cannot connect")));
         if connect_failed {
-            return f.skip(crate::guide::phrase(
-                "versions.unreachable",
-                &[("all", &all)],
-            ));
+            return f.skip(said("versions.unreachable", &[]));
         }
         let not_tls = results
             .iter()
             .any(|(_, o)| matches!(o, Outcome::Unknown(r) if r.contains("does not speak TLS")));
         let detail = if not_tls {
-            crate::guide::phrase("versions.not_tls", &[("all", &all)])
+            said("versions.not_tls", &[])
         } else if all_unknown {
-            crate::guide::phrase("versions.unconfirmed", &[("all", &all)])
+            said("versions.unconfirmed", &[])
         } else {
-            crate::guide::phrase(
-                "versions.none_accepted",
-                &[("all", &all), ("offers", &offers)],
-            )
+            said("versions.none_accepted", &[("offers", &offers)])
         };
         return f
             .fail(detail)
@@ -873,10 +899,7 @@ pub fn versions_finding(
     if shared.is_empty() && !foreign_suites.is_empty() {
         let fs = names(&foreign_suites);
         return f
-            .fail(crate::guide::phrase(
-                "versions.no_common_cipher",
-                &[("versions", &fs), ("all", &all)],
-            ))
+            .fail(said("versions.no_common_cipher", &[("versions", &fs)]))
             .section("2-1 (4)")
             .fix(crate::guide::fix(
                 "proxy.versions_no_common_cipher",
@@ -885,9 +908,9 @@ pub fn versions_finding(
     }
     if shared.is_empty() {
         return f
-            .fail(crate::guide::phrase(
+            .fail(said(
                 "versions.legacy_only",
-                &[("acc", &acc), ("offers", &offers), ("all", &all)],
+                &[("acc", &acc), ("offers", &offers)],
             ))
             .section("2-1 (4)")
             .fix(crate::guide::fix(

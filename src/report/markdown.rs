@@ -46,7 +46,7 @@ pub fn findings(report: &Report, opts: &RenderOptions) -> String {
             "| {} (`{}`) | {} | {} | {} | {} |\n",
             md(f.title.get(lang)),
             f.id,
-            md(&f.target),
+            md(&super::shown_target(&f.target, lang)),
             label(&format!("status.{}", f.status.as_str()), lang),
             md(&text(&f.detail, lang)),
             f.section.as_deref().map(md).unwrap_or_default()

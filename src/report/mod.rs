@@ -171,6 +171,19 @@ pub(crate) fn text(t: &Text, lang: Lang) -> String {
     crate::text::escape::clean(t.get(lang))
 }
 
+/// A finding's target as a person reads it: the few fixed targets the probes name in words
+/// (`proxy`, `local clock`, `client certificate`) in the reader's language, anything else (a host,
+/// a file, a URL) as it is, cleaned. JSON and the machine formats keep the target unchanged.
+pub(crate) fn shown_target(target: &str, lang: Lang) -> String {
+    let key = match target {
+        "proxy" => "report.target_proxy",
+        "local clock" => "report.target_local_clock",
+        "client certificate" => "report.target_client_certificate",
+        _ => return crate::text::escape::clean(target),
+    };
+    crate::guide::label(key, lang)
+}
+
 pub(crate) fn ms(d: Option<Duration>) -> Option<f64> {
     d.map(|d| (d.as_secs_f64() * 1e6).round() / 1e3)
 }

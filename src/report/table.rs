@@ -103,7 +103,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         table.add_row(vec![
             Cell::new(format!("{}\n{}", text(&f.title, lang), f.id)),
-            Cell::new(crate::text::escape::clean(&f.target)),
+            Cell::new(super::shown_target(&f.target, lang)),
             result_cell,
             Cell::new(detail),
             Cell::new(f.section.clone().unwrap_or_default()),

@@ -254,7 +254,7 @@ fn finding(f: &Finding, lang: Lang) -> Markup {
                 code.f-id { (clean(&f.id)) }
             }
             p.f-detail { (t(&f.detail, lang)) }
-            p.f-target { span.k { (label("target", lang)) } " " (clean(&f.target))
+            p.f-target { span.k { (label("target", lang)) } " " (crate::report::shown_target(&f.target, lang))
                 @if let Some(m) = ms(f, lang) { " · " (m) }
             }
             @if let Some(c) = &f.consequence_of {

@@ -76,7 +76,7 @@ const CODES: &[&str] = &[
     "GCM", "CBC", "DES", "DSA", "MD", "JSON", "TOML", "FIFO", "HTML", "CSV", "PAC", "WPAD", "CNG",
     "CAPI", "AIA", "CONNECT", "GET", "POST", "NTP", "VPN", "LAN", "RFC", "CSP", "PIN", "NSS",
     "TCP", "UDP", "IE", "CN", "SAN", "SANs", "UTC", "JST", "README", "CLI", "API", "FILE", "HOST",
-    "PORT", "NAME", "ENV", "SECTION", "URI", "PKIX", "CPU", "ms", "OK", "NG",
+    "PORT", "NAME", "ENV", "SECTION", "URI", "PKIX", "CPU", "ms", "OK", "NG", "SOCKS",
 ];
 
 /// The service's own Japanese names and the words on its pages, quoted in English text so that
