@@ -953,17 +953,24 @@ fn an_rsa_1024_key_is_weak_not_damaged() {
         String::from_utf8_lossy(&out.stderr)
     );
     let out = certprobe()
-        .args(["check", "--only", "local", "--cert"])
+        .args(["--format", "json", "check", "--only", "local", "--cert"])
         .arg(dir.path().join("weak.pem"))
         .arg("--key")
         .arg(dir.path().join("weak.key"))
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("too weak"), "{err}");
-    assert!(err.contains("new certificate"), "{err}");
-    assert!(!err.contains("damaged"), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["verdict"]["cause"], "cert.key", "{text}");
+    let key = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "cert.key")
+        .expect("a cert.key finding");
+    assert_eq!(key["status"], "fail", "{key}");
+    assert!(!text.contains("damaged"), "{text}");
 }
 
 /// A PAC address pasted as the proxy is named for what it is, not used as a proxy.
