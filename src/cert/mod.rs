@@ -236,6 +236,8 @@ pub fn analyse(
         &leaf, &cands, &store, &target, profile,
     ));
     findings.push(checks::chain_finding(&report, &target, profile));
+    // The strict-mode lints of the path, as `verify` reports them.
+    findings.extend(checks::strict_finding(&report, &target));
     findings.push(sent_chain_finding(&report, &leaf, &store, &target));
     #[cfg(windows)]
     if !args.no_os_stores {

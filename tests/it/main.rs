@@ -22,4 +22,5 @@ mod screen;
 mod secrets;
 mod serve;
 mod strict;
+mod strict_check;
 mod versions;
