@@ -39,7 +39,8 @@ pub struct LocalOutcome {
     pub client: Option<Arc<rustls::sign::CertifiedKey>>,
     /// The client certificate's issuer common name (compared with a server's acceptable CAs).
     pub client_issuer: Option<String>,
-    /// Anchors for validating servers: platform roots (unless `--no-system-trust`) plus `--trust`.
+    /// Anchors for validating servers: platform roots (unless `--no-system-trust`) plus `--trust`;
+    /// empty when no network step follows ([`local_probe_for`]).
     pub roots: Arc<rustls::RootCertStore>,
 }
 
@@ -335,8 +336,22 @@ fn sent_chain_finding(
 
 /// The local probes: load the identity and trust store, check the certificate, key and chain.
 pub fn local_probe(args: &IdentityArgs, profile: &Profile) -> Result<LocalOutcome, AppError> {
+    local_probe_for(args, profile, true)
+}
+
+/// [`local_probe`]; `servers`: whether a network step will validate servers. Without one the
+/// root store for them (every anchor parsed by webpki) is not built and `roots` is empty.
+pub fn local_probe_for(
+    args: &IdentityArgs,
+    profile: &Profile,
+    servers: bool,
+) -> Result<LocalOutcome, AppError> {
     let analysis = analyse(args, profile, Purpose::Client)?;
-    let roots = Arc::new(analysis.store.root_cert_store());
+    let roots = Arc::new(if servers {
+        analysis.store.root_cert_store()
+    } else {
+        rustls::RootCertStore::empty()
+    });
     let mut client = None;
     let mut client_issuer = None;
     if let Some(identity) = &analysis.identity {

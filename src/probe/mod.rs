@@ -32,7 +32,12 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     let mut report = Report::new(plan.profile.name.clone());
 
     // Local: certificate, key, chain, trust store. Bad input here ends the run (exit 2).
-    let local = crate::cert::local_probe(&plan.args.identity, plan.profile)?;
+    // The root store for validating servers is built only when a network step follows.
+    let local = crate::cert::local_probe_for(
+        &plan.args.identity,
+        plan.profile,
+        plan.runs(PhaseArg::Network),
+    )?;
     if plan.runs(PhaseArg::Local) {
         report.findings.extend(local.findings.iter().cloned());
     }
