@@ -53,7 +53,9 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     let login = login::prepare(plan.profile, plan.args)?;
 
     if plan.runs(PhaseArg::Network) {
-        let deadline = start + plan.timeout;
+        // `--timeout` bounds the whole run: it counts from the start of the process (the
+        // watchdog's clock, which leaves out time at a password prompt), not from here.
+        let deadline = crate::watchdog::origin().unwrap_or(start) + plan.timeout;
         let net =
             crate::net::probe_endpoints(plan.profile, &(&plan.args.net).into(), &local, deadline)
                 .await?;
