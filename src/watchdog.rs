@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 struct State {
     deadline: Instant,
     paused_since: Option<Instant>,
+    /// When the run started, moved later by the time spent at prompts.
+    origin: Instant,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -21,9 +23,11 @@ pub fn start(limit: Duration, on_expire: impl FnOnce() + Send + 'static) {
         if s.is_some() {
             return;
         }
+        let now = Instant::now();
         *s = Some(State {
-            deadline: Instant::now() + limit,
+            deadline: now + limit,
             paused_since: None,
+            origin: now,
         });
     }
     let _ = std::thread::Builder::new()
@@ -55,9 +59,17 @@ pub fn paused<T>(f: impl FnOnce() -> T) -> T {
     let mut s = STATE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(st) = s.as_mut() {
         st.deadline += begin.elapsed();
+        st.origin += begin.elapsed();
         st.paused_since = None;
     }
     out
+}
+
+/// When the run started (the watchdog's start), moved later by the time spent at prompts:
+/// where `--timeout` counts from, start-up and local work included. `None` without a watchdog.
+pub fn origin() -> Option<Instant> {
+    let s = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    s.as_ref().map(|st| st.origin)
 }
 
 fn set_paused(at: Option<Instant>) {
@@ -81,8 +93,13 @@ mod tests {
         start(Duration::from_millis(300), move || {
             f.store(true, Ordering::SeqCst)
         });
+        let origin_before = origin().unwrap();
         paused(|| std::thread::sleep(Duration::from_millis(600)));
         assert!(!fired.load(Ordering::SeqCst), "fired while paused");
+        assert!(
+            origin().unwrap() >= origin_before + Duration::from_millis(600),
+            "the run's origin moves by the time at the prompt"
+        );
         std::thread::sleep(Duration::from_millis(1200));
         assert!(fired.load(Ordering::SeqCst), "did not fire");
     }

@@ -409,7 +409,7 @@ pub fn strict_finding(report: &ChainReport, target: &str) -> Option<Finding> {
             ))
             .section("2-1 (7)")
             .fix(fix("cert.strict_lint", &[("name", first.name())]))
-            .data(serde_json::json!({ "warnings": report.warnings })),
+            .data(serde_json::json!({ "warnings": report.warnings, "path": report.path })),
     )
 }
 

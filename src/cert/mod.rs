@@ -42,7 +42,8 @@ pub struct LocalOutcome {
     pub client: Option<Arc<rustls::sign::CertifiedKey>>,
     /// The client certificate's issuer common name (compared with a server's acceptable CAs).
     pub client_issuer: Option<String>,
-    /// Anchors for validating servers: platform roots (unless `--no-system-trust`) plus `--trust`.
+    /// Anchors for validating servers: platform roots (unless `--no-system-trust`) plus `--trust`;
+    /// empty when no network step follows ([`local_probe_for`]).
     pub roots: Arc<rustls::RootCertStore>,
 }
 
@@ -230,6 +231,8 @@ pub fn analyse(
         &leaf, &cands, &store, &target, profile,
     ));
     findings.push(checks::chain_finding(&report, &target, profile));
+    // The strict-mode lints of the path, as `verify` reports them.
+    findings.extend(checks::strict_finding(&report, &target));
     findings.push(sent_chain_finding(&report, &leaf, &store, &target));
     #[cfg(windows)]
     if !args.no_os_stores {
@@ -348,8 +351,22 @@ pub(crate) fn phrase_with(key: &str, args: &[(&str, &str)], name: &str, value: &
 
 /// The local probes: load the identity and trust store, check the certificate, key and chain.
 pub fn local_probe(args: &IdentityOptions, profile: &Profile) -> Result<LocalOutcome, AppError> {
+    local_probe_for(args, profile, true)
+}
+
+/// [`local_probe`]; `servers`: whether a network step will validate servers. Without one the
+/// root store for them (every anchor parsed by webpki) is not built and `roots` is empty.
+pub fn local_probe_for(
+    args: &IdentityOptions,
+    profile: &Profile,
+    servers: bool,
+) -> Result<LocalOutcome, AppError> {
     let analysis = analyse(args, profile, Purpose::Client)?;
-    let roots = Arc::new(analysis.store.root_cert_store());
+    let roots = Arc::new(if servers {
+        analysis.store.root_cert_store()
+    } else {
+        rustls::RootCertStore::empty()
+    });
     let mut client = None;
     let mut client_issuer = None;
     if let Some(identity) = &analysis.identity {

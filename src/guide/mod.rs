@@ -4,7 +4,7 @@
 
 use crate::finding::{Lang, Text};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 pub mod explain;
@@ -106,9 +106,25 @@ impl Section {
     }
 }
 
-/// The parsed catalogue.
+/// The parsed catalogue: the whole of it, or (the one [`catalogue`] gives) each file parsed the
+/// first time one of its entries is asked for, so a run pays for the texts it uses.
 #[derive(Debug)]
 pub struct Catalogue {
+    files: &'static [(&'static str, &'static str)],
+    /// Each file on its own, parsed on first use.
+    parts: Vec<OnceLock<Part>>,
+    /// Which files define a key (`"key" =` at the start of a line): the only ones parsed to
+    /// look it up. Read from the sources once, without parsing them.
+    index: OnceLock<HashMap<&'static str, Vec<usize>>>,
+    /// The files merged, every duplicate refused: for listing sections and keys.
+    all: OnceLock<Part>,
+    /// The file with the `[[section]]` tables, when there is exactly one.
+    sections_file: OnceLock<Option<usize>>,
+}
+
+/// The entries of one file, or of several merged.
+#[derive(Debug, Default)]
+struct Part {
     sections: Vec<Section>,
     fixes: BTreeMap<String, Text>,
     labels: BTreeMap<String, Text>,
@@ -118,13 +134,10 @@ fn text(r: RawText) -> Text {
     Text::new(r.en.trim_end(), r.ja.trim_end())
 }
 
-impl Catalogue {
-    fn parse(files: &[(&str, &str)]) -> Result<Catalogue, String> {
-        let mut cat = Catalogue {
-            sections: Vec::new(),
-            fixes: BTreeMap::new(),
-            labels: BTreeMap::new(),
-        };
+impl Part {
+    /// Parse `files` and merge them; a section, fix or label may be defined only once.
+    fn parse(files: &[(&str, &str)]) -> Result<Part, String> {
+        let mut cat = Part::default();
         for (name, src) in files {
             let raw: RawCatalogue = toml::from_str(src).map_err(|e| format!("{name}: {e}"))?;
             for s in raw.section {
@@ -160,9 +173,92 @@ impl Catalogue {
         }
         Ok(cat)
     }
+}
 
+/// The catalogue is compiled in and checked by `tests::catalogue_parses`; an empty catalogue
+/// here would only hide that test's failure.
+fn parsed(r: Result<Part, String>) -> Part {
+    r.unwrap_or_else(|e| panic!("built-in guide catalogue is malformed: {e}"))
+}
+
+impl Catalogue {
+    /// Parse every file now and check that no entry is defined twice.
+    #[cfg(test)]
+    fn parse(files: &'static [(&'static str, &'static str)]) -> Result<Catalogue, String> {
+        let cat = Catalogue::lazy(files);
+        let _ = cat.all.set(Part::parse(files)?);
+        Ok(cat)
+    }
+
+    /// Nothing parsed yet: each file is parsed when an entry of it is first asked for.
+    fn lazy(files: &'static [(&'static str, &'static str)]) -> Catalogue {
+        Catalogue {
+            files,
+            parts: files.iter().map(|_| OnceLock::new()).collect(),
+            index: OnceLock::new(),
+            all: OnceLock::new(),
+            sections_file: OnceLock::new(),
+        }
+    }
+
+    fn part(&self, i: usize) -> &Part {
+        self.parts[i].get_or_init(|| parsed(Part::parse(&self.files[i..=i])))
+    }
+
+    fn all(&self) -> &Part {
+        self.all.get_or_init(|| parsed(Part::parse(self.files)))
+    }
+
+    /// The files that may define `key`, from the index of key lines.
+    fn files_defining(&self, key: &str) -> &[usize] {
+        let index = self.index.get_or_init(|| {
+            let mut index: HashMap<&'static str, Vec<usize>> = HashMap::new();
+            for (i, (_, src)) in self.files.iter().enumerate() {
+                for line in src.lines() {
+                    let Some(key) = defined_key(line) else {
+                        continue;
+                    };
+                    let files = index.entry(key).or_default();
+                    if files.last() != Some(&i) {
+                        files.push(i);
+                    }
+                }
+            }
+            index
+        });
+        index.get(key).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// An entry found through the index; when the index does not find it (a key written in
+    /// another form, or none), the whole catalogue decides.
+    fn lookup<'a>(
+        &'a self,
+        key: &str,
+        get: impl Fn(&'a Part) -> Option<&'a Text>,
+    ) -> Option<&'a Text> {
+        self.files_defining(key)
+            .iter()
+            .find_map(|&i| get(self.part(i)))
+            .or_else(|| get(self.all()))
+    }
+
+    /// The guide's sections: parsed from the one file with `[[section]]` tables.
     pub fn sections(&self) -> &[Section] {
-        &self.sections
+        let file = self.sections_file.get_or_init(|| {
+            let mut with_sections = self
+                .files
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, src))| src.contains("[[section]]"));
+            match (with_sections.next(), with_sections.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        });
+        match file {
+            Some(i) => &self.part(*i).sections,
+            None => &self.all().sections,
+        }
     }
 
     /// Look a section up by id or alias, ignoring case, spaces, full-width forms and a leading
@@ -170,38 +266,48 @@ impl Catalogue {
     pub fn find(&self, query: &str) -> Option<&Section> {
         let q = normalise(query);
         let q_loose = loose(&q);
-        self.sections
+        let sections = self.sections();
+        sections
             .iter()
             .find(|s| s.keys.contains(&q))
-            .or_else(|| {
-                self.sections
-                    .iter()
-                    .find(|s| s.loose_keys.contains(&q_loose))
-            })
+            .or_else(|| sections.iter().find(|s| s.loose_keys.contains(&q_loose)))
     }
 
     /// The steps or codes under a section, in guide order.
     pub fn children<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Section> + 'a {
-        self.sections
+        self.sections()
             .iter()
             .filter(move |s| s.parent_id() == Some(id))
     }
 
     pub fn fix_text(&self, key: &str) -> Option<&Text> {
-        self.fixes.get(key)
+        self.lookup(key, |p| p.fixes.get(key))
     }
 
     pub fn fix_keys(&self) -> impl Iterator<Item = &str> {
-        self.fixes.keys().map(String::as_str)
+        self.all().fixes.keys().map(String::as_str)
     }
 
     pub fn label_text(&self, key: &str) -> Option<&Text> {
-        self.labels.get(key)
+        self.lookup(key, |p| p.labels.get(key))
     }
 
     pub fn label_keys(&self) -> impl Iterator<Item = &str> {
-        self.labels.keys().map(String::as_str)
+        self.all().labels.keys().map(String::as_str)
     }
+}
+
+/// The key a TOML line defines: `"quoted.key" = …` or `bare_key = …` (a line inside a
+/// value may give a word that is no entry; that only costs a look).
+fn defined_key(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    if let Some(rest) = line.strip_prefix('"') {
+        return rest.find('"').map(|end| &rest[..end]);
+    }
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(line.len());
+    (end > 0 && line[end..].trim_start().starts_with('=')).then(|| &line[..end])
 }
 
 /// A normalised key without brackets: `2-1 7` finds `2-1 (7)`.
@@ -235,15 +341,11 @@ fn normalise(s: &str) -> String {
     }
 }
 
-/// The catalogue compiled into the binary. Parsed once; a unit test proves it parses.
+/// The catalogue compiled into the binary, each file parsed when first used; a unit test
+/// proves the whole of it parses, and that it reads the same parsed lazily.
 pub fn catalogue() -> &'static Catalogue {
     static CAT: OnceLock<Catalogue> = OnceLock::new();
-    CAT.get_or_init(|| match Catalogue::parse(FILES) {
-        Ok(c) => c,
-        // The catalogue is compiled in and checked by `tests::catalogue_parses`;
-        // an empty catalogue here would only hide that test's failure.
-        Err(e) => panic!("built-in guide catalogue is malformed: {e}"),
-    })
+    CAT.get_or_init(|| Catalogue::lazy(FILES))
 }
 
 /// A fix from the catalogue with `{name}` placeholders filled in.
@@ -331,6 +433,45 @@ mod tests {
         Catalogue::parse(FILES).expect("catalogue parses");
     }
 
+    /// Parsed file by file on demand, the catalogue reads exactly as parsed whole.
+    #[test]
+    fn lazy_lookups_read_as_the_whole_catalogue() {
+        let whole = Catalogue::parse(FILES).unwrap();
+        let fixes: Vec<&str> = whole.fix_keys().collect();
+        let labels: Vec<&str> = whole.label_keys().collect();
+        assert!(fixes.len() > 100 && labels.len() > 100);
+        let lazy = Catalogue::lazy(FILES);
+        for k in &fixes {
+            assert_eq!(lazy.fix_text(k), whole.all().fixes.get(*k), "fix {k}");
+            assert!(
+                lazy.all.get().is_none(),
+                "fix {k} needed the whole catalogue"
+            );
+        }
+        for k in &labels {
+            assert_eq!(lazy.label_text(k), whole.all().labels.get(*k), "label {k}");
+            assert!(
+                lazy.all.get().is_none(),
+                "label {k} needed the whole catalogue"
+            );
+        }
+        let ids = |c: &Catalogue| {
+            c.sections()
+                .iter()
+                .map(|s| s.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&lazy), ids(&whole));
+        assert!(lazy.all.get().is_none());
+        assert_eq!(lazy.fix_text("no.such.key"), None);
+
+        // One lookup parses only the file that defines the key.
+        let lazy = Catalogue::lazy(FILES);
+        assert!(lazy.label_text("html.title").is_some());
+        let parsed = lazy.parts.iter().filter(|p| p.get().is_some()).count();
+        assert_eq!(parsed, 1);
+    }
+
     #[test]
     fn every_guide_section_is_present_in_both_languages() {
         let cat = catalogue();
@@ -373,7 +514,7 @@ mod tests {
     #[test]
     fn every_id_and_alias_finds_its_own_section() {
         let cat = catalogue();
-        for s in &cat.sections {
+        for s in cat.sections() {
             for name in std::iter::once(&s.id).chain(&s.aliases) {
                 let found = cat.find(name).map(|f| f.id.as_str());
                 assert_eq!(found, Some(s.id.as_str()), "`{name}`");

@@ -230,7 +230,10 @@ pub async fn probe_endpoints(
         let progress = progress.clone();
         let slots = slots.clone();
         async move {
-            let turn = tokio::time::timeout_at(deadline.into(), slots.acquire_owned()).await;
+            // A turn after `deadline - MIN_TURN` would be late: stop waiting for one then, so
+            // the endpoints never started are reported before the deadline, not after it.
+            let last_turn = deadline.checked_sub(MIN_TURN).unwrap_or(deadline);
+            let turn = tokio::time::timeout_at(last_turn.into(), slots.acquire_owned()).await;
             // A turn that comes with almost no time left would only produce time-outs that
             // say nothing about the endpoint.
             let late = deadline.saturating_duration_since(Instant::now()) < MIN_TURN;

@@ -58,7 +58,12 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     let mut report = Report::new(plan.profile.name.clone());
 
     // Local: certificate, key, chain, trust store. Bad input here ends the run (exit 2).
-    let local = crate::cert::local_probe(&plan.args.identity, plan.profile)?;
+    // The root store for validating servers is built only when a network step follows.
+    let local = crate::cert::local_probe_for(
+        &plan.args.identity,
+        plan.profile,
+        plan.runs(Phase::Network),
+    )?;
     if plan.runs(Phase::Local) {
         report.findings.extend(local.findings.iter().cloned());
     }
@@ -73,7 +78,9 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
     let login = login::prepare(plan.profile, plan.args)?;
 
     if plan.runs(Phase::Network) {
-        let deadline = start + plan.timeout;
+        // `--timeout` bounds the whole run: it counts from the start of the process (the
+        // watchdog's clock, which leaves out time at a password prompt), not from here.
+        let deadline = crate::watchdog::origin().unwrap_or(start) + plan.timeout;
         let net =
             crate::net::probe_endpoints(plan.profile, &plan.args.net, &local, deadline).await?;
         report.findings.extend(net);

@@ -100,12 +100,27 @@ impl Report {
         let cause = self.verdict.cause.as_deref().and_then(by_id);
         VerdictView {
             cause,
-            consequences: self
-                .verdict
-                .consequences
-                .iter()
-                .filter_map(|id| by_id(id))
-                .collect(),
+            consequences: {
+                // One pass over the findings however many consequences there are.
+                let wanted: std::collections::HashSet<&str> = self
+                    .verdict
+                    .consequences
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                let mut found: std::collections::HashMap<&str, &Finding> =
+                    std::collections::HashMap::new();
+                for f in &self.findings {
+                    if wanted.contains(f.id.as_str()) {
+                        found.entry(f.id.as_str()).or_insert(f);
+                    }
+                }
+                self.verdict
+                    .consequences
+                    .iter()
+                    .filter_map(|id| found.get(id.as_str()).copied())
+                    .collect()
+            },
             rule: &self.verdict.rule,
             first_do: self
                 .verdict

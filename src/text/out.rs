@@ -41,8 +41,11 @@ pub fn sanitize(s: &str, gate: Gate) -> String {
             for u in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{u:04x}"));
             }
-        } else {
+        } else if super::escape::needs_escape(c) {
             out.push_str(&super::escape::clean(c.encode_utf8(&mut [0; 4])));
+        } else {
+            // What `clean` keeps as it is, without a string made for each character.
+            out.push(c);
         }
         rest = &rest[c.len_utf8()..];
     }

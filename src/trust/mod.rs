@@ -162,11 +162,9 @@ impl TrustStore {
         }
         let start = Instant::now();
         self.system = true;
-        let result = rustls_native_certs::load_native_certs();
-        for e in &result.errors {
-            self.platform_errors.push(e.to_string());
-        }
-        for der in result.certs {
+        let (certs, errors) = platform_roots();
+        self.platform_errors.extend(errors);
+        for der in certs {
             match Anchor::new(der, AnchorOrigin::Platform) {
                 Some(a) => {
                     self.platform_loaded += 1;
@@ -250,6 +248,113 @@ impl TrustStore {
                     .is_some_and(|m| m.subject_name.eq_ignore_ascii_case(name))
             })
     }
+}
+
+/// The platform's roots as rustls-native-certs reads them, each decoded once.
+///
+/// With both `SSL_CERT_FILE` and `SSL_CERT_DIR` set (as on Debian: the bundle file and the
+/// directory of one file per root, the bundle itself among them), rustls-native-certs decodes
+/// the file and then every file of the directory, so each root twice, and drops the copies
+/// afterwards. Here the bundle is read first and a directory entry is given to
+/// rustls-native-certs only when a certificate in it is not, letter for letter, one of the
+/// bundle's; the directory is walked as rustls-native-certs walks it (links followed, each
+/// file once). In every other case rustls-native-certs reads the store unchanged.
+fn platform_roots() -> (Vec<CertificateDer<'static>>, Vec<String>) {
+    let file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let dirs: Vec<PathBuf> = std::env::var_os("SSL_CERT_DIR")
+        .map(|d| {
+            std::env::split_paths(&d)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    roots_from(file, &dirs)
+}
+
+/// [`platform_roots`] from these paths (`SSL_CERT_FILE`, `SSL_CERT_DIR`).
+fn roots_from(
+    file: Option<PathBuf>,
+    dirs: &[PathBuf],
+) -> (Vec<CertificateDer<'static>>, Vec<String>) {
+    let bundle = file.as_deref().and_then(|f| std::fs::read(f).ok());
+    let (Some(file), Some(bundle), false) = (&file, &bundle, dirs.is_empty()) else {
+        let r = rustls_native_certs::load_native_certs();
+        return (r.certs, r.errors.iter().map(|e| e.to_string()).collect());
+    };
+    let mut certs = Vec::new();
+    let mut errors = Vec::new();
+    let mut take = |r: rustls_native_certs::CertificateResult| {
+        certs.extend(r.certs);
+        errors.extend(r.errors.iter().map(|e| e.to_string()));
+    };
+    take(rustls_native_certs::load_certs_from_paths(Some(file), None));
+    let known: std::collections::HashSet<&[u8]> = pem_blocks(bundle).collect();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(id) = file_id(file) {
+        seen.insert(id);
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            // rustls-native-certs says why.
+            take(rustls_native_certs::load_certs_from_paths(None, Some(dir)));
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue; // a dangling link, as rustls-native-certs skips it
+            };
+            if !meta.is_file() || file_id(&path).is_some_and(|id| !seen.insert(id)) {
+                continue;
+            }
+            let Ok(text) = std::fs::read(&path) else {
+                take(rustls_native_certs::load_certs_from_paths(
+                    Some(&path),
+                    None,
+                ));
+                continue;
+            };
+            let mut blocks = pem_blocks(&text).peekable();
+            if blocks.peek().is_some() && blocks.all(|b| known.contains(b)) {
+                continue;
+            }
+            take(rustls_native_certs::load_certs_from_paths(
+                Some(&path),
+                None,
+            ));
+        }
+    }
+    certs.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+    certs.dedup();
+    (certs, errors)
+}
+
+/// The text of each PEM certificate in `text`, between its BEGIN and END lines (none when
+/// `text` is not UTF-8).
+fn pem_blocks(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let find = |hay: &str, needle: &str| hay.find(needle);
+    let mut rest = std::str::from_utf8(text).unwrap_or_default();
+    std::iter::from_fn(move || {
+        let start = find(rest, BEGIN)? + BEGIN.len();
+        let len = find(&rest[start..], END)?;
+        let block = &rest[start..start + len];
+        rest = &rest[start + len + END.len()..];
+        Some(block.as_bytes())
+    })
+}
+
+/// A file's identity (device, inode), links followed.
+#[cfg(unix)]
+fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::path::Path) -> Option<(u64, u64)> {
+    None
 }
 
 fn finding(id: &str, title: Text, target: &str) -> Finding {
@@ -453,6 +558,36 @@ mod tests {
         assert!(store
             .usable_for(std::iter::once(&b"no such name"[..]))
             .is_empty());
+    }
+
+    /// The bundle and a directory holding the bundle's roots again, one per file, as links
+    /// (and as a copy), plus a root only the directory has: each root once, the same set as
+    /// rustls-native-certs reads, and only the new file decoded.
+    #[cfg(unix)]
+    #[test]
+    fn the_platform_store_is_read_once_with_file_and_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let text = |n: &str| std::fs::read_to_string(pki(n)).unwrap();
+        let bundle = d.join("bundle.crt");
+        std::fs::write(&bundle, text("root.pem") + &text("server-root.pem")).unwrap();
+        std::fs::write(d.join("root.pem"), text("root.pem")).unwrap();
+        std::os::unix::fs::symlink(d.join("root.pem"), d.join("1a2b3c4d.0")).unwrap();
+        std::os::unix::fs::symlink(pki("server-root.pem"), d.join("server-root.pem")).unwrap();
+        std::fs::write(d.join("only-here.pem"), text("unknown-ca.pem")).unwrap();
+        std::fs::write(d.join("notes.txt"), "not a certificate\n").unwrap();
+        let (ours, errors) = roots_from(Some(bundle.clone()), &[d.to_path_buf()]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let theirs = rustls_native_certs::load_certs_from_paths(Some(&bundle), Some(d));
+        let key = |v: &[CertificateDer<'static>]| {
+            let mut v: Vec<Vec<u8>> = v.iter().map(|c| c.to_vec()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(key(&ours), key(&theirs.certs));
+        assert_eq!(ours.len(), 3, "each root once");
+        assert_eq!(pem_blocks(text("root.pem").as_bytes()).count(), 1);
+        assert_eq!(pem_blocks(b"\xff\xfe").count(), 0);
     }
 
     #[test]

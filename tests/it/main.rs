@@ -25,6 +25,7 @@ mod screen;
 mod secrets;
 mod serve;
 mod strict;
+mod strict_check;
 mod versions;
 mod weak;
 mod wordsnet;
