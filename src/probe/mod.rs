@@ -59,11 +59,8 @@ pub async fn run(plan: &CheckPlan<'_>) -> Result<Report, AppError> {
 
     // Local: certificate, key, chain, trust store. Bad input here ends the run (exit 2).
     // The root store for validating servers is built only when a network step follows.
-    let local = crate::cert::local_probe_for(
-        &plan.args.identity,
-        plan.profile,
-        plan.runs(Phase::Network),
-    )?;
+    let local =
+        crate::cert::local_probe_for(&plan.args.identity, plan.profile, plan.runs(Phase::Network))?;
     if plan.runs(Phase::Local) {
         report.findings.extend(local.findings.iter().cloned());
     }
