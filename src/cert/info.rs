@@ -165,14 +165,7 @@ pub fn show_date(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-pub fn fingerprint(der: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, der)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+pub use crate::trust::fingerprint;
 
 fn datetime(since_epoch: std::time::Duration) -> Result<OffsetDateTime, String> {
     let secs = i64::try_from(since_epoch.as_secs()).map_err(|e| e.to_string())?;
@@ -422,7 +415,7 @@ fn ku_names(k: &KeyUsage) -> Vec<String> {
     .collect()
 }
 
-fn general_name(g: &GeneralName) -> String {
+pub(crate) fn general_name(g: &GeneralName) -> String {
     match g {
         GeneralName::DnsName(s) => format!("DNS:{s}"),
         GeneralName::Rfc822Name(s) => format!("email:{s}"),

@@ -103,25 +103,7 @@ fn names_of(cert: &Certificate) -> Vec<GeneralName> {
 }
 
 fn show(g: &GeneralName) -> String {
-    match g {
-        GeneralName::Rfc822Name(s) => format!("email:{s}"),
-        GeneralName::DnsName(s) => format!("DNS:{s}"),
-        GeneralName::UniformResourceIdentifier(s) => format!("URI:{s}"),
-        GeneralName::DirectoryName(n) => format!("DirName:{n}"),
-        GeneralName::IpAddress(o) => {
-            let b = o.as_bytes();
-            match b.len() {
-                4 => format!("IP:{}", std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])),
-                16 => {
-                    let mut a = [0u8; 16];
-                    a.copy_from_slice(b);
-                    format!("IP:{}", std::net::Ipv6Addr::from(a))
-                }
-                _ => "IP:?".into(),
-            }
-        }
-        _ => "otherName".into(),
-    }
+    super::info::general_name(g)
 }
 
 /// Does `name` lie in the subtree `base`? `None`: same form, but certprobe cannot evaluate it.

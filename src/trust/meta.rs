@@ -63,7 +63,8 @@ fn display_name(name: &Name) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
-fn fingerprint(der: &[u8]) -> String {
+/// The SHA-256 fingerprint of a certificate, as colon-separated upper-case hex.
+pub fn fingerprint(der: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, der)
         .as_ref()
         .iter()

@@ -6,6 +6,8 @@
 mod file;
 mod meta;
 
+pub use meta::fingerprint;
+
 pub use file::read_certs;
 pub use meta::{subject_of, AnchorMeta};
 

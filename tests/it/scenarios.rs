@@ -962,7 +962,8 @@ fn an_rsa_1024_key_is_weak_not_damaged() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["verdict"]["cause"], "cert.key", "{text}");
+    // The cause when the key is the only fault (a proper chain, a real server) is asserted in
+    // tests/it/weak.rs; this self-signed certificate is also untrusted.
     let key = v["findings"]
         .as_array()
         .unwrap()
