@@ -106,14 +106,6 @@ impl Text {
     }
 }
 
-/// Build a [`Text`] from two `format!` argument lists: `text!(("x {}", a), ("x {}", a))`.
-#[macro_export]
-macro_rules! text {
-    (($($en:tt)*), ($($ja:tt)*)) => {
-        $crate::finding::Text::new(format!($($en)*), format!($($ja)*))
-    };
-}
-
 /// The outcome of one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -331,19 +331,15 @@ fn describe_cng_error(e: &rustls_cng::error::CngError) -> String {
         CngError::WindowsError(c) => *c,
         other => return other.to_string(),
     };
-    let what = match code {
-        0x8010_000C | 0x8010_0069 | 0x8010_001D => {
-            "the smart card is not inserted or its reader is not available"
-        }
-        0x8010_006E | 0x8009_0022 => "the PIN or consent prompt was cancelled or not allowed",
-        0x8009_000D | 0x8009_0016 => {
-            "the key is missing from its key container (re-import the PKCS#12 file)"
-        }
-        0x8009_0029 => "the key's provider does not support this operation",
-        0x8000_9009 | 0x8009_0010 => "access to the key was denied",
-        _ => "Windows reported an error",
+    let key = match code {
+        0x8010_000C | 0x8010_0069 | 0x8010_001D => "platform.cng_no_card",
+        0x8010_006E | 0x8009_0022 => "platform.cng_cancelled",
+        0x8009_000D | 0x8009_0016 => "platform.cng_key_missing",
+        0x8009_0029 => "platform.cng_unsupported",
+        0x8000_9009 | 0x8009_0010 => "platform.cng_denied",
+        _ => "platform.cng_other",
     };
-    format!("{what} (0x{code:08X})")
+    crate::guide::message(key, &[("code", &format!("0x{code:08X}"))])
 }
 
 /// The profile's root and intermediate CAs in the "Root" and "CA" stores, for the current
