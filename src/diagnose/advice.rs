@@ -117,8 +117,9 @@ pub fn keep_the_proxy_where_direct_fails(fs: &mut [Finding]) {
             .or_else(|| f.data.get("https_proxy"))
             .or_else(|| f.data.get("http_proxy"))
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+            .map(str::to_string)
+            .or_else(|| routed_proxy(&f.data))
+            .unwrap_or_default();
         // A tunnel the proxy could not open keeps its own words (what the proxy answered).
         let tunnel_failed = f.data.get("error").is_some();
         let key = match endpoint_step(f) {
@@ -129,7 +130,16 @@ pub fn keep_the_proxy_where_direct_fails(fs: &mut [Finding]) {
         };
         if let Some(key) = key {
             let said = |seen: &str| crate::guide::phrase(key, &[("proxy", &proxy), ("seen", seen)]);
-            f.detail = Text::new(said(&seen.en).en, said(&seen.ja).ja);
+            let mut detail = Text::new(said(&seen.en).en, said(&seen.ja).ja);
+            // Where a PAC script chose the proxy, the script stays named.
+            if let Some(pac) = f.data.get("pac").and_then(Value::as_str) {
+                let by = crate::guide::phrase("diagnose.proxy_only.pac", &[("pac", pac)]);
+                detail = Text::new(
+                    format!("{} {}", detail.en, by.en),
+                    format!("{}{}", detail.ja, by.ja),
+                );
+            }
+            f.detail = detail;
         }
         f.fix = Some(if tunnel_failed && endpoint_step(f).is_some() {
             let said = |seen: &str| {
@@ -146,6 +156,17 @@ pub fn keep_the_proxy_where_direct_fails(fs: &mut [Finding]) {
             o.insert("proxy_only".into(), Value::Bool(true));
         }
     }
+}
+
+/// The proxy the settings route the service's hosts through (`routes`: `"proxy URL"` per host),
+/// where no single proxy variable names it (a PAC script chose it).
+fn routed_proxy(data: &Value) -> Option<String> {
+    data.get("routes")?
+        .as_object()?
+        .values()
+        .filter_map(Value::as_str)
+        .find_map(|r| r.strip_prefix("proxy "))
+        .map(|p| p.split_whitespace().next().unwrap_or(p).to_string())
 }
 
 #[cfg(test)]
@@ -222,6 +243,28 @@ mod tests {
             fs[1].detail.en.contains("connection refused"),
             "{}",
             fs[1].detail.en
+        );
+    }
+
+    /// A PAC script chose the proxy: no proxy variable names it, the route does, and the
+    /// script stays named in the settings finding.
+    #[test]
+    fn a_proxy_chosen_by_pac_is_named_with_its_script() {
+        let mut settings = env_proxy();
+        settings.data = json!({
+            "routes": {"login.test": "proxy http://p:8080"},
+            "problems": [],
+            "pac": "http://127.0.0.1:9/proxy.pac",
+        });
+        let mut fs = vec![settings, route(), refused("unavailable")];
+        decide(&mut fs);
+        let d = &fs[0].detail;
+        assert!(d.en.contains("http://p:8080"), "{}", d.en);
+        assert!(d.en.contains("http://127.0.0.1:9/proxy.pac"), "{}", d.en);
+        assert!(
+            d.ja.contains("http://p:8080") && d.ja.contains("proxy.pac"),
+            "{}",
+            d.ja
         );
     }
 
