@@ -104,6 +104,23 @@ impl Text {
     pub fn is_empty(&self) -> bool {
         self.en.is_empty() && self.ja.is_empty()
     }
+
+    /// `{name}` placeholders filled with ja/en texts, each language with its own words.
+    pub fn filled(self, args: &[(&str, &Text)]) -> Text {
+        let (mut en, mut ja) = (self.en, self.ja);
+        for (k, v) in args {
+            let key = format!("{{{k}}}");
+            en = en.replace(&key, &v.en);
+            ja = ja.replace(&key, &v.ja);
+        }
+        Text::new(en, ja)
+    }
+
+    /// Texts joined by `sep` in each language.
+    pub fn joined(parts: &[Text], sep: &str) -> Text {
+        let side = |get: fn(&Text) -> &str| parts.iter().map(get).collect::<Vec<_>>().join(sep);
+        Text::new(side(|t| &t.en), side(|t| &t.ja))
+    }
 }
 
 /// The outcome of one step.

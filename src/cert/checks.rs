@@ -389,7 +389,7 @@ pub fn problem_fix(p: &Problem, key: &str, profile: &Profile) -> Text {
     };
     match url {
         Some(u) => fill(&u),
-        None => Text::new(fill(&site.en).en, fill(&site.ja).ja),
+        None => fill("{url}").filled(&[("url", &site)]),
     }
 }
 

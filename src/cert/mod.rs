@@ -290,10 +290,8 @@ fn intermediate_finding(
         ),
         None => {
             let site = phrase("local.issuing_ca_site", &[]);
-            let fix = |url: &str| {
-                crate::guide::fix("cert.intermediate_missing", &[("name", name), ("url", url)])
-            };
-            Text::new(fix(&site.en).en, fix(&site.ja).ja)
+            crate::guide::fix("cert.intermediate_missing", &[("name", name)])
+                .filled(&[("url", &site)])
         }
     };
     f.fail(phrase("local.intermediate_missing", &[("name", name)]))
@@ -341,12 +339,7 @@ fn sent_chain_finding(
 /// A catalogue phrase with one placeholder, `name`, filled with a text of each language (the
 /// others are the same in both).
 pub(crate) fn phrase_with(key: &str, args: &[(&str, &str)], name: &str, value: &Text) -> Text {
-    let with = |v: &str| {
-        let mut all = args.to_vec();
-        all.push((name, v));
-        phrase(key, &all)
-    };
-    Text::new(with(&value.en).en, with(&value.ja).ja)
+    phrase(key, args).filled(&[(name, value)])
 }
 
 /// The local probes: load the identity and trust store, check the certificate, key and chain.

@@ -64,18 +64,11 @@ fn ok_verdict(report: &chain::ChainReport, purpose: Purpose, at: time::OffsetDat
     let p = crate::guide::phrase(chain::purpose_key(purpose), &[]);
     let time = crate::cert::info::show_time(at);
     let count = report.path.len().to_string();
-    let say = |purpose: &str| {
-        crate::guide::phrase(
-            "verify.ok",
-            &[
-                ("name", name),
-                ("purpose", purpose),
-                ("time", &time),
-                ("count", &count),
-            ],
-        )
-    };
-    Text::new(say(&p.en).en, say(&p.ja).ja)
+    crate::guide::phrase(
+        "verify.ok",
+        &[("name", name), ("time", &time), ("count", &count)],
+    )
+    .filled(&[("purpose", &p)])
 }
 
 /// The certificate chosen from the personal store, or the findings that say why none could be.

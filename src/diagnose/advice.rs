@@ -129,8 +129,8 @@ pub fn keep_the_proxy_where_direct_fails(fs: &mut [Finding]) {
             _ => Some("diagnose.proxy_only.route"),
         };
         if let Some(key) = key {
-            let said = |seen: &str| crate::guide::phrase(key, &[("proxy", &proxy), ("seen", seen)]);
-            let mut detail = Text::new(said(&seen.en).en, said(&seen.ja).ja);
+            let mut detail =
+                crate::guide::phrase(key, &[("proxy", &proxy)]).filled(&[("seen", &seen)]);
             // Where a PAC script chose the proxy, the script stays named.
             if let Some(pac) = f.data.get("pac").and_then(Value::as_str) {
                 let by = crate::guide::phrase("diagnose.proxy_only.pac", &[("pac", pac)]);
@@ -142,13 +142,11 @@ pub fn keep_the_proxy_where_direct_fails(fs: &mut [Finding]) {
             f.detail = detail;
         }
         f.fix = Some(if tunnel_failed && endpoint_step(f).is_some() {
-            let said = |seen: &str| {
-                crate::guide::fix(
-                    "diagnose.proxy_only.tunnel",
-                    &[("proxy", &proxy), ("target", &f.target), ("seen", seen)],
-                )
-            };
-            Text::new(said(&seen.en).en, said(&seen.ja).ja)
+            crate::guide::fix(
+                "diagnose.proxy_only.tunnel",
+                &[("proxy", &proxy), ("target", &f.target)],
+            )
+            .filled(&[("seen", &seen)])
         } else {
             crate::guide::fix("diagnose.proxy_only", &[])
         });

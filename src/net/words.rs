@@ -6,32 +6,14 @@ use crate::finding::Text;
 use crate::guide::phrase;
 use std::io;
 
-/// Fill `{name}` placeholders of `t` with ja/en texts, each language with its own words.
+/// Fill `{name}` placeholders of `t` with ja/en texts ([`Text::filled`]).
 pub fn fill(t: Text, args: &[(&str, &Text)]) -> Text {
-    let mut en = t.en;
-    let mut ja = t.ja;
-    for (k, v) in args {
-        let key = format!("{{{k}}}");
-        en = en.replace(&key, &v.en);
-        ja = ja.replace(&key, &v.ja);
-    }
-    Text::new(en, ja)
+    t.filled(args)
 }
 
-/// Texts joined by `sep` in each language.
+/// Texts joined by `sep` in each language ([`Text::joined`]).
 pub fn join(parts: &[Text], sep: &str) -> Text {
-    Text::new(
-        parts
-            .iter()
-            .map(|t| t.en.as_str())
-            .collect::<Vec<_>>()
-            .join(sep),
-        parts
-            .iter()
-            .map(|t| t.ja.as_str())
-            .collect::<Vec<_>>()
-            .join(sep),
-    )
+    Text::joined(parts, sep)
 }
 
 /// Longest raw detail kept after a sentence.
