@@ -330,6 +330,18 @@ impl Prometheus {
             .cloned()
             .unwrap_or_default()
     }
+
+    /// The result of an instant query once it has one (a scrape may not have happened yet).
+    fn query_eventually(&self, q: &str) -> Vec<Value> {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = self.query(q);
+            if !r.is_empty() || Instant::now() >= end {
+                return r;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
 }
 
 fn url_encode(s: &str) -> String {
@@ -582,9 +594,17 @@ fn prometheus_scrapes_certprobe_serve_and_the_alerts_fire() {
     );
 
     // The exporter's own health was scraped too.
-    let requests = prom.query("certprobe_serve_requests_total{path=\"/probe\",code=\"200\"}");
-    assert!(value(&requests[0]) >= 1.0, "{requests:#?}");
-    assert_eq!(prom.query("certprobe_serve_probes_in_flight").len(), 1);
+    let requests =
+        prom.query_eventually("certprobe_serve_requests_total{path=\"/probe\",code=\"200\"}");
+    assert!(
+        requests.first().is_some_and(|r| value(r) >= 1.0),
+        "{requests:#?}"
+    );
+    assert_eq!(
+        prom.query_eventually("certprobe_serve_probes_in_flight")
+            .len(),
+        1
+    );
 
     // No secret anywhere: not in the log, not in what Prometheus stored.
     let all = prom.api("/api/v1/series?match[]=%7Bjob%3D~%22certprobe.*%22%7D");
